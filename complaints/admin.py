@@ -1,0 +1,176 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from .models import (
+    Activity,
+    Attachment,
+    Category,
+    Complaint,
+    Customer,
+    Department,
+    PersonalDataAccess,
+    ReferenceCounter,
+)
+
+PERSONAL_FIELDS = ("name", "phone", "email", "id_number")
+
+
+class MaskedPersonalDataMixin:
+    """Personal data stays masked in the admin unless the user may reveal it."""
+
+    def _may_reveal(self, request) -> bool:
+        return request.user.has_perm("complaints.reveal_personal_data")
+
+
+@admin.register(Customer)
+class CustomerAdmin(MaskedPersonalDataMixin, admin.ModelAdmin):
+    list_display = ("id", "masked_name", "masked_phone", "tier", "service_number", "created_at")
+    list_filter = ("tier", "created_at")
+    search_fields = ("phone", "service_number", "name")
+    readonly_fields = ("created_at",)
+
+    def get_fields(self, request, obj=None):
+        fields = ["name", "phone", "email", "id_number", "service_number", "tier", "created_at"]
+        if obj is not None and not self._may_reveal(request):
+            return ["masked_name", "masked_phone", "masked_email", "masked_id_number",
+                    "service_number", "tier", "created_at"]
+        return fields
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and not self._may_reveal(request):
+            return ["masked_name", "masked_phone", "masked_email", "masked_id_number",
+                    "created_at"]
+        return self.readonly_fields
+
+    @admin.display(description=_("name"))
+    def masked_name(self, obj):
+        return obj.masked_name
+
+    @admin.display(description=_("phone"))
+    def masked_phone(self, obj):
+        return obj.masked_phone
+
+    @admin.display(description=_("email"))
+    def masked_email(self, obj):
+        return obj.masked_email
+
+    @admin.display(description=_("ID number"))
+    def masked_id_number(self, obj):
+        return obj.masked_id_number
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "level", "parent", "supervisor", "is_active")
+    list_filter = ("level", "is_active")
+    search_fields = ("code", "name")
+    filter_horizontal = ("members",)
+    autocomplete_fields = ("parent",)
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "name_en", "parent", "sort_order", "is_strict_scenario",
+                    "is_active")
+    list_filter = ("parent", "is_strict_scenario", "is_active")
+    search_fields = ("code", "name", "name_en")
+
+
+class ActivityInline(admin.TabularInline):
+    model = Activity
+    extra = 0
+    can_delete = False
+    fields = ("created_at", "kind", "actor_type", "actor", "visibility", "message")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Complaint)
+class ComplaintAdmin(admin.ModelAdmin):
+    """Read-mostly: status and versions change only through the lifecycle service."""
+
+    list_display = ("reference", "channel", "status", "priority", "category", "received_at",
+                    "assigned_department", "assigned_agent", "escalation_level")
+    list_filter = ("status", "priority", "channel", "is_repeat", "is_vip", "is_regulator",
+                   "escalation_risk", "escalation_level", "product_line", "assigned_department",
+                   "received_at")
+    search_fields = ("reference", "subject", "regulator_case_no", "customer__phone")
+    date_hierarchy = "received_at"
+    list_select_related = ("category", "category__parent", "assigned_department",
+                           "assigned_agent")
+    raw_id_fields = ("customer", "merged_into")
+    readonly_fields = ("reference", "status", "version", "escalation_level", "reopen_count",
+                       "merged_into", "acknowledged_at", "resolved_at", "closed_at",
+                       "created_at", "updated_at", "updated_by", "compensation_status",
+                       "compensation_approved_by")
+    inlines = [ActivityInline]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False  # complaints are created by intake, which numbers and times them
+
+    def has_change_permission(self, request, obj=None):
+        return False  # edits go through the services, which version and audit them
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Activity)
+class ActivityAdmin(admin.ModelAdmin):
+    list_display = ("complaint", "kind", "actor_type", "actor", "visibility", "created_at")
+    list_filter = ("kind", "actor_type", "visibility", "created_at")
+    search_fields = ("complaint__reference", "message")
+    list_select_related = ("complaint", "actor")
+    raw_id_fields = ("complaint",)
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(admin.ModelAdmin):
+    list_display = ("original_name", "complaint", "content_type", "size", "uploaded_by_customer",
+                    "created_at")
+    list_filter = ("content_type", "uploaded_by_customer", "created_at")
+    search_fields = ("original_name", "complaint__reference", "sha256")
+    raw_id_fields = ("complaint", "activity")
+
+
+@admin.register(PersonalDataAccess)
+class PersonalDataAccessAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "user", "complaint", "reason", "ip_address")
+    list_filter = ("created_at", "user")
+    search_fields = ("complaint__reference", "user__username", "reason")
+    list_select_related = ("user", "complaint")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ReferenceCounter)
+class ReferenceCounterAdmin(admin.ModelAdmin):
+    list_display = ("day", "last_value")
+    date_hierarchy = "day"
+    search_fields = ("day",)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False

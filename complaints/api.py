@@ -1,0 +1,342 @@
+"""HTTP API for complaints: authenticate, validate, call one service or selector, serialise."""
+
+import django_filters
+from django.contrib.auth import get_user_model
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from . import selectors, services
+from .lifecycle import Action, Status
+from .models import (
+    Activity,
+    Category,
+    Channel,
+    Complaint,
+    CustomerTier,
+    Department,
+    Priority,
+    ProductLine,
+)
+from .personal_data import mask_email, mask_name, mask_phone
+
+
+def require_perm(perm: str) -> type[BasePermission]:
+    class HasPermission(BasePermission):
+        message = "You do not have permission to do this."
+
+        def has_permission(self, request, view):
+            return bool(request.user and request.user.is_authenticated
+                        and request.user.has_perm(perm))
+
+    HasPermission.__name__ = f"Has_{perm.replace('.', '_')}"
+    return HasPermission
+
+
+# --- output ---------------------------------------------------------------------------------
+
+
+class CategoryOutput(serializers.ModelSerializer):
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = Category
+        fields = ["code", "name", "name_en", "parent"]
+
+
+class DepartmentOutput(serializers.ModelSerializer):
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = Department
+        fields = ["code", "name", "level", "parent"]
+
+
+class CustomerOutput(serializers.Serializer):
+    """Masked by default: full data only through the logged reveal endpoint."""
+
+    name = serializers.SerializerMethodField()
+    phone = serializers.SerializerMethodField()
+    email = serializers.SerializerMethodField()
+    service_number = serializers.CharField()
+    tier = serializers.ChoiceField(choices=CustomerTier.choices)
+
+    def get_name(self, customer) -> str:
+        return mask_name(customer.name)
+
+    def get_phone(self, customer) -> str:
+        return mask_phone(customer.phone)
+
+    def get_email(self, customer) -> str:
+        return mask_email(customer.email)
+
+
+class ActivityOutput(serializers.ModelSerializer):
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Activity
+        fields = ["id", "kind", "actor_type", "actor", "visibility", "message", "data",
+                  "version", "created_at"]
+
+
+class ComplaintOutput(serializers.ModelSerializer):
+    customer = CustomerOutput()
+    category = CategoryOutput(allow_null=True)
+    assigned_department = DepartmentOutput(allow_null=True)
+    responsible_department = DepartmentOutput(allow_null=True)
+    assigned_agent = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    merged_into = serializers.SlugRelatedField(slug_field="reference", read_only=True)
+    status_label = serializers.CharField(source="get_status_display")
+    flags = serializers.ListField(child=serializers.CharField())
+    allowed_actions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Complaint
+        fields = [
+            "reference", "channel", "status", "status_label", "priority", "category",
+            "product_line", "customer", "subject", "description", "location", "received_at",
+            "flags", "regulator_case_no", "escalation_level", "reopen_count",
+            "assigned_department", "assigned_agent", "responsible_department",
+            "responsibility_type", "resolution_summary", "compensation_type",
+            "compensation_amount", "compensation_status", "merged_into", "version",
+            "acknowledged_at", "resolved_at", "closed_at", "created_at", "updated_at",
+            "allowed_actions",
+        ]
+
+    def get_allowed_actions(self, complaint) -> list[str]:
+        request = self.context.get("request")
+        if request is None:
+            return []
+        return [a.value for a in selectors.complaint_actions_for_user(user=request.user,
+                                                                      complaint=complaint)]
+
+
+class ComplaintDetailOutput(ComplaintOutput):
+    timeline = ActivityOutput(source="activities", many=True)
+
+    class Meta(ComplaintOutput.Meta):
+        fields = [*ComplaintOutput.Meta.fields, "timeline"]
+
+
+# --- list and create ------------------------------------------------------------------------
+
+FLAG_FIELDS = {"repeat": "is_repeat", "vip": "is_vip", "regulator": "is_regulator",
+               "escalation_risk": "escalation_risk"}
+
+
+class ComplaintFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=[(s.value, s.label) for s in Status])
+    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices)
+    channel = django_filters.MultipleChoiceFilter(choices=Channel.choices)
+    category = django_filters.CharFilter(method="filter_category",
+                                         help_text="Category code; a top-level code includes "
+                                                   "its children.")
+    department = django_filters.CharFilter(field_name="assigned_department__code")
+    agent = django_filters.CharFilter(field_name="assigned_agent__username")
+    flag = django_filters.MultipleChoiceFilter(choices=[(k, k) for k in FLAG_FIELDS],
+                                               method="filter_flags")
+    received_after = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
+    received_before = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
+
+    class Meta:
+        model = Complaint
+        fields = []
+
+    def filter_category(self, queryset, name, value):
+        from django.db.models import Q
+
+        return queryset.filter(Q(category__code=value) | Q(category__parent__code=value))
+
+    def filter_flags(self, queryset, name, values):
+        return queryset.filter(**{FLAG_FIELDS[v]: True for v in values})
+
+
+class CustomerInput(serializers.Serializer):
+    name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    phone = serializers.CharField(max_length=30)
+    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    service_number = serializers.CharField(max_length=40, required=False, allow_blank=True,
+                                           default="")
+
+
+class ComplaintCreateInput(serializers.Serializer):
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    received_at = serializers.DateTimeField(required=False)
+    customer = CustomerInput()
+    subject = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    description = serializers.CharField()
+    category = serializers.SlugRelatedField(slug_field="code", queryset=Category.objects.all(),
+                                            required=False, allow_null=True)
+    priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.ORDINARY)
+    product_line = serializers.ChoiceField(choices=ProductLine.choices, required=False,
+                                           allow_blank=True, default="")
+    location = serializers.CharField(max_length=200, required=False, allow_blank=True,
+                                     default="")
+
+
+class ComplaintListCreateApi(generics.ListAPIView):
+    serializer_class = ComplaintOutput
+    filterset_class = ComplaintFilter
+    ordering_fields = ["received_at", "priority", "status", "reference", "updated_at"]
+    ordering = ["-received_at", "-id"]
+
+    def get_permissions(self):
+        perm = "complaints.add_complaint" if self.request.method == "POST" else \
+            "complaints.view_complaint"
+        return [require_perm(perm)()]
+
+    def get_queryset(self):
+        return selectors.complaint_list(user=self.request.user)
+
+    @extend_schema(request=ComplaintCreateInput, responses={201: ComplaintDetailOutput})
+    def post(self, request):
+        data = ComplaintCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        customer = services.customer_get_or_create(**values.pop("customer"))
+        complaint = services.complaint_create(customer=customer, actor=request.user, **values)
+        complaint = selectors.complaint_get_for_user(user=request.user,
+                                                     reference=complaint.reference,
+                                                     with_timeline=True)
+        return Response(ComplaintDetailOutput(complaint, context={"request": request}).data,
+                        status=status.HTTP_201_CREATED)
+
+
+class ComplaintDetailApi(APIView):
+    permission_classes = [require_perm("complaints.view_complaint")]
+
+    @extend_schema(responses=ComplaintDetailOutput)
+    def get(self, request, reference: str):
+        complaint = selectors.complaint_get_for_user(user=request.user, reference=reference,
+                                                     with_timeline=True)
+        return Response(ComplaintDetailOutput(complaint, context={"request": request}).data)
+
+
+# --- lifecycle actions ----------------------------------------------------------------------
+
+
+class TransitionInput(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1, help_text="The version you last read; a "
+                                       "stale version is refused with 409.")
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    resolution_summary = serializers.CharField(required=False, allow_blank=True, default="")
+    merged_into = serializers.CharField(required=False, allow_blank=True, default="",
+                                        help_text="Reference of the original (merge only).")
+
+
+def _detail_response(request, reference, code=status.HTTP_200_OK):
+    complaint = selectors.complaint_get_for_user(user=request.user, reference=reference,
+                                                 with_timeline=True)
+    return Response(ComplaintDetailOutput(complaint, context={"request": request}).data,
+                    status=code)
+
+
+class ComplaintTransitionApi(APIView):
+    """One endpoint per lifecycle action: POST /api/v1/complaints/{reference}/{action}/."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("action", str, OpenApiParameter.PATH,
+                                     enum=[a.value for a in Action])],
+        request=TransitionInput, responses={200: ComplaintDetailOutput})
+    def post(self, request, reference: str, action: str):
+        action = Action(action)  # the URL pattern only admits known actions
+        if not request.user.has_perm(selectors.action_permission(action)):
+            self.permission_denied(request, message="Your role may not %s complaints." % action)
+        complaint = selectors.complaint_get_for_user(user=request.user, reference=reference)
+        data = TransitionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.complaint_transition(
+            complaint_id=complaint.id, action=action, actor=request.user,
+            expected_version=data.validated_data["version"],
+            reason=data.validated_data["reason"],
+            resolution_summary=data.validated_data["resolution_summary"],
+            merged_into_reference=data.validated_data["merged_into"])
+        return _detail_response(request, reference)
+
+
+class AssignInput(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1)
+    department = serializers.SlugRelatedField(slug_field="code", required=False, allow_null=True,
+                                              queryset=Department.objects.filter(is_active=True))
+    agent = serializers.SlugRelatedField(slug_field="username", required=False, allow_null=True,
+                                         queryset=get_user_model().objects.filter(is_active=True))
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class ComplaintAssignApi(APIView):
+    permission_classes = [require_perm("complaints.change_complaint")]
+
+    @extend_schema(request=AssignInput, responses={200: ComplaintDetailOutput})
+    def post(self, request, reference: str):
+        complaint = selectors.complaint_get_for_user(user=request.user, reference=reference)
+        data = AssignInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.complaint_assign(
+            complaint_id=complaint.id, actor=request.user,
+            expected_version=data.validated_data["version"],
+            department=data.validated_data.get("department"),
+            agent=data.validated_data.get("agent"), reason=data.validated_data["reason"])
+        return _detail_response(request, reference)
+
+
+class NoteInput(serializers.Serializer):
+    body = serializers.CharField(max_length=10000)
+    public = serializers.BooleanField(default=False,
+                                      help_text="Public replies show on the customer's timeline.")
+
+
+class ComplaintNoteApi(APIView):
+    permission_classes = [require_perm("complaints.change_complaint")]
+
+    @extend_schema(request=NoteInput, responses={201: ActivityOutput})
+    def post(self, request, reference: str):
+        complaint = selectors.complaint_get_for_user(user=request.user, reference=reference)
+        data = NoteInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        entry = services.complaint_add_note(complaint_id=complaint.id, actor=request.user,
+                                            **data.validated_data)
+        return Response(ActivityOutput(entry).data, status=status.HTTP_201_CREATED)
+
+
+class RevealInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=200)
+
+
+class ComplaintRevealApi(APIView):
+    """The customer's full personal data. Needs a permission; every call is logged."""
+
+    permission_classes = [require_perm("complaints.reveal_personal_data")]
+
+    @extend_schema(request=RevealInput, responses=inline_serializer(
+        "RevealedPersonalData", {k: serializers.CharField()
+                                 for k in ("name", "phone", "email", "id_number")}))
+    def post(self, request, reference: str):
+        complaint = selectors.complaint_get_for_user(user=request.user, reference=reference)
+        data = RevealInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        revealed = services.personal_data_reveal(
+            user=request.user, complaint=complaint, reason=data.validated_data["reason"],
+            ip_address=request.META.get("REMOTE_ADDR"))
+        return Response(revealed)
+
+
+# --- reference data -------------------------------------------------------------------------
+
+
+class CategoryListApi(generics.ListAPIView):
+    serializer_class = CategoryOutput
+    permission_classes = [require_perm("complaints.view_category")]
+    queryset = Category.objects.filter(is_active=True).select_related("parent")
+    pagination_class = None
+    filter_backends = []
+
+
+class DepartmentListApi(generics.ListAPIView):
+    serializer_class = DepartmentOutput
+    permission_classes = [require_perm("complaints.view_department")]
+    queryset = Department.objects.filter(is_active=True).select_related("parent")
+    pagination_class = None
+    filter_backends = []

@@ -1,0 +1,39 @@
+"""Staff roles as Django groups, kept in step with the code after every migrate."""
+
+from django.utils.translation import gettext_lazy as _
+
+AGENT, SUPERVISOR, ADMINISTRATOR = "agent", "supervisor", "administrator"
+ROLE_LABELS = {AGENT: _("Agent"), SUPERVISOR: _("Supervisor"), ADMINISTRATOR: _("Administrator")}
+
+AGENT_PERMISSIONS = [
+    "complaints.view_complaint", "complaints.add_complaint", "complaints.change_complaint",
+    "complaints.view_customer", "complaints.add_customer", "complaints.change_customer",
+    "complaints.view_category", "complaints.view_department",
+    "complaints.view_activity", "complaints.add_activity",
+    "complaints.view_attachment", "complaints.add_attachment",
+]
+SUPERVISOR_PERMISSIONS = AGENT_PERMISSIONS + [
+    "complaints.cancel_complaint", "complaints.approve_compensation",
+    "complaints.reveal_personal_data", "complaints.view_personaldataaccess",
+    "complaints.change_category", "complaints.add_category",
+    "complaints.change_department",
+]
+# Administrators get every permission of the project's apps and of user management.
+ADMIN_APPS = ["complaints", "intake", "sla", "reports", "auth", "authtoken", "django_celery_beat"]
+
+
+def ensure_roles(**kwargs) -> None:
+    from django.contrib.auth.models import Group, Permission
+
+    def perms(names):
+        found = []
+        for name in names:
+            app_label, codename = name.split(".")
+            found += Permission.objects.filter(content_type__app_label=app_label,
+                                               codename=codename)
+        return found
+
+    Group.objects.get_or_create(name=AGENT)[0].permissions.set(perms(AGENT_PERMISSIONS))
+    Group.objects.get_or_create(name=SUPERVISOR)[0].permissions.set(perms(SUPERVISOR_PERMISSIONS))
+    Group.objects.get_or_create(name=ADMINISTRATOR)[0].permissions.set(
+        Permission.objects.filter(content_type__app_label__in=ADMIN_APPS))

@@ -1,0 +1,326 @@
+"""Every write to complaints goes through these functions.
+
+`complaint_transition` is the only writer of `status`. Writers lock the row, check the caller's
+version, write the change and its timeline entry in one transaction, and publish an event that
+receivers get after commit.
+"""
+
+from datetime import date, datetime
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import lifecycle, personal_data
+from .errors import InvalidInput, NotAllowed, StaleVersion
+from .events import ComplaintEvent, publish
+from .lifecycle import Action, Status
+from .models import (
+    Activity,
+    ActivityKind,
+    ActorType,
+    Category,
+    Channel,
+    Complaint,
+    CompensationStatus,
+    Customer,
+    CustomerTier,
+    Department,
+    PersonalDataAccess,
+    Priority,
+    ReferenceCounter,
+    Visibility,
+)
+
+# --- references -----------------------------------------------------------------------------
+
+
+def reference_next(*, day: date | None = None) -> str:
+    """The next complaint reference for `day` (local date): TS + YYYYMMDD + 6-digit sequence.
+
+    One atomic upsert: concurrent callers each get a different number, and the counter only
+    ever goes up, so a number given to a committed complaint is never handed out again.
+    """
+    day = day or timezone.localdate()
+    table = connection.ops.quote_name(ReferenceCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (day, last_value) VALUES (%s, 1) "
+            f"ON CONFLICT (day) DO UPDATE SET last_value = {table}.last_value + 1 "
+            "RETURNING last_value",
+            [day],
+        )
+        (value,) = cursor.fetchone()
+    return f"{settings.COMPLAINT_REFERENCE_PREFIX}{day:%Y%m%d}{value:06d}"
+
+
+# --- customers ------------------------------------------------------------------------------
+
+
+def customer_get_or_create(*, phone: str, name: str = "", email: str = "",
+                           service_number: str = "", tier: str | None = None) -> Customer:
+    """The customer with this phone number, created if new; blank fields filled in."""
+    try:
+        phone = personal_data.normalize_phone(phone)
+    except personal_data.InvalidPhone as exc:
+        raise InvalidInput(str(exc), field="phone") from exc
+    customer = Customer.objects.filter(phone=phone).order_by("id").first()
+    if customer is None:
+        return Customer.objects.create(
+            phone=phone, name=name.strip() or _("Unknown caller"), email=email,
+            service_number=service_number, tier=tier or CustomerTier.ORDINARY)
+    updates = {}
+    for field_name, value in (("name", name), ("email", email), ("service_number", service_number)):
+        if value and not getattr(customer, field_name):
+            updates[field_name] = value
+    if tier and tier != customer.tier:
+        updates["tier"] = tier
+    if updates:
+        for key, value in updates.items():
+            setattr(customer, key, value)
+        customer.save(update_fields=list(updates))
+    return customer
+
+
+# --- complaints -----------------------------------------------------------------------------
+
+
+def _actor_type(actor) -> str:
+    return ActorType.STAFF if actor is not None else ActorType.SYSTEM
+
+
+def complaint_create(
+    *,
+    customer: Customer,
+    channel: str,
+    subject: str,
+    description: str,
+    received_at: datetime | None = None,
+    actor=None,
+    actor_type: str | None = None,
+    category: Category | None = None,
+    priority: str = Priority.ORDINARY,
+    product_line: str = "",
+    location: str = "",
+    regulator_case_no: str = "",
+    flags: dict[str, bool] | None = None,
+) -> Complaint:
+    now = timezone.now()
+    received_at = received_at or now
+    if timezone.is_naive(received_at):
+        raise InvalidInput(_("The time received must include a time zone."), field="received_at")
+    if received_at > now + timezone.timedelta(minutes=5):
+        raise InvalidInput(_("The time received cannot be in the future."), field="received_at")
+    if channel not in Channel.values:
+        raise InvalidInput(_("Unknown channel “%(value)s”.") % {"value": channel}, field="channel")
+    if priority not in Priority.values:
+        raise InvalidInput(_("Unknown priority “%(value)s”.") % {"value": priority},
+                           field="priority")
+    if not description.strip():
+        raise InvalidInput(_("Describe the complaint."), field="description")
+    subject = (subject or description).strip().splitlines()[0][:200]
+    flags = dict(flags or {})
+    flags.setdefault("is_vip", customer.tier == CustomerTier.VIP)
+    flags.setdefault("is_regulator", channel == Channel.REGULATOR)
+    with transaction.atomic():
+        complaint = Complaint.objects.create(
+            reference=reference_next(day=timezone.localdate(now)),
+            channel=channel, received_at=received_at, customer=customer, category=category,
+            priority=priority, product_line=product_line, subject=subject,
+            description=description.strip(), location=location,
+            regulator_case_no=regulator_case_no, created_at=now, updated_at=now,
+            updated_by=actor, **flags)
+        Activity.objects.create(
+            complaint=complaint, kind=ActivityKind.CREATED,
+            actor_type=actor_type or _actor_type(actor), actor=actor,
+            visibility=Visibility.PUBLIC, version=complaint.version, created_at=now,
+            message=_("Complaint received via %(channel)s.") % {
+                "channel": Channel(channel).label},
+            data={"channel": channel, "received_at": received_at.isoformat()})
+        publish(ComplaintEvent(complaint.id, "created", getattr(actor, "id", None)))
+    return complaint
+
+
+def _lock(complaint_id: int, expected_version: int | None) -> Complaint:
+    """The complaint row locked for this transaction, after checking the caller's version."""
+    complaint = (Complaint.objects.select_for_update()
+                 .select_related("customer").get(pk=complaint_id))
+    if expected_version is not None and complaint.version != expected_version:
+        changes = list(complaint.activities.filter(version__gt=expected_version)
+                       .select_related("actor").order_by("created_at", "id"))
+        who = changes[-1].actor if changes and changes[-1].actor else None
+        raise StaleVersion(
+            _("Complaint %(reference)s was changed by %(who)s after you opened it (your version "
+              "%(yours)s, now %(current)s). Nothing was saved; reload and try again.") % {
+                "reference": complaint.reference,
+                "who": who.get_full_name() or who.username if who else _("someone else"),
+                "yours": expected_version, "current": complaint.version},
+            complaint=complaint, changes=changes)
+    return complaint
+
+
+def _bump(complaint: Complaint, actor, fields: list[str]) -> None:
+    complaint.version += 1
+    complaint.updated_at = timezone.now()
+    complaint.updated_by = actor
+    complaint.save(update_fields=[*fields, "version", "updated_at", "updated_by"])
+
+
+def complaint_transition(
+    *,
+    complaint_id: int,
+    action: Action | str,
+    actor=None,
+    expected_version: int | None,
+    reason: str = "",
+    resolution_summary: str = "",
+    merged_into_reference: str = "",
+    actor_type: str | None = None,
+) -> Complaint:
+    """Apply one lifecycle action. Illegal or stale requests change nothing."""
+    try:
+        action = Action(action)
+    except ValueError:
+        raise InvalidInput(_("Unknown action “%(action)s”.") % {"action": action},
+                           field="action") from None
+    reason = (reason or "").strip()
+    with transaction.atomic():
+        complaint = _lock(complaint_id, expected_version)
+        old_status = Status(complaint.status)
+        new_status = lifecycle.apply(old_status, action)
+        if action in lifecycle.REASON_REQUIRED and not reason:
+            raise InvalidInput(_("Give a reason for “%(action)s”.") % {"action": action.label},
+                               field="reason")
+        changed = ["status"]
+        data = {"action": action.value, "from": old_status.value, "to": new_status.value}
+        now = timezone.now()
+        if action == Action.ACKNOWLEDGE:
+            complaint.acknowledged_at = now
+            changed.append("acknowledged_at")
+        elif action == Action.RESOLVE:
+            summary = (resolution_summary or "").strip()
+            if not summary:
+                raise InvalidInput(_("Write a resolution summary before resolving."),
+                                   field="resolution_summary")
+            if complaint.compensation_status == CompensationStatus.PENDING:
+                raise InvalidInput(_("The compensation is still awaiting a supervisor's "
+                                     "approval."), field="compensation")
+            complaint.resolution_summary, complaint.resolved_at = summary, now
+            changed += ["resolution_summary", "resolved_at"]
+            data["resolution_summary"] = summary
+        elif action == Action.CLOSE:
+            complaint.closed_at = now
+            changed.append("closed_at")
+        elif action == Action.REOPEN:
+            complaint.reopen_count += 1
+            complaint.resolved_at = None
+            changed += ["reopen_count", "resolved_at"]
+            data["reopen_count"] = complaint.reopen_count
+        elif action == Action.MERGE:
+            target = _merge_target(complaint, merged_into_reference)
+            complaint.merged_into = target
+            changed.append("merged_into")
+            data["merged_into"] = target.reference
+        complaint.status = new_status
+        _bump(complaint, actor, changed)
+        if reason:
+            data["reason"] = reason
+        Activity.objects.create(
+            complaint=complaint, kind=ActivityKind.STATUS_CHANGE,
+            actor_type=actor_type or _actor_type(actor), actor=actor,
+            visibility=Visibility.PUBLIC, version=complaint.version, created_at=now, data=data,
+            message=_("%(from)s → %(to)s") % {"from": old_status.label, "to": new_status.label})
+        publish(ComplaintEvent(complaint.id, "transitioned", getattr(actor, "id", None), data))
+    return complaint
+
+
+def _merge_target(complaint: Complaint, reference: str) -> Complaint:
+    reference = (reference or "").strip()
+    if not reference:
+        raise InvalidInput(_("Name the complaint this one duplicates."), field="merged_into")
+    target = Complaint.objects.filter(reference=reference).first()
+    if target is None:
+        raise InvalidInput(_("There is no complaint %(reference)s.") % {"reference": reference},
+                           field="merged_into")
+    if target.pk == complaint.pk:
+        raise InvalidInput(_("A complaint cannot be merged into itself."), field="merged_into")
+    if target.status in {Status.MERGED, Status.CANCELLED}:
+        raise InvalidInput(_("%(reference)s is itself merged or cancelled; merge into the "
+                             "complaint it points to.") % {"reference": reference},
+                           field="merged_into")
+    return target
+
+
+def complaint_assign(*, complaint_id: int, actor, expected_version: int | None,
+                     department: Department | None = None, agent=None,
+                     reason: str = "") -> Complaint:
+    """Assign to a department and/or an agent. The agent must belong to the department."""
+    if department is None and agent is None:
+        raise InvalidInput(_("Choose a department or an agent."), field="department")
+    with transaction.atomic():
+        complaint = _lock(complaint_id, expected_version)
+        if Status(complaint.status) in lifecycle.FINAL_STATUSES:
+            raise InvalidInput(_("A closed, merged or cancelled complaint cannot be assigned."))
+        department = department or complaint.assigned_department
+        if agent is not None and department is not None and not (
+                department.members.filter(pk=agent.pk).exists()):
+            raise InvalidInput(_("%(agent)s is not a member of %(department)s.") % {
+                "agent": agent.get_username(), "department": department.name}, field="agent")
+        old = {"department": complaint.assigned_department_id, "agent": complaint.assigned_agent_id}
+        complaint.assigned_department = department
+        complaint.assigned_agent = agent
+        _bump(complaint, actor, ["assigned_department", "assigned_agent"])
+        data = {"old": old, "new": {"department": getattr(department, "id", None),
+                                    "agent": getattr(agent, "id", None)}}
+        if reason:
+            data["reason"] = reason.strip()
+        Activity.objects.create(
+            complaint=complaint, kind=ActivityKind.ASSIGNMENT, actor_type=_actor_type(actor),
+            actor=actor, visibility=Visibility.INTERNAL, version=complaint.version, data=data,
+            message=_("Assigned to %(target)s") % {
+                "target": " / ".join(filter(None, [getattr(department, "name", ""),
+                                                   agent.get_username() if agent else ""]))})
+        publish(ComplaintEvent(complaint.id, "assigned", getattr(actor, "id", None), data))
+    return complaint
+
+
+def complaint_add_note(*, complaint_id: int, actor, body: str, public: bool = False,
+                       expected_version: int | None = None) -> Activity:
+    """An internal note, or a public reply to the customer's timeline."""
+    body = (body or "").strip()
+    if not body:
+        raise InvalidInput(_("The note is empty."), field="body")
+    with transaction.atomic():
+        # A note does not edit the complaint, so it does not bump the version and cannot make
+        # someone else's pending edit stale.
+        complaint = _lock(complaint_id, expected_version)
+        entry = Activity.objects.create(
+            complaint=complaint,
+            kind=ActivityKind.PUBLIC_REPLY if public else ActivityKind.INTERNAL_NOTE,
+            actor_type=_actor_type(actor), actor=actor,
+            visibility=Visibility.PUBLIC if public else Visibility.INTERNAL,
+            version=complaint.version, message=body)
+        publish(ComplaintEvent(complaint.id, "public_reply" if public else "internal_note",
+                               getattr(actor, "id", None), {"activity_id": entry.id}))
+    return entry
+
+
+# --- personal data --------------------------------------------------------------------------
+
+
+def personal_data_reveal(*, user, complaint: Complaint, reason: str,
+                         ip_address: str | None = None) -> dict[str, str]:
+    """The customer's full contact data; allowed by permission, always logged."""
+    if not user.has_perm("complaints.reveal_personal_data"):
+        raise NotAllowed(_("You do not have permission to see full personal data."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(_("Say why you need the full personal data."), field="reason")
+    customer = complaint.customer
+    revealed = {"name": customer.name, "phone": customer.phone, "email": customer.email,
+                "id_number": customer.id_number}
+    PersonalDataAccess.objects.create(user=user, customer=customer, complaint=complaint,
+                                      fields=sorted(revealed), reason=reason[:200],
+                                      ip_address=ip_address)
+    return revealed

@@ -1,0 +1,35 @@
+from django.urls import path, re_path
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.throttling import ScopedRateThrottle
+
+from . import api
+from .lifecycle import Action
+
+
+class TokenApi(ObtainAuthToken):
+    """POST username and password, get the API token."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "token"
+
+
+ACTIONS = "|".join(a.value for a in Action)
+
+urlpatterns = [
+    path("auth/token/", TokenApi.as_view(), name="api-token"),
+    path("complaints/", api.ComplaintListCreateApi.as_view(), name="api-complaints"),
+    path("complaints/<str:reference>/", api.ComplaintDetailApi.as_view(),
+         name="api-complaint"),
+    path("complaints/<str:reference>/assign/", api.ComplaintAssignApi.as_view(),
+         name="api-complaint-assign"),
+    path("complaints/<str:reference>/notes/", api.ComplaintNoteApi.as_view(),
+         name="api-complaint-notes"),
+    path("complaints/<str:reference>/reveal/", api.ComplaintRevealApi.as_view(),
+         name="api-complaint-reveal"),
+    path("categories/", api.CategoryListApi.as_view(), name="api-categories"),
+    path("departments/", api.DepartmentListApi.as_view(), name="api-departments"),
+]
+urlpatterns.append(
+    # A regex so an unknown action is a 404, not a 500.
+    re_path(rf"^complaints/(?P<reference>[^/]+)/(?P<action>{ACTIONS})/$",
+            api.ComplaintTransitionApi.as_view(), name="api-complaint-action"))

@@ -1,0 +1,29 @@
+"""Periodic tasks, registered idempotently in django-celery-beat's tables after migrate.
+
+Apps add their schedules to SCHEDULES; `register_periodic_tasks` creates or updates each by name,
+so running it again never duplicates a task, and an admin's enable/disable choice is kept.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Schedule:
+    name: str
+    task: str
+    every_seconds: int
+
+
+SCHEDULES = [
+    Schedule("system heartbeat", "system.heartbeat", 30),
+]
+
+
+def register_periodic_tasks(**kwargs) -> None:
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    for item in SCHEDULES:
+        interval, _ = IntervalSchedule.objects.get_or_create(
+            every=item.every_seconds, period=IntervalSchedule.SECONDS)
+        PeriodicTask.objects.update_or_create(
+            name=item.name, defaults={"task": item.task, "interval": interval})
