@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 # Area code (010, 02x, 0xxx) followed by a 7- or 8-digit local number.
-LANDLINE_RE = re.compile(r"^(010|02\d|0[3-9]\d{2})([2-9]\d{6,7})$")
+LANDLINE_RE = re.compile(r"^(010|02\d|0[3-9]\d{2})(\d{7,8})$")
 SEPARATORS_RE = re.compile(r"[\s\-()（）.·]")
 
 

@@ -163,10 +163,8 @@ def add_working_time(start: datetime, duration: timedelta, cal: WorkCalendar) ->
     raise AssertionError("unreachable: _segments is infinite")  # pragma: no cover
 
 
-def add_working_days(
-    start: datetime, days: int | float | Decimal, cal: WorkCalendar
-) -> datetime:
-    """``add_working_time(start, days * cal.day_length)``."""
+def add_working_days(start: datetime, days: float | Decimal, cal: WorkCalendar) -> datetime:
+    """``add_working_time(start, days * cal.day_length)``; days may be int, float or Decimal."""
     return add_working_time(start, _scale(cal.day_length, days), cal)
 
 
@@ -243,10 +241,12 @@ def _nominal(interval: Interval) -> timedelta:
 
 
 def _since_midnight(at: time) -> timedelta:
-    return timedelta(hours=at.hour, minutes=at.minute, seconds=at.second, microseconds=at.microsecond)
+    return timedelta(
+        hours=at.hour, minutes=at.minute, seconds=at.second, microseconds=at.microsecond
+    )
 
 
-def _scale(unit: timedelta, factor: int | float | Decimal) -> timedelta:
+def _scale(unit: timedelta, factor: float | Decimal) -> timedelta:
     # Go through Decimal so int, float and Decimal all round the same way
     # (to the microsecond, half-even) and Decimal input is supported at all.
     if isinstance(factor, bool) or not isinstance(factor, (int, float, Decimal)):
@@ -313,7 +313,9 @@ def _check_day(weekday: int, day: DayHours) -> None:
             raise ValueError(f"weekday {weekday}: use naive local times; the zone is cal.zone")
         begin = _since_midnight(opens)
         if _nominal((opens, closes)) <= timedelta() or begin < previous_end:
-            raise ValueError(f"weekday {weekday}: intervals must be non-empty, sorted, non-overlapping")
+            raise ValueError(
+                f"weekday {weekday}: intervals must be non-empty, sorted, non-overlapping"
+            )
         previous_end = begin + _nominal((opens, closes))
 
 

@@ -52,7 +52,13 @@ HOLIDAYS_2025 = (
     | days(date(2025, 5, 31), date(2025, 6, 2))
     | days(date(2025, 10, 1), date(2025, 10, 8))
 )
-WORKDAYS_2025 = {date(2025, 1, 26), date(2025, 2, 8), date(2025, 4, 27), date(2025, 9, 28), date(2025, 10, 11)}
+WORKDAYS_2025 = {
+    date(2025, 1, 26),
+    date(2025, 2, 8),
+    date(2025, 4, 27),
+    date(2025, 9, 28),
+    date(2025, 10, 11),
+}
 
 # 2026: 元旦 1/1–1/3 (上班 1/4 Sun); 春节 2/15–2/23 (上班 2/14 Sat, 2/28 Sat);
 # 清明 4/4–4/6; 劳动节 5/1–5/5 (上班 5/9 Sat); 端午 6/19–6/21;
@@ -67,8 +73,12 @@ HOLIDAYS_2026 = (
     | days(date(2026, 10, 1), date(2026, 10, 7))
 )
 WORKDAYS_2026 = {
-    date(2026, 1, 4), date(2026, 2, 14), date(2026, 2, 28),
-    date(2026, 5, 9), date(2026, 9, 20), date(2026, 10, 10),
+    date(2026, 1, 4),
+    date(2026, 2, 14),
+    date(2026, 2, 28),
+    date(2026, 5, 9),
+    date(2026, 9, 20),
+    date(2026, 10, 10),
 }
 
 CAL = WorkCalendar.standard(
@@ -234,7 +244,9 @@ def test_result_is_utc():
 
 def test_start_given_in_utc_is_read_in_the_calendar_zone():
     # 2025-03-10 00:00 UTC = Mon 08:00 Beijing (before opening) -> Mon 17:30 Beijing.
-    assert add_working_days(datetime(2025, 3, 10, 0, 0, tzinfo=UTC), 1, CAL) == sh(2025, 3, 10, 17, 30)
+    assert add_working_days(datetime(2025, 3, 10, 0, 0, tzinfo=UTC), 1, CAL) == sh(
+        2025, 3, 10, 17, 30
+    )
 
 
 # --- add_working_time (hours) ---------------------------------------------------
@@ -292,7 +304,9 @@ def test_working_time_between(a, b, expected):
 # --- Properties -------------------------------------------------------------------
 
 starts = st.datetimes(
-    min_value=datetime(2025, 1, 1), max_value=datetime(2026, 12, 31, 23, 59), timezones=st.just(SHANGHAI)
+    min_value=datetime(2025, 1, 1),
+    max_value=datetime(2026, 12, 31, 23, 59),
+    timezones=st.just(SHANGHAI),
 )
 durations = st.timedeltas(min_value=timedelta(0), max_value=40 * 9 * H)
 
@@ -320,13 +334,17 @@ def test_add_of_between_reaches_the_last_working_instant(start, later):
 @settings(deadline=None)
 @given(a=starts, b=starts, c=starts)
 def test_between_is_additive(a, b, c):
-    assert working_time_between(a, b, CAL) + working_time_between(b, c, CAL) == working_time_between(a, c, CAL)
+    assert working_time_between(a, b, CAL) + working_time_between(
+        b, c, CAL
+    ) == working_time_between(a, c, CAL)
 
 
 @settings(deadline=None)
 @given(start=starts, d1=durations, d2=durations)
 def test_add_is_additive(start, d1, d2):
-    assert add_working_time(add_working_time(start, d1, CAL), d2, CAL) == add_working_time(start, d1 + d2, CAL)
+    assert add_working_time(add_working_time(start, d1, CAL), d2, CAL) == add_working_time(
+        start, d1 + d2, CAL
+    )
 
 
 # --- Refusals ------------------------------------------------------------------------
@@ -372,21 +390,28 @@ STANDARD_HOURS = (((time(8, 30), time(17, 30)),),) * 5 + ((), ())
 
 
 @pytest.mark.parametrize(
-    "kwargs",
+    ("kwargs", "reason"),
     [
-        {"hours": ((),) * 7},  # no working hours at all
-        {"hours": STANDARD_HOURS[:6]},  # 6 weekdays only
-        {"hours": (((time(17, 30), time(8, 30)),),) * 7},  # end before start
-        {"hours": (((time(8), time(12)), (time(11), time(14))),) * 7},  # overlapping
-        {"hours": STANDARD_HOURS, "zone": "Asia/Atlantis"},
-        {"hours": STANDARD_HOURS, "makeup_weekday": 7},
-        {"hours": STANDARD_HOURS, "makeup_weekday": 5},  # Saturday has no hours
+        ({"hours": ((),) * 7}, "no working hours"),  # no working hours at all
+        ({"hours": STANDARD_HOURS[:6]}, "7 entries"),  # 6 weekdays only
+        ({"hours": (((time(17, 30), time(8, 30)),),) * 7}, "non-empty"),  # end before start
+        ({"hours": (((time(8), time(12)), (time(11), time(14))),) * 7}, "non-overlapping"),
+        ({"hours": STANDARD_HOURS, "zone": "Asia/Atlantis"}, "unknown time zone"),
+        ({"hours": STANDARD_HOURS, "makeup_weekday": 7}, "makeup_weekday"),
+        ({"hours": STANDARD_HOURS, "makeup_weekday": 5}, "no working hours"),  # Saturday is empty
         # A date cannot be both a holiday and a make-up workday.
-        {"hours": STANDARD_HOURS, "holidays": {date(2025, 1, 26)}, "workdays": {date(2025, 1, 26)}},
+        (
+            {
+                "hours": STANDARD_HOURS,
+                "holidays": {date(2025, 1, 26)},
+                "workdays": {date(2025, 1, 26)},
+            },
+            "both",
+        ),
     ],
 )
-def test_invalid_calendars_are_refused(kwargs):
-    with pytest.raises(ValueError):
+def test_invalid_calendars_are_refused(kwargs, reason):
+    with pytest.raises(ValueError, match=reason):
         WorkCalendar(**{"zone": "Asia/Shanghai", **kwargs})
 
 
@@ -453,7 +478,9 @@ def test_around_the_clock_calendar():
 @settings(deadline=None)
 @given(start=starts, duration=durations)
 def test_around_the_clock_inverse(start, duration):
-    assert working_time_between(start, add_working_time(start, duration, ALWAYS), ALWAYS) == duration
+    assert (
+        working_time_between(start, add_working_time(start, duration, ALWAYS), ALWAYS) == duration
+    )
 
 
 # --- DST zone (local arithmetic through zoneinfo) -------------------------------------------

@@ -47,7 +47,11 @@ def test_contact_window(instant, allowed, expected_utc):
     result = next_contact_time(instant, WINDOW)
     assert result.tzinfo is UTC
     assert (result.year, result.month, result.day, result.hour, result.minute) == (
-        expected_utc.year, expected_utc.month, expected_utc.day, expected_utc.hour, expected_utc.minute,
+        expected_utc.year,
+        expected_utc.month,
+        expected_utc.day,
+        expected_utc.hour,
+        expected_utc.minute,
     )
 
 
@@ -75,7 +79,9 @@ def test_dst_zone_uses_the_offset_of_the_target_day():
     berlin = ZoneInfo("Europe/Berlin")
     # Sat 2025-03-29 20:00 CET; Berlin moves to CEST overnight, so Sunday
     # 08:00 local is 06:00 UTC (not 07:00).
-    assert next_contact_time(datetime(2025, 3, 29, 20, 0, tzinfo=berlin), window) == utc(2025, 3, 30, 6, 0)
+    assert next_contact_time(datetime(2025, 3, 29, 20, 0, tzinfo=berlin), window) == utc(
+        2025, 3, 30, 6, 0
+    )
 
 
 @pytest.mark.parametrize("call", [is_contact_time, next_contact_time])

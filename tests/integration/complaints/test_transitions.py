@@ -1,0 +1,199 @@
+"""The lifecycle service: accepted changes are versioned and on the timeline; refused ones
+change nothing."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from complaints import services
+from complaints.errors import InvalidInput, StaleVersion
+from complaints.events import complaint_changed
+from complaints.lifecycle import TRANSITIONS, Action, InvalidTransition, Status
+from complaints.models import Activity, ActivityKind, Complaint
+from tests.factories import CustomerFactory, make_complaint
+
+pytestmark = pytest.mark.django_db
+
+# The shortest action path from "new" to each status.
+PATH_TO = {
+    Status.NEW: [],
+    Status.ACKNOWLEDGED: [Action.ACKNOWLEDGE],
+    Status.IN_PROGRESS: [Action.ACKNOWLEDGE, Action.START],
+    Status.WAITING_CUSTOMER: [Action.ACKNOWLEDGE, Action.START, Action.REQUEST_INFO],
+    Status.WAITING_DEPARTMENT: [Action.ACKNOWLEDGE, Action.START, Action.DISPATCH],
+    Status.RESOLVED: [Action.ACKNOWLEDGE, Action.START, Action.RESOLVE],
+    Status.REOPENED: [Action.ACKNOWLEDGE, Action.START, Action.RESOLVE, Action.REOPEN],
+    Status.CLOSED: [Action.ACKNOWLEDGE, Action.START, Action.RESOLVE, Action.CLOSE],
+    Status.MERGED: [Action.MERGE],
+    Status.CANCELLED: [Action.CANCEL],
+}
+
+
+def act(complaint, action, actor=None, **kwargs):
+    kwargs.setdefault("reason", "客户要求")
+    kwargs.setdefault("resolution_summary", "已为客户重置网络参数，信号恢复正常。")
+    if action == Action.MERGE:
+        kwargs.setdefault("merged_into_reference", make_complaint().reference)
+    return services.complaint_transition(complaint_id=complaint.id, action=action, actor=actor,
+                                         expected_version=complaint.version, **kwargs)
+
+
+def complaint_in(status, actor=None):
+    complaint = make_complaint()
+    for action in PATH_TO[status]:
+        complaint = act(complaint, action, actor)
+    assert complaint.status == status
+    return complaint
+
+
+def test_create_numbers_the_complaint_and_writes_the_timeline(agent):
+    received = timezone.now() - timedelta(hours=3)
+    complaint = make_complaint(received_at=received, actor=agent)
+    assert re.fullmatch(r"TS\d{8}\d{6}", complaint.reference)
+    assert complaint.reference[2:10] == timezone.localdate().strftime("%Y%m%d")
+    assert complaint.received_at == received
+    assert complaint.status == Status.NEW and complaint.version == 1
+    entry = complaint.activities.get()
+    assert entry.kind == ActivityKind.CREATED and entry.actor == agent
+
+
+def test_references_count_up_and_are_not_reused():
+    first, second = make_complaint(), make_complaint()
+    assert int(second.reference[-6:]) == int(first.reference[-6:]) + 1
+    Complaint.objects.filter(pk=first.pk).delete()  # even when a complaint disappears…
+    assert make_complaint().reference not in {first.reference, second.reference}
+
+
+@pytest.mark.parametrize(("source", "action"), list(TRANSITIONS))
+def test_every_legal_transition_is_applied_and_recorded(source, action, agent):
+    complaint = complaint_in(source, agent)
+    before = complaint.activities.count()
+    updated = act(complaint, action, agent)
+    assert updated.status == TRANSITIONS[(source, action)]
+    assert updated.version == complaint.version + 1
+    stored = Complaint.objects.get(pk=complaint.pk)
+    assert stored.status == updated.status and stored.version == updated.version
+    entry = stored.activities.order_by("id").last()
+    assert stored.activities.count() == before + 1
+    assert entry.kind == ActivityKind.STATUS_CHANGE and entry.actor == agent
+    assert entry.data["from"] == source and entry.data["to"] == updated.status
+    assert entry.version == updated.version
+
+
+@pytest.mark.parametrize(("source", "action"),
+                         [(s, a) for s in Status for a in Action if (s, a) not in TRANSITIONS])
+def test_every_illegal_transition_changes_nothing(source, action, agent):
+    complaint = complaint_in(source, agent)
+    entries = complaint.activities.count()
+    with pytest.raises(InvalidTransition):
+        act(complaint, action, agent)
+    stored = Complaint.objects.get(pk=complaint.pk)
+    assert (stored.status, stored.version) == (source, complaint.version)
+    assert stored.activities.count() == entries
+
+
+def test_stale_version_is_refused_and_says_who_changed_what(agent, supervisor):
+    complaint = make_complaint()
+    services.complaint_transition(complaint_id=complaint.id, action=Action.ACKNOWLEDGE,
+                                  actor=supervisor, expected_version=1)
+    with pytest.raises(StaleVersion) as excinfo:
+        services.complaint_transition(complaint_id=complaint.id, action=Action.CANCEL,
+                                      actor=agent, expected_version=1, reason="重复")
+    assert "王" in str(excinfo.value)  # supervisor's name
+    assert [c.data["to"] for c in excinfo.value.changes] == [Status.ACKNOWLEDGED]
+    stored = Complaint.objects.get(pk=complaint.pk)
+    assert stored.status == Status.ACKNOWLEDGED and stored.version == 2
+
+
+@pytest.mark.parametrize("action", [Action.CANCEL, Action.MERGE])
+def test_reason_is_required(action):
+    complaint = make_complaint()
+    with pytest.raises(InvalidInput):
+        act(complaint, action, reason="  ")
+    assert Complaint.objects.get(pk=complaint.pk).status == Status.NEW
+
+
+def test_resolving_needs_a_summary_and_reopen_counts():
+    complaint = complaint_in(Status.IN_PROGRESS)
+    with pytest.raises(InvalidInput):
+        act(complaint, Action.RESOLVE, resolution_summary="")
+    complaint = act(complaint, Action.RESOLVE)
+    assert complaint.resolved_at is not None
+    complaint = act(complaint, Action.REOPEN)
+    assert complaint.reopen_count == 1 and complaint.resolved_at is None
+
+
+def test_merge_points_at_the_original_and_refuses_bad_targets():
+    original = make_complaint()
+    duplicate = make_complaint(customer=original.customer)
+    for bad in ["", "TS20000101000001", duplicate.reference]:
+        with pytest.raises(InvalidInput):
+            act(duplicate, Action.MERGE, merged_into_reference=bad)
+    merged = act(duplicate, Action.MERGE, merged_into_reference=original.reference)
+    assert merged.merged_into == original and merged.status == Status.MERGED
+
+
+def test_events_are_published_only_after_commit(django_capture_on_commit_callbacks):
+    seen = []
+
+    def receiver(sender, event, **kwargs):
+        seen.append((event.kind, event.data.get("to")))
+
+    complaint_changed.connect(receiver)
+    try:
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            complaint = make_complaint()
+        assert seen == [] and len(callbacks) == 1
+        with django_capture_on_commit_callbacks(execute=True):
+            act(complaint, Action.ACKNOWLEDGE)
+        assert seen == [("transitioned", Status.ACKNOWLEDGED)]
+    finally:
+        complaint_changed.disconnect(receiver)
+
+
+def test_timeline_is_append_only():
+    entry = make_complaint().activities.get()
+    entry.message = "rewritten"
+    with pytest.raises(Exception, match="cannot be changed"):
+        entry.save()
+    with pytest.raises(Exception, match="cannot be deleted"):
+        entry.delete()
+    assert Activity.objects.get(pk=entry.pk).message != "rewritten"
+
+
+def test_received_at_must_not_be_in_the_future():
+    with pytest.raises(InvalidInput):
+        make_complaint(received_at=timezone.now() + timedelta(days=1))
+
+
+def test_customer_is_found_by_normalised_phone():
+    first = services.customer_get_or_create(phone="138 0013 8000", name="刘洋")
+    again = services.customer_get_or_create(phone="+86 13800138000", email="ly@example.com")
+    assert again.pk == first.pk and again.email == "ly@example.com"
+    with pytest.raises(InvalidInput):
+        services.customer_get_or_create(phone="12345")
+
+
+def test_assignment_checks_membership(agent, supervisor):
+    from tests.factories import DepartmentFactory
+
+    dept = DepartmentFactory()
+    complaint = make_complaint()
+    with pytest.raises(InvalidInput):
+        services.complaint_assign(complaint_id=complaint.id, actor=supervisor,
+                                  expected_version=1, department=dept, agent=agent)
+    dept.members.add(agent)
+    complaint = services.complaint_assign(complaint_id=complaint.id, actor=supervisor,
+                                          expected_version=1, department=dept, agent=agent,
+                                          reason="熟悉网络问题")
+    assert complaint.assigned_agent == agent and complaint.version == 2
+    entry = complaint.activities.order_by("id").last()
+    assert entry.kind == ActivityKind.ASSIGNMENT and entry.data["reason"] == "熟悉网络问题"
+
+
+def test_flags_follow_customer_and_channel():
+    vip = CustomerFactory(tier="vip")
+    complaint = make_complaint(customer=vip, channel="regulator", regulator_case_no="GX2026-001")
+    assert set(complaint.flags) == {"vip", "regulator"}
