@@ -238,6 +238,7 @@ class ComplaintTransitionApi(APIView):
     """One endpoint per lifecycle action: POST /api/v1/complaints/{reference}/{action}/."""
 
     @extend_schema(
+        operation_id="v1_complaints_action",
         parameters=[OpenApiParameter("action", str, OpenApiParameter.PATH,
                                      enum=[a.value for a in Action])],
         request=TransitionInput, responses={200: ComplaintDetailOutput})
