@@ -2,8 +2,12 @@
 
 import django_filters
 from django.contrib.auth import get_user_model
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -12,6 +16,7 @@ from . import selectors, services
 from .lifecycle import Action, Status
 from .models import (
     Activity,
+    Attachment,
     Category,
     Channel,
     Complaint,
@@ -114,11 +119,26 @@ class ComplaintOutput(serializers.ModelSerializer):
                                                                       complaint=complaint)]
 
 
+class AttachmentOutput(serializers.ModelSerializer):
+    activity = serializers.PrimaryKeyRelatedField(read_only=True)
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "original_name", "content_type", "size", "activity",
+                  "uploaded_by_customer", "created_at", "url"]
+
+    def get_url(self, attachment) -> str:
+        return reverse("api-complaint-attachment",
+                       args=[attachment.complaint.reference, attachment.id])
+
+
 class ComplaintDetailOutput(ComplaintOutput):
     timeline = ActivityOutput(source="activities", many=True)
+    attachments = AttachmentOutput(many=True)
 
     class Meta(ComplaintOutput.Meta):
-        fields = [*ComplaintOutput.Meta.fields, "timeline"]
+        fields = [*ComplaintOutput.Meta.fields, "timeline", "attachments"]
 
 
 # --- list and create ------------------------------------------------------------------------
@@ -322,6 +342,45 @@ class ComplaintRevealApi(APIView):
             user=request.user, complaint=complaint, reason=data.validated_data["reason"],
             ip_address=request.META.get("REMOTE_ADDR"))
         return Response(revealed)
+
+
+class AttachInput(serializers.Serializer):
+    files = serializers.ListField(child=serializers.FileField(), min_length=1, max_length=5)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    public = serializers.BooleanField(default=False)
+
+
+class ComplaintAttachmentsApi(APIView):
+    """Upload up to 5 files (images, PDF, text; type checked from the content)."""
+
+    parser_classes = [MultiPartParser, FormParser]
+    permission_classes = [require_perm("complaints.add_attachment")]
+
+    @extend_schema(request={"multipart/form-data": AttachInput},
+                   responses={201: AttachmentOutput(many=True)})
+    def post(self, request, reference: str):
+        complaint = selectors.complaint_get_for_user(user=request.user, reference=reference)
+        data = AttachInput(data={"files": request.FILES.getlist("files"),
+                                 "note": request.data.get("note", ""),
+                                 "public": request.data.get("public", False)})
+        data.is_valid(raise_exception=True)
+        entry = services.complaint_attach_files(complaint_id=complaint.id, actor=request.user,
+                                                **data.validated_data)
+        attachments = entry.attachments.select_related("complaint")
+        return Response(AttachmentOutput(attachments, many=True).data,
+                        status=status.HTTP_201_CREATED)
+
+
+class ComplaintAttachmentDownloadApi(APIView):
+    permission_classes = [require_perm("complaints.view_attachment")]
+
+    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    def get(self, request, reference: str, attachment_id: int):
+        complaint = selectors.complaint_get_for_user(user=request.user, reference=reference)
+        attachment = get_object_or_404(complaint.attachments, pk=attachment_id)
+        return FileResponse(attachment.file.open("rb"), as_attachment=True,
+                            filename=attachment.original_name,
+                            content_type=attachment.content_type)
 
 
 # --- reference data -------------------------------------------------------------------------

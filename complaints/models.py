@@ -4,6 +4,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from . import personal_data
 from .lifecycle import STATUS_LABELS, Status
@@ -12,8 +13,8 @@ User = settings.AUTH_USER_MODEL
 
 
 class CustomerTier(models.TextChoices):
-    ORDINARY = "ordinary", _("Ordinary")
-    VIP = "vip", _("VIP")
+    ORDINARY = "ordinary", pgettext_lazy("customer tier", "Ordinary")
+    VIP = "vip", pgettext_lazy("customer tier", "VIP")
 
 
 class Customer(models.Model):
@@ -149,9 +150,9 @@ class ProductLine(models.TextChoices):
 
 
 class ResponsibilityType(models.TextChoices):
-    COMPANY = "company", _("Company")
-    CUSTOMER = "customer", _("Customer")
-    THIRD_PARTY = "third_party", _("Third party")
+    COMPANY = "company", pgettext_lazy("responsibility", "Company")
+    CUSTOMER = "customer", pgettext_lazy("responsibility", "Customer")
+    THIRD_PARTY = "third_party", pgettext_lazy("responsibility", "Third party")
 
 
 class CompensationType(models.TextChoices):

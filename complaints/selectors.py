@@ -5,7 +5,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from .lifecycle import Action, allowed_actions
-from .models import Activity, Complaint
+from .models import Activity, Attachment, Complaint
 
 ACTION_PERMISSIONS = {Action.CANCEL: "complaints.cancel_complaint"}
 DEFAULT_ACTION_PERMISSION = "complaints.change_complaint"
@@ -26,7 +26,7 @@ def complaint_get_for_user(*, user, reference: str, with_timeline: bool = False)
     if with_timeline:
         queryset = queryset.prefetch_related(
             Prefetch("activities", queryset=Activity.objects.select_related("actor")),
-            "attachments")
+            Prefetch("attachments", queryset=Attachment.objects.select_related("complaint")))
     complaint = queryset.filter(reference=reference).first()
     if complaint is None:
         raise Http404(_("No complaint %(reference)s.") % {"reference": reference})

@@ -5,20 +5,24 @@ version, write the change and its timeline entry in one transaction, and publish
 receivers get after commit.
 """
 
+import hashlib
 from datetime import date, datetime
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import lifecycle, personal_data
+from .attachments import sniff_content_type
 from .errors import InvalidInput, NotAllowed, StaleVersion
 from .events import ComplaintEvent, publish
 from .lifecycle import Action, Status
 from .models import (
     Activity,
     ActivityKind,
+    Attachment,
     ActorType,
     Category,
     Channel,
@@ -324,3 +328,70 @@ def personal_data_reveal(*, user, complaint: Complaint, reason: str,
                                       fields=sorted(revealed), reason=reason[:200],
                                       ip_address=ip_address)
     return revealed
+
+
+
+# --- attachments ----------------------------------------------------------------------------
+
+SNIFF_BYTES = 8192
+
+
+def _check_upload(upload) -> tuple[str, str]:
+    """(content type, sha256) of an acceptable upload, or InvalidInput saying what is wrong."""
+    if upload.size > settings.ATTACHMENT_MAX_BYTES:
+        raise InvalidInput(_("“%(name)s” is %(size)s; files may be at most %(limit)s.") % {
+            "name": upload.name, "size": filesizeformat(upload.size),
+            "limit": filesizeformat(settings.ATTACHMENT_MAX_BYTES)}, field="files")
+    if upload.size == 0:
+        raise InvalidInput(_("“%(name)s” is empty.") % {"name": upload.name}, field="files")
+    upload.seek(0)
+    content_type = sniff_content_type(upload.read(SNIFF_BYTES))
+    if content_type not in settings.ATTACHMENT_ALLOWED_TYPES:
+        raise InvalidInput(_("“%(name)s” is not an image, PDF or text file (whatever its name "
+                             "says), so it was not accepted.") % {"name": upload.name},
+                           field="files")
+    digest = hashlib.sha256()
+    upload.seek(0)
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return content_type, digest.hexdigest()
+
+
+def complaint_attach_files(*, complaint_id: int, files: list, actor=None, note: str = "",
+                           by_customer: bool = False, public: bool = False,
+                           max_files: int = 5) -> Activity:
+    """Attach files with one timeline entry. All are checked first: one bad file, none kept."""
+    if not files:
+        raise InvalidInput(_("Choose at least one file."), field="files")
+    if len(files) > max_files:
+        raise InvalidInput(_("At most %(n)s files at a time.") % {"n": max_files}, field="files")
+    checked = [(upload, *_check_upload(upload)) for upload in files]
+    stored: list[Attachment] = []
+    try:
+        with transaction.atomic():
+            complaint = _lock(complaint_id, None)
+            entry = Activity.objects.create(
+                complaint=complaint,
+                kind=ActivityKind.CUSTOMER_ACTION if by_customer else (
+                    ActivityKind.PUBLIC_REPLY if public else ActivityKind.INTERNAL_NOTE),
+                actor_type=ActorType.CUSTOMER if by_customer else _actor_type(actor),
+                actor=actor, version=complaint.version,
+                visibility=Visibility.PUBLIC if (public or by_customer) else Visibility.INTERNAL,
+                message=note.strip() or _("%(n)s file(s) attached.") % {"n": len(files)},
+                data={"attachments": [u.name for u, _t, _d in checked]})
+            for upload, content_type, sha256 in checked:
+                attachment = Attachment(
+                    complaint=complaint, activity=entry, original_name=upload.name[:255],
+                    content_type=content_type, size=upload.size, sha256=sha256,
+                    uploaded_by=actor, uploaded_by_customer=by_customer)
+                attachment.file.save(upload.name, upload, save=False)
+                stored.append(attachment)
+                attachment.save()
+            publish(ComplaintEvent(complaint.id, "attachments_added", getattr(actor, "id", None),
+                                   {"activity_id": entry.id}))
+    except Exception:
+        for attachment in stored:  # the rows rolled back; do not leave their files behind
+            attachment.file.delete(save=False)
+        raise
+    return entry

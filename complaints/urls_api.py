@@ -26,6 +26,10 @@ urlpatterns = [
          name="api-complaint-notes"),
     path("complaints/<str:reference>/reveal/", api.ComplaintRevealApi.as_view(),
          name="api-complaint-reveal"),
+    path("complaints/<str:reference>/attachments/", api.ComplaintAttachmentsApi.as_view(),
+         name="api-complaint-attachments"),
+    path("complaints/<str:reference>/attachments/<int:attachment_id>/",
+         api.ComplaintAttachmentDownloadApi.as_view(), name="api-complaint-attachment"),
     path("categories/", api.CategoryListApi.as_view(), name="api-categories"),
     path("departments/", api.DepartmentListApi.as_view(), name="api-departments"),
 ]

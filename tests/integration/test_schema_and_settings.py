@@ -28,7 +28,7 @@ def test_schema_and_docs_are_served_without_a_cdn(client):
 
 
 def run_manage(*args, **env):
-    base = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}}
+    base = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, capture_output=True,
                           text=True, env={**base, **env}, timeout=120)
 
