@@ -7,6 +7,7 @@ receivers get after commit.
 
 import hashlib
 from datetime import date, datetime
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -254,6 +255,63 @@ def _merge_target(complaint: Complaint, reference: str) -> Complaint:
                              "complaint it points to.") % {"reference": reference},
                            field="merged_into")
     return target
+
+
+# Fields that services may change through complaint_update_fields; status, version and
+# timestamps are owned by the lifecycle.
+UPDATABLE_FIELDS = frozenset({
+    "category", "priority", "product_line", "subject", "location", "is_repeat", "is_vip",
+    "is_regulator", "escalation_risk", "responsible_department", "responsibility_type",
+    "compensation_type", "compensation_amount", "compensation_status",
+    "compensation_approved_by", "escalation_level", "assigned_department", "assigned_agent",
+})
+
+
+def _plain(value):
+    """A JSON-friendly form of a field value for the timeline."""
+    if hasattr(value, "pk"):
+        return value.pk
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def complaint_update_fields(*, complaint_id: int, changes: dict, actor=None,
+                            expected_version: int | None = None, reason: str = "",
+                            kind: str = ActivityKind.FIELD_CHANGE, actor_type: str | None = None,
+                            message: str = "", visibility: str = Visibility.INTERNAL,
+                            extra: dict | None = None) -> Complaint:
+    """Change non-status fields, audited with old and new values and the reason.
+
+    Fields whose value does not change are ignored; if nothing changes nothing is written.
+    Receivers of the "fields_changed" event see {"changed": {field: [old, new]}}.
+    """
+    unknown = set(changes) - UPDATABLE_FIELDS
+    if unknown:
+        raise InvalidInput(_("These fields cannot be changed here: %(fields)s.") % {
+            "fields": ", ".join(sorted(unknown))})
+    with transaction.atomic():
+        complaint = _lock(complaint_id, expected_version)
+        diff = {}
+        for name, value in changes.items():
+            field = Complaint._meta.get_field(name)
+            old = getattr(complaint, field.attname if field.is_relation else name)
+            new = value.pk if field.is_relation and value is not None else value
+            if old != new:
+                diff[name] = [_plain(old), _plain(new)]
+                setattr(complaint, name, value)
+        if not diff:
+            return complaint
+        _bump(complaint, actor, list(diff))
+        data = {"changed": diff, **(extra or {})}
+        if reason:
+            data["reason"] = reason.strip()
+        Activity.objects.create(
+            complaint=complaint, kind=kind, actor_type=actor_type or _actor_type(actor),
+            actor=actor, visibility=visibility, version=complaint.version, data=data,
+            message=message or reason.strip())
+        publish(ComplaintEvent(complaint.id, "fields_changed", getattr(actor, "id", None), data))
+    return complaint
 
 
 def complaint_assign(*, complaint_id: int, actor, expected_version: int | None,

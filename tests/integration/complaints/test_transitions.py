@@ -197,3 +197,30 @@ def test_flags_follow_customer_and_channel():
     vip = CustomerFactory(tier="vip")
     complaint = make_complaint(customer=vip, channel="regulator", regulator_case_no="GX2026-001")
     assert set(complaint.flags) == {"vip", "regulator"}
+
+
+def test_field_updates_are_audited_with_old_and_new_values(agent, django_capture_on_commit_callbacks):
+    from tests.factories import category
+
+    complaint = make_complaint()
+    seen = []
+    complaint_changed.connect(lambda sender, event, **kw: seen.append(event), weak=False,
+                              dispatch_uid="t-fields")
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            updated = services.complaint_update_fields(
+                complaint_id=complaint.id, actor=agent, expected_version=1,
+                changes={"priority": "urgent", "category": category("billing-refund")},
+                reason="客户为VIP且多次投诉")
+    finally:
+        complaint_changed.disconnect(dispatch_uid="t-fields")
+    assert updated.version == 2 and updated.priority == "urgent"
+    entry = updated.activities.order_by("id").last()
+    assert entry.data["changed"]["priority"] == ["ordinary", "urgent"]
+    assert entry.data["reason"] == "客户为VIP且多次投诉"
+    assert seen[-1].kind == "fields_changed" and "category" in seen[-1].data["changed"]
+    same = services.complaint_update_fields(complaint_id=complaint.id, actor=agent,
+                                            changes={"priority": "urgent"})
+    assert same.version == 2  # nothing changed, nothing written
+    with pytest.raises(InvalidInput):
+        services.complaint_update_fields(complaint_id=complaint.id, changes={"status": "closed"})
