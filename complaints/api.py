@@ -245,6 +245,10 @@ class TransitionInput(serializers.Serializer):
     resolution_summary = serializers.CharField(required=False, allow_blank=True, default="")
     merged_into = serializers.CharField(required=False, allow_blank=True, default="",
                                         help_text="Reference of the original (merge only).")
+    departments = serializers.SlugRelatedField(
+        slug_field="code", many=True, required=False, default=list,
+        queryset=Department.objects.filter(is_active=True),
+        help_text="Department codes the work is dispatched to (dispatch only).")
 
 
 def _detail_response(request, reference, code=status.HTTP_200_OK):
@@ -274,7 +278,8 @@ class ComplaintTransitionApi(APIView):
             expected_version=data.validated_data["version"],
             reason=data.validated_data["reason"],
             resolution_summary=data.validated_data["resolution_summary"],
-            merged_into_reference=data.validated_data["merged_into"])
+            merged_into_reference=data.validated_data["merged_into"],
+            departments=data.validated_data["departments"])
         return _detail_response(request, reference)
 
 

@@ -197,6 +197,7 @@ class Complaint(models.Model):
     is_regulator = models.BooleanField(_("regulator"), default=False)
     escalation_risk = models.BooleanField(_("escalation risk"), default=False)
     regulator_case_no = models.CharField(_("regulator case number"), max_length=64, blank=True)
+    regulator_due_at = models.DateTimeField(_("regulator's deadline"), null=True, blank=True)
 
     assigned_department = models.ForeignKey(
         Department, verbose_name=_("assigned department"), null=True, blank=True,
@@ -394,3 +395,26 @@ class ReferenceCounter(models.Model):
     class Meta:
         verbose_name = _("reference counter")
         verbose_name_plural = _("reference counters")
+
+
+class Notification(models.Model):
+    """An in-app message to a staff member (escalations, warnings, approvals)."""
+
+    recipient = models.ForeignKey(User, verbose_name=_("recipient"), on_delete=models.CASCADE,
+                                  related_name="notifications")
+    complaint = models.ForeignKey(Complaint, verbose_name=_("complaint"), null=True, blank=True,
+                                  on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(_("kind"), max_length=30)
+    message = models.CharField(_("message"), max_length=500)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "read_at", "-created_at"],
+                                name="notification_inbox")]
+
+    def __str__(self) -> str:
+        return self.message

@@ -11,12 +11,21 @@ AGENT_PERMISSIONS = [
     "complaints.view_category", "complaints.view_department",
     "complaints.view_activity", "complaints.add_activity",
     "complaints.view_attachment", "complaints.add_attachment",
+    # SLA: agents see deadlines and may escalate by hand.
+    "sla.view_clock", "sla.view_escalation", "sla.add_escalation", "sla.view_slapolicy",
+    "sla.view_businesscalendar", "sla.view_calendarday",
 ]
 SUPERVISOR_PERMISSIONS = AGENT_PERMISSIONS + [
     "complaints.cancel_complaint", "complaints.approve_compensation",
     "complaints.reveal_personal_data", "complaints.view_personaldataaccess",
     "complaints.change_category", "complaints.add_category",
     "complaints.change_department",
+    # SLA: supervisors work the escalation queue and edit policies and calendars.
+    "sla.change_escalation", "sla.add_slapolicy", "sla.change_slapolicy",
+    "sla.delete_slapolicy", "sla.add_slatarget", "sla.change_slatarget",
+    "sla.delete_slatarget", "sla.view_slatarget", "sla.change_businesscalendar",
+    "sla.add_calendarday", "sla.change_calendarday", "sla.delete_calendarday",
+    "sla.view_calendaryear", "sla.view_slaevent",
 ]
 # Administrators get every permission of the project's apps and of user management.
 ADMIN_APPS = ["complaints", "intake", "sla", "reports", "auth", "authtoken", "django_celery_beat"]

@@ -182,8 +182,12 @@ def complaint_transition(
     resolution_summary: str = "",
     merged_into_reference: str = "",
     actor_type: str | None = None,
+    departments: list[Department] | None = None,
 ) -> Complaint:
-    """Apply one lifecycle action. Illegal or stale requests change nothing."""
+    """Apply one lifecycle action. Illegal or stale requests change nothing.
+
+    `departments` (dispatch only) names the departments the work goes to (派单).
+    """
     try:
         action = Action(action)
     except ValueError:
@@ -222,6 +226,8 @@ def complaint_transition(
             complaint.resolved_at = None
             changed += ["reopen_count", "resolved_at"]
             data["reopen_count"] = complaint.reopen_count
+        elif action == Action.DISPATCH and departments:
+            data["departments"] = [d.code for d in departments]
         elif action == Action.MERGE:
             target = _merge_target(complaint, merged_into_reference)
             complaint.merged_into = target
@@ -453,3 +459,54 @@ def complaint_attach_files(*, complaint_id: int, files: list, actor=None, note: 
             attachment.file.delete(save=False)
         raise
     return entry
+
+
+# --- timeline entries and escalation levels written by other apps -------------------------
+
+
+def timeline_append(*, complaint_id: int, kind: str, message: str, data: dict | None = None,
+                    actor=None, actor_type: str | None = None,
+                    visibility: str = Visibility.INTERNAL) -> Activity:
+    """A timeline entry that records something without editing the complaint (no version bump)."""
+    version = Complaint.objects.values_list("version", flat=True).get(pk=complaint_id)
+    return Activity.objects.create(
+        complaint_id=complaint_id, kind=kind, actor=actor,
+        actor_type=actor_type or _actor_type(actor), visibility=visibility, message=message,
+        data=data or {}, version=version)
+
+
+def complaints_raise_escalation(*, levels: dict[int, tuple[int, str]], actor=None,
+                                now: datetime | None = None) -> list[int]:
+    """Raise complaints' escalation levels in bulk: {complaint_id: (level, reason)}.
+
+    A level never goes down here; complaints already at or above it are left alone. One query
+    for the lock, one update, one timeline insert, whatever the number of complaints. Returns the
+    ids whose level rose.
+    """
+    if not levels:
+        return []
+    now = now or timezone.now()
+    raised, entries = [], []
+    with transaction.atomic():
+        complaints = list(Complaint.objects.select_for_update().filter(pk__in=levels)
+                          .order_by("pk").only("id", "escalation_level", "version"))
+        for complaint in complaints:
+            level, reason = levels[complaint.id]
+            if level <= complaint.escalation_level:
+                continue
+            old = complaint.escalation_level
+            complaint.escalation_level, complaint.version = level, complaint.version + 1
+            complaint.updated_at, complaint.updated_by = now, actor
+            raised.append(complaint)
+            entries.append(Activity(
+                complaint_id=complaint.id, kind=ActivityKind.ESCALATION,
+                actor_type=_actor_type(actor), actor=actor, visibility=Visibility.INTERNAL,
+                version=complaint.version, created_at=now, message=reason,
+                data={"changed": {"escalation_level": [old, level]}, "reason": reason}))
+        Complaint.objects.bulk_update(
+            raised, ["escalation_level", "version", "updated_at", "updated_by"])
+        Activity.objects.bulk_create(entries)
+        for complaint in raised:
+            publish(ComplaintEvent(complaint.id, "escalated", getattr(actor, "id", None),
+                                   {"level": complaint.escalation_level}))
+    return [c.id for c in raised]

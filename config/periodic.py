@@ -16,6 +16,7 @@ class Schedule:
 
 SCHEDULES = [
     Schedule("system heartbeat", "system.heartbeat", 30),
+    Schedule("SLA sweep", "sla.sweep", 60),
 ]
 
 

@@ -256,3 +256,8 @@ LOGGING = {
 }
 
 ADMIN_SITE_HEADER = _("Complaint handling administration")
+
+# --- SLA ------------------------------------------------------------------------------------
+# Level-3 escalations go to this department's members (the regulator-risk desk).
+SLA_REGULATOR_DESK = env("SLA_REGULATOR_DESK", default="regulator-desk")
+SLA_SWEEP_BATCH = env.int("SLA_SWEEP_BATCH", default=500)

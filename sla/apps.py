@@ -4,4 +4,11 @@ from django.utils.translation import gettext_lazy as _
 
 class SlaConfig(AppConfig):
     name = "sla"
-    verbose_name = _("Sla")
+    verbose_name = _("Deadlines")
+
+    def ready(self) -> None:
+        from complaints.events import complaint_changed
+
+        from .receivers import on_complaint_changed
+
+        complaint_changed.connect(on_complaint_changed, dispatch_uid="sla.on_complaint_changed")

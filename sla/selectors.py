@@ -1,0 +1,60 @@
+"""Reads for SLA: database rows turned into the pure calendar and policy objects."""
+
+from datetime import time
+
+from django.db.models import Prefetch
+
+from complaints.models import Complaint
+
+from .calendar import WorkCalendar
+from .models import BusinessCalendar, CalendarDay, CalendarYear, SlaPolicy, SlaTarget
+from .policy import ComplaintFacts, PolicyRule, Target
+
+
+def _parse_hours(raw: dict) -> tuple:
+    def interval(pair):
+        start, end = (time.fromisoformat(v) for v in pair)
+        return (start, end)
+
+    return tuple(tuple(interval(p) for p in raw.get(str(day), [])) for day in range(7))
+
+
+def work_calendars() -> dict[int, WorkCalendar]:
+    """Every business calendar by id, with the official days loaded from the table."""
+    holidays, workdays = set(), set()
+    for day, is_workday in CalendarDay.objects.values_list("date", "is_workday"):
+        (workdays if is_workday else holidays).add(day)
+    known = frozenset(CalendarYear.objects.values_list("year", flat=True))
+    calendars = {}
+    for cal in BusinessCalendar.objects.all():
+        if cal.always_open:
+            calendars[cal.id] = WorkCalendar.around_the_clock(zone=cal.zone)
+        else:
+            calendars[cal.id] = WorkCalendar(
+                zone=cal.zone, hours=_parse_hours(cal.hours), holidays=frozenset(holidays),
+                workdays=frozenset(workdays), known_years=known,
+                makeup_weekday=cal.makeup_weekday)
+    return calendars
+
+
+def policy_rules() -> list[PolicyRule]:
+    policies = (SlaPolicy.objects.filter(is_active=True).select_related("category")
+                .prefetch_related(Prefetch("targets", queryset=SlaTarget.objects.all())))
+    return [
+        PolicyRule(
+            id=p.id, priority=p.priority, channel=p.channel, customer_tier=p.customer_tier,
+            category_code=p.category.code if p.category else "",
+            calendar_code=str(p.calendar_id), warning_percent=p.warning_percent,
+            breach_level=p.breach_level, escalation_step_hours=p.escalation_step_hours,
+            targets={t.metric: Target(t.amount, t.unit) for t in p.targets.all()})
+        for p in policies
+    ]
+
+
+def complaint_facts(complaint: Complaint) -> ComplaintFacts:
+    category = complaint.category
+    return ComplaintFacts(
+        priority=complaint.priority, channel=complaint.channel,
+        customer_tier=complaint.customer.tier,
+        category_code=category.code if category else "",
+        parent_category_code=category.parent.code if category and category.parent_id else "")

@@ -1,0 +1,21 @@
+"""Thin Celery tasks: take ids, call one service. Safe to retry: the services are idempotent."""
+
+from celery import shared_task
+from django.db import OperationalError
+
+from . import services
+
+RETRY = {"autoretry_for": (OperationalError, ConnectionError), "retry_backoff": True,
+         "retry_jitter": True, "max_retries": 5}
+
+
+@shared_task(name="sla.sweep", acks_late=True, time_limit=300, soft_time_limit=240, **RETRY)
+def sweep() -> dict:
+    from django.conf import settings
+
+    return services.sla_sweep(batch_size=settings.SLA_SWEEP_BATCH).as_dict()
+
+
+@shared_task(name="sla.send_event_emails", acks_late=True, time_limit=120, **RETRY)
+def send_sla_event_emails(event_ids: list[int]) -> int:
+    return services.sla_event_send_emails(event_ids=event_ids)

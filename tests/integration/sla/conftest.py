@@ -1,0 +1,45 @@
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from complaints import services
+from complaints.lifecycle import Action
+from tests.factories import make_complaint
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def local(*args) -> datetime:
+    return datetime(*args, tzinfo=SHANGHAI)
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """Run a block and then its after-commit receivers, as a real request would."""
+
+    def run(fn, *args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return fn(*args, **kwargs)
+
+    return run
+
+
+@pytest.fixture
+def new_complaint(committed):
+    def make(received_at, **kwargs):
+        return committed(make_complaint, received_at=received_at, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def act(committed):
+    def run(complaint, action, **kwargs):
+        complaint.refresh_from_db()
+        kwargs.setdefault("reason", "测试")
+        kwargs.setdefault("resolution_summary", "已处理")
+        return committed(services.complaint_transition, complaint_id=complaint.id,
+                         action=Action(action), expected_version=complaint.version, **kwargs)
+
+    return run

@@ -1,0 +1,204 @@
+"""The sweep: warnings, breaches and every escalation level, exactly once."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.core import mail
+from django.db import connection
+
+from complaints.models import Complaint, Notification
+from sla import services as sla
+from sla.models import Clock, ClockState, Escalation, Metric, SlaEvent
+from tests.factories import CustomerFactory, DepartmentFactory, StaffFactory
+
+from .conftest import local
+
+pytestmark = pytest.mark.django_db
+MONDAY = local(2026, 11, 23, 10, 0)
+
+
+@pytest.fixture
+def org(roles):
+    """A city department under a province one, each with a supervisor, and the risk desk."""
+    province_boss = StaffFactory(username="prov_boss", role="supervisor",
+                                 email="prov@example.com")
+    city_boss = StaffFactory(username="city_boss", role="supervisor", email="city@example.com")
+    desk_officer = StaffFactory(username="desk", role="supervisor", email="desk@example.com")
+    province = DepartmentFactory(code="gd", name="省客服中心", level="province",
+                                 supervisor=province_boss)
+    city = DepartmentFactory(code="gz", name="广州客服", parent=province, supervisor=city_boss)
+    desk = DepartmentFactory(code="regulator-desk", name="申诉风险组", supervisor=None)
+    desk.members.add(desk_officer)
+    return {"province_boss": province_boss, "city_boss": city_boss, "desk": desk_officer,
+            "city": city}
+
+
+@pytest.fixture
+def late_complaint(new_complaint, org):
+    complaint = new_complaint(MONDAY)
+    Complaint.objects.filter(pk=complaint.pk).update(assigned_department=org["city"])
+    return complaint
+
+
+def resolution(complaint):
+    return Clock.objects.get(complaint=complaint, metric=Metric.RESOLUTION, cycle=1)
+
+
+def only_resolution(complaint):
+    """Meet every other clock so the test watches the resolution deadline alone."""
+    Clock.objects.filter(complaint=complaint).exclude(metric=Metric.RESOLUTION).update(
+        state=ClockState.MET, next_check_at=None)
+
+
+def test_warning_once_at_the_threshold(late_complaint, org):
+    only_resolution(late_complaint)
+    assert sla.sla_sweep(now=local(2026, 11, 26, 16, 44)).warnings == 0
+    assert not SlaEvent.objects.filter(clock=resolution(late_complaint)).exists()
+    result = sla.sla_sweep(now=local(2026, 11, 26, 16, 46))
+    assert SlaEvent.objects.filter(clock=resolution(late_complaint), kind="warning").count() == 1
+    assert late_complaint.activities.filter(kind="sla_warning").count() >= 1
+    again = sla.sla_sweep(now=local(2026, 11, 26, 16, 50))
+    assert again.warnings == 0
+    assert SlaEvent.objects.filter(clock=resolution(late_complaint), kind="warning").count() == 1
+    assert result.warnings >= 1
+
+
+def test_breach_escalates_to_level_one_then_two_then_three(late_complaint, org,
+                                                           django_capture_on_commit_callbacks):
+    # Due Monday 11-30 10:00; each further 9 working hours adds a level.
+    only_resolution(late_complaint)
+    sla.sla_sweep(now=local(2026, 11, 30, 10, 1))
+    clock = resolution(late_complaint)
+    assert clock.state == ClockState.BREACHED and clock.breached_at == local(2026, 11, 30, 10)
+    assert clock.escalation_level == 1
+    late_complaint.refresh_from_db()
+    assert late_complaint.escalation_level == 1
+    queue = Escalation.objects.get(complaint=late_complaint)
+    assert queue.level == 1 and queue.is_open
+    assert Notification.objects.filter(recipient=org["city_boss"], kind="escalation").exists()
+    assert late_complaint.activities.filter(kind="sla_breach").exists()
+    assert late_complaint.activities.filter(kind="escalation").exists()
+
+    sla.sla_sweep(now=local(2026, 12, 1, 10, 1))  # one working day late
+    assert resolution(late_complaint).escalation_level == 2
+    assert Notification.objects.filter(recipient=org["province_boss"],
+                                       kind="escalation").exists()
+    sla.sla_sweep(now=local(2026, 12, 2, 10, 1))
+    assert resolution(late_complaint).escalation_level == 3
+    assert Notification.objects.filter(recipient=org["desk"], kind="escalation").exists()
+    assert resolution(late_complaint).next_check_at is None  # top level: nothing more to do
+    late_complaint.refresh_from_db()
+    assert late_complaint.escalation_level == 3
+    levels = sorted(SlaEvent.objects.filter(clock=resolution(late_complaint), kind="escalation")
+                    .values_list("level", flat=True))
+    assert levels == [1, 2, 3]
+
+
+def test_after_an_outage_everything_due_is_handled_once(late_complaint, org):
+    result = sla.sla_sweep(now=local(2026, 12, 10, 9, 0))  # nobody swept for ten days
+    clock = resolution(late_complaint)
+    assert clock.escalation_level == 3
+    assert sorted(SlaEvent.objects.filter(clock=clock, kind="escalation")
+                  .values_list("level", flat=True)) == [1, 2, 3]
+    assert not SlaEvent.objects.filter(clock=clock, kind="warning").exists()  # too late to warn
+    assert result.breaches == 5  # every clock of the complaint
+    assert sla.sla_sweep(now=local(2026, 12, 10, 9, 5)).escalations == 0
+
+
+def test_emails_are_sent_once_per_event(late_complaint, org):
+    sla.sla_sweep(now=local(2026, 11, 30, 10, 1))
+    ids = list(SlaEvent.objects.filter(kind="escalation").values_list("id", flat=True))
+    assert sla.sla_event_send_emails(event_ids=ids) >= 1
+    assert any("city@example.com" in m.to for m in mail.outbox)
+    sent = len(mail.outbox)
+    assert sla.sla_event_send_emails(event_ids=ids) == 0  # a retried task mails nobody twice
+    assert len(mail.outbox) == sent
+
+
+def test_met_clocks_never_escalate(late_complaint, act):
+    for action in ["acknowledge", "start", "resolve"]:
+        act(late_complaint, action)
+    result = sla.sla_sweep(now=local(2026, 12, 10, 9, 0))
+    assert result.escalations == 0 and result.breaches == 0
+
+
+def test_paused_clocks_do_not_breach(late_complaint, act):
+    act(late_complaint, "acknowledge")
+    act(late_complaint, "start")
+    sla.clocks_pause(complaint_id=late_complaint.id, at=local(2026, 11, 24, 10))
+    sla.sla_sweep(now=local(2026, 12, 3, 10))
+    assert resolution(late_complaint).state == ClockState.PAUSED
+
+
+def test_the_sweep_query_count_does_not_grow_with_open_complaints(new_complaint, org):
+    from django.test.utils import CaptureQueriesContext
+
+    due = [new_complaint(MONDAY, customer=CustomerFactory()) for _ in range(3)]
+    Complaint.objects.filter(pk__in=[c.pk for c in due]).update(assigned_department=org["city"])
+    sweep_at = local(2026, 11, 24, 10, 1)  # acknowledge and first response just breached
+
+    def sweep_queries(extra_open):
+        for _ in range(extra_open):  # open, but nothing of theirs is due at sweep time
+            new_complaint(local(2026, 11, 24, 10, 0), customer=CustomerFactory())
+        Clock.objects.filter(complaint__in=due).update(
+            state=ClockState.RUNNING, escalation_level=0, warned_at=None, breached_at=None)
+        Clock.objects.filter(complaint__in=due).update(next_check_at=MONDAY)
+        SlaEvent.objects.all().delete()
+        Escalation.objects.all().delete()
+        Complaint.objects.update(escalation_level=0)
+        with CaptureQueriesContext(connection) as queries:
+            result = sla.sla_sweep(now=sweep_at, batch_size=1000)
+        assert result.breaches == 6  # the same work each time
+        return len(queries)
+
+    assert sweep_queries(5) == sweep_queries(40) <= 30
+
+
+def test_manual_escalation_and_queue_actions(new_complaint, org, agent, supervisor):
+    complaint = new_complaint(MONDAY)
+    with pytest.raises(Exception, match="why"):
+        sla.escalation_raise_manually(complaint_id=complaint.id, actor=agent, reason="")
+    sla.escalation_raise_manually(complaint_id=complaint.id, actor=agent, reason="客户称要找媒体")
+    complaint.refresh_from_db()
+    assert complaint.escalation_level == 1
+    with pytest.raises(Exception):
+        sla.escalation_acknowledge(complaint_id=complaint.id, actor=agent)  # agents may not
+    sla.escalation_acknowledge(complaint_id=complaint.id, actor=supervisor)
+    sla.escalation_set_expected(complaint_id=complaint.id, actor=supervisor,
+                                expected_at=local(2027, 1, 5, 12, 0), reason="需厂家更换设备")
+    sla.escalation_deescalate(complaint_id=complaint.id, actor=supervisor, reason="已安抚客户")
+    complaint.refresh_from_db()
+    assert complaint.escalation_level == 0
+    assert not Escalation.objects.get(complaint=complaint).is_open
+    kinds = list(complaint.activities.filter(kind="escalation").values_list("message", flat=True))
+    assert len(kinds) == 4 and "已安抚客户" in kinds[-1]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_sweeps_escalate_each_clock_exactly_once(org):
+    from complaints.services import complaint_create, customer_get_or_create
+
+    for i in range(60):
+        customer = customer_get_or_create(phone=f"1391234{i:04d}", name="并发")
+        complaint = complaint_create(customer=customer, channel="phone", subject="",
+                                     description="信号差", received_at=MONDAY)
+        sla.clocks_start(complaint_id=complaint.id)
+    start = threading.Barrier(2)
+
+    def sweep(_):
+        start.wait()
+        try:
+            return sla.sla_sweep(now=local(2026, 12, 10, 9, 0), batch_size=25).as_dict()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(sweep, range(2)))
+    per_clock = 3  # levels 1, 2 and 3
+    clocks = Clock.objects.filter(escalation_level=3).count()
+    assert clocks == 60 * 5
+    assert SlaEvent.objects.filter(kind="escalation").count() == clocks * per_clock
+    assert sum(r["escalations"] for r in results) == clocks * per_clock
+    assert all(r["batches"] > 0 for r in results)  # both really worked, side by side
