@@ -58,3 +58,36 @@ def complaint_facts(complaint: Complaint) -> ComplaintFacts:
         customer_tier=complaint.customer.tier,
         category_code=category.code if category else "",
         parent_category_code=category.parent.code if category and category.parent_id else "")
+
+
+def escalation_queue(*, user, level: int | None = None, department: str = "",
+                     category: str = ""):
+    """Open escalations, most overdue first, then the least time left.
+
+    Each row carries `nearest_due`: the earliest due time among the complaint's clocks that
+    are still running or already late.
+    """
+    from django.db.models import Min, OuterRef, Q, Subquery
+
+    from .models import Clock, ClockState, Escalation
+
+    if not user.has_perm("sla.view_escalation"):
+        return Escalation.objects.none()
+    nearest = (Clock.objects.filter(complaint=OuterRef("complaint"),
+                                    state__in=[ClockState.RUNNING, ClockState.BREACHED])
+               .values("complaint").annotate(first=Min("due_at")).values("first"))
+    queryset = (Escalation.objects.filter(is_open=True)
+                .select_related("complaint", "complaint__customer", "complaint__category",
+                                "complaint__category__parent",
+                                "complaint__assigned_department", "complaint__assigned_agent",
+                                "acknowledged_by")
+                .annotate(nearest_due=Subquery(nearest))
+                .order_by("nearest_due", "-level", "escalated_at"))
+    if level:
+        queryset = queryset.filter(level=level)
+    if department:
+        queryset = queryset.filter(complaint__assigned_department__code=department)
+    if category:
+        queryset = queryset.filter(Q(complaint__category__code=category)
+                                   | Q(complaint__category__parent__code=category))
+    return queryset
