@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from . import lifecycle, personal_data
 from .attachments import sniff_content_type
+from .db import bulk_update_rows
 from .errors import InvalidInput, NotAllowed, StaleVersion
 from .events import ComplaintEvent, publish
 from .lifecycle import Action, Status
@@ -503,8 +504,8 @@ def complaints_raise_escalation(*, levels: dict[int, tuple[int, str]], actor=Non
                 actor_type=_actor_type(actor), actor=actor, visibility=Visibility.INTERNAL,
                 version=complaint.version, created_at=now, message=reason,
                 data={"changed": {"escalation_level": [old, level]}, "reason": reason}))
-        Complaint.objects.bulk_update(
-            raised, ["escalation_level", "version", "updated_at", "updated_by"])
+        bulk_update_rows(Complaint, raised,
+                         ["escalation_level", "version", "updated_at", "updated_by"])
         Activity.objects.bulk_create(entries)
         for complaint in raised:
             publish(ComplaintEvent(complaint.id, "escalated", getattr(actor, "id", None),

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from complaints import services as complaint_services
+from complaints.db import bulk_update_rows
 from complaints.errors import InvalidInput, NotAllowed
 from complaints.models import ActivityKind, Complaint, Department, Notification
 
@@ -310,7 +311,8 @@ def _sweep_batch(now, batch_size, ctx, directory, result) -> int:
         clocks = list(
             Clock.objects.filter(next_check_at__lte=now).order_by("next_check_at")
             .select_for_update(skip_locked=True, of=("self",))
-            .select_related("complaint", "complaint__assigned_agent")[:batch_size])
+            .select_related("complaint", "complaint__assigned_agent")
+            .defer("complaint__description", "complaint__resolution_summary")[:batch_size])
         if not clocks:
             return 0
         result.batches += 1
@@ -319,10 +321,11 @@ def _sweep_batch(now, batch_size, ctx, directory, result) -> int:
             _advance_clock(clock, now, ctx, directory, events, entries, levels, notices,
                            result)
         SlaEvent.objects.bulk_create(events)  # the unique constraint forbids any repeat
-        Clock.objects.bulk_update(clocks, ["state", "warned_at", "breached_at",
-                                           "escalation_level", "next_check_at"])
+        bulk_update_rows(Clock, clocks, ["state", "warned_at", "breached_at",
+                                         "escalation_level", "next_check_at"])
         _write_timeline(entries)
-        _escalate_complaints(levels, now, directory, notices)
+        _escalate_complaints(levels, {c.complaint_id: c.complaint for c in clocks}, now,
+                             directory, notices)
         Notification.objects.bulk_create(notices)
         event_ids = [e.id for e in events if e.id]
         if event_ids:
@@ -394,12 +397,10 @@ def _write_timeline(entries) -> None:
         for cid, kind, message, data in entries])
 
 
-def _escalate_complaints(levels, now, directory, notices) -> None:
+def _escalate_complaints(levels, complaints, now, directory, notices) -> None:
     if not levels:
         return
     raised = set(complaint_services.complaints_raise_escalation(levels=levels, now=now))
-    complaints = {c.id: c for c in Complaint.objects.filter(pk__in=levels)
-                  .select_related("assigned_department")}
     _queue_upsert(levels, now)
     for complaint_id in raised:
         complaint = complaints[complaint_id]

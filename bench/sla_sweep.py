@@ -1,0 +1,149 @@
+"""Benchmark: one SLA sweep over 1,000,000 open complaints of which 1,000 are due.
+
+Usage (PostgreSQL and Redis on loopback):
+    .venv/bin/python bench/sla_sweep.py [--open 1000000] [--due 1000] [--runs 3]
+
+Creates (and drops) the database `sla_bench`, fills it with generate_series, then times
+`sla.services.sla_sweep` and counts its queries. Prints a Markdown table row.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DB = "sla_bench"
+BATCH = int(os.environ.get("BENCH_BATCH", "500"))
+BASE = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+
+
+def recreate_database():
+    import psycopg2
+
+    conn = psycopg2.connect(f"{BASE}/postgres")
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS {DB}")
+        cur.execute(f"CREATE DATABASE {DB} ENCODING 'UTF8' TEMPLATE template0 "
+                    "LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'")
+    conn.close()
+
+
+def fill(n_open: int, n_due: int):
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("""
+            INSERT INTO auth_user (password, is_superuser, username, first_name, last_name,
+                                   email, is_staff, is_active, date_joined)
+            SELECT '!', false, 'boss' || i, '主管' || i, '', 'boss' || i || '@example.com',
+                   false, true, now() FROM generate_series(1, 20) i;
+            INSERT INTO complaints_department (code, name, level, supervisor_id, is_active)
+            SELECT 'dept-' || i, '部门' || i, 'city', i, true FROM generate_series(1, 20) i;
+            INSERT INTO complaints_customer (name, phone, email, id_number, service_number,
+                                             tier, created_at)
+            SELECT '客户' || i, (13800000000 + i)::text, '', '', '', 'ordinary', now()
+            FROM generate_series(1, 10000) i;
+        """)
+        cur.execute("""
+            INSERT INTO complaints_complaint (reference, channel, received_at, customer_id,
+                product_line, priority, status, subject, description, location, is_repeat,
+                is_vip, is_regulator, escalation_risk, regulator_case_no,
+                assigned_department_id, responsibility_type, resolution_summary,
+                compensation_type, compensation_status, escalation_level, reopen_count,
+                version, created_at, updated_at)
+            SELECT 'TSB' || lpad(i::text, 11, '0'), 'phone', now() - interval '1 day',
+                   1 + i %% 10000, 'mobile', 'ordinary', 'in_progress', '信号差', '信号差',
+                   '', false, false, false, false, '', 1 + i %% 20, '', '', '', 'none', 0, 0,
+                   1, now(), now()
+            FROM generate_series(1, %s) i
+        """, [n_open])
+        # One running resolution clock each; the first n_due are past due.
+        cur.execute("""
+            INSERT INTO sla_clock (complaint_id, metric, cycle, state, started_at, due_at,
+                warn_at, due_verified, paused_total, escalation_level, next_check_at,
+                policy_id, calendar_id)
+            SELECT c.id, 'resolution', 1, 'running', now() - interval '6 days',
+                   CASE WHEN c.id <= %(due)s THEN now() - interval '1 minute'
+                        ELSE now() + interval '3 days' END,
+                   now() - interval '2 days', true, interval '0', 0,
+                   CASE WHEN c.id <= %(due)s THEN now() - interval '1 minute'
+                        ELSE now() + interval '2 days' END,
+                   (SELECT id FROM sla_slapolicy ORDER BY id LIMIT 1),
+                   (SELECT id FROM sla_businesscalendar WHERE code = 'standard')
+            FROM complaints_complaint c
+        """, {"due": n_due})
+        cur.execute("ANALYZE")
+
+
+def reset_due(n_due: int):
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("DELETE FROM sla_slaevent; DELETE FROM sla_escalation; "
+                    "DELETE FROM complaints_notification;")
+        cur.execute("DELETE FROM complaints_activity WHERE kind IN ('sla_breach', 'escalation')")
+        cur.execute("""UPDATE sla_clock SET state = 'running', escalation_level = 0,
+                       breached_at = NULL, next_check_at = now() - interval '1 minute'
+                       WHERE complaint_id <= %s""", [n_due])
+        cur.execute("UPDATE complaints_complaint SET escalation_level = 0 WHERE id <= %s",
+                    [n_due])
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--open", type=int, default=1_000_000)
+    parser.add_argument("--due", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+
+    recreate_database()
+    os.environ["DATABASE_URL"] = f"{BASE}/{DB}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from sla.services import sla_sweep
+
+    call_command("migrate", verbosity=0)
+    started = time.perf_counter()
+    fill(args.open, args.due)
+    print(f"filled {args.open:,} open complaints in {time.perf_counter() - started:.1f} s")
+    timings, queries = [], []
+    for _ in range(args.runs):
+        reset_due(args.due)
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            if os.environ.get("BENCH_PROFILE"):
+                import cProfile
+                import pstats
+
+                profiler = cProfile.Profile()
+                result = profiler.runcall(sla_sweep, batch_size=500)
+                pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
+            else:
+                result = sla_sweep(batch_size=BATCH)
+            timings.append(time.perf_counter() - started)
+        queries.append(len(captured))
+        if os.environ.get("BENCH_VERBOSE"):
+            slow = sorted(captured.captured_queries, key=lambda q: -float(q["time"]))[:6]
+            for q in slow:
+                print(q["time"], q["sql"][:160])
+        assert result.escalations == args.due, result
+    median = statistics.median(timings)
+    print(f"| {args.open:,} | {args.due:,} | {median * 1000:.0f} ms "
+          f"(runs: {', '.join(f'{t * 1000:.0f}' for t in timings)}) | {queries[0]} |")
+    connection.close()
+    recreate_database()  # leave nothing behind
+
+
+if __name__ == "__main__":
+    main()

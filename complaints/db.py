@@ -1,0 +1,43 @@
+"""Database helpers the ORM does not offer fast enough."""
+
+from django.db import connection
+
+
+def bulk_update_rows(model, objs, fields: list[str]) -> None:
+    """Write `fields` of many objects in one statement.
+
+    Django's bulk_update builds one CASE expression per field that PostgreSQL evaluates for
+    every row against every case: a 500-row batch took about a second. On PostgreSQL this
+    joins a VALUES list instead; elsewhere it falls back to bulk_update.
+    """
+    if not objs:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_update(objs, fields)
+        return
+    meta = model._meta
+    columns = [meta.get_field(name) for name in fields]
+    pk = meta.pk
+    casts = [f"%s::{pk.db_type(connection)}"] + [
+        f"%s::{_cast_type(col)}" for col in columns]
+    row = "(" + ", ".join(casts) + ")"
+    names = [pk.column] + [col.column for col in columns]
+    params = []
+    for obj in objs:
+        params.append(pk.get_db_prep_value(obj.pk, connection))
+        params.extend(col.get_db_prep_save(getattr(obj, col.attname), connection)
+                      for col in columns)
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(c.column)} = v.{quote(c.column)}" for c in columns)
+    sql = (f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "
+           f"FROM (VALUES {', '.join([row] * len(objs))}) AS v({', '.join(map(quote, names))}) "
+           f"WHERE t.{quote(pk.column)} = v.{quote(pk.column)}")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _cast_type(field) -> str:
+    target = field.target_field if field.is_relation else field
+    db_type = target.rel_db_type(connection) if field.is_relation else target.db_type(connection)
+    # "smallint CHECK (...)" and the like: keep only the type.
+    return db_type.split(" CHECK")[0]
