@@ -259,6 +259,15 @@ LOGGING = {
 
 ADMIN_SITE_HEADER = _("Complaint handling administration")
 
+# --- Customer contact -------------------------------------------------------------------------
+from datetime import time as _time  # noqa: E402
+
+# Customers are never contacted outside these hours (local time) unless a message is urgent.
+CUSTOMER_CONTACT_OPENS = _time.fromisoformat(env("CUSTOMER_CONTACT_OPENS", default="08:00"))
+CUSTOMER_CONTACT_CLOSES = _time.fromisoformat(env("CUSTOMER_CONTACT_CLOSES", default="18:00"))
+SMS_GATEWAY_URL = env("SMS_GATEWAY_URL", default="")
+SMS_GATEWAY_TOKEN = env("SMS_GATEWAY_TOKEN", default="")
+
 # --- SLA ------------------------------------------------------------------------------------
 # Level-3 escalations go to this department's members (the regulator-risk desk).
 SLA_REGULATOR_DESK = env("SLA_REGULATOR_DESK", default="regulator-desk")

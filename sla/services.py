@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from complaints import services as complaint_services
@@ -285,6 +285,7 @@ class SweepResult:
     escalations: int = 0
     batches: int = 0
     complaints: set[int] = field(default_factory=set)
+    progress_notices: list = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {"warnings": self.warnings, "breaches": self.breaches,
@@ -327,6 +328,7 @@ def _sweep_batch(now, batch_size, ctx, directory, result) -> int:
         _escalate_complaints(levels, {c.complaint_id: c.complaint for c in clocks}, now,
                              directory, notices)
         Notification.objects.bulk_create(notices)
+        _queue_progress_notices(result, now)
         event_ids = [e.id for e in events if e.id]
         if event_ids:
             from .tasks import send_sla_event_emails
@@ -359,6 +361,8 @@ def _advance_clock(clock, now, ctx, directory, events, entries, levels, notices,
                         "reference": complaint.reference, "metric": label,
                         "due": _local(clock.due_at)}))
             result.warnings += 1
+            if clock.metric == Metric.PROGRESS_UPDATE:
+                result.progress_notices.append(clock)
         clock.next_check_at = _next_check(clock, rule, target, cal)
         return
     if clock.state == ClockState.RUNNING:
@@ -384,6 +388,33 @@ def _advance_clock(clock, now, ctx, directory, events, entries, levels, notices,
         result.complaints.add(complaint.id)
     clock.escalation_level = max(clock.escalation_level, level)
     clock.next_check_at = _next_check(clock, rule, target, cal)
+
+
+def _queue_progress_notices(result: SweepResult, now: datetime) -> None:
+    """A progress update is nearly due: tell the customer the complaint is being handled.
+
+    Caused by a timer, so it waits for contact hours; the key makes it once per clock.
+    """
+    from complaints.lifecycle import OPEN_STATUSES
+    from complaints.outbound import customer_message_queue
+
+    clocks, result.progress_notices = result.progress_notices, []
+    if not clocks:
+        return
+    customers = {c.id: c for c in Complaint.objects.filter(
+        pk__in=[clock.complaint_id for clock in clocks]).select_related("customer")}
+    for clock in clocks:
+        complaint = customers[clock.complaint_id]
+        if complaint.status not in OPEN_STATUSES:
+            continue
+        with translation.override(settings.LANGUAGE_CODE):
+            body = _("Your complaint %(reference)s is being handled; we will contact you as "
+                     "soon as there is a result.") % {"reference": complaint.reference}
+        try:
+            customer_message_queue(complaint=complaint, body=body, purpose="progress",
+                                   dedupe_key=f"progress:{clock.id}", now=now)
+        except InvalidInput:
+            logger.info("no contact address for %s", complaint.reference)
 
 
 def _write_timeline(entries) -> None:
@@ -535,6 +566,7 @@ def escalation_set_expected(*, complaint_id: int, actor, expected_at: datetime,
         escalation = _open_escalation(complaint_id, actor)
         escalation.expected_at = expected_at
         escalation.save(update_fields=["expected_at"])
+        _notify_expected_date(complaint_id, expected_at)
         complaint_services.timeline_append(
             complaint_id=complaint_id, kind=ActivityKind.ESCALATION, actor=actor,
             message=_("New expected date %(date)s: %(reason)s") % {
@@ -542,6 +574,20 @@ def escalation_set_expected(*, complaint_id: int, actor, expected_at: datetime,
             data={"action": "expected_date", "expected_at": expected_at.isoformat(),
                   "reason": reason})
     return escalation
+
+
+def _notify_expected_date(complaint_id: int, expected_at: datetime) -> None:
+    from complaints.outbound import customer_message_queue
+
+    complaint = Complaint.objects.select_related("customer").get(pk=complaint_id)
+    with translation.override(settings.LANGUAGE_CODE):
+        body = _("Your complaint %(reference)s needs more time; we expect to finish by "
+                 "%(date)s. We apologise for the wait.") % {
+            "reference": complaint.reference, "date": _local(expected_at)}
+    try:
+        customer_message_queue(complaint=complaint, body=body, purpose="expected_date")
+    except InvalidInput:
+        logger.info("no contact address for %s", complaint.reference)
 
 
 def escalation_deescalate(*, complaint_id: int, actor, reason: str) -> Escalation:

@@ -62,6 +62,10 @@ def test_expected_date_and_deescalate_need_reasons(client_for, supervisor, escal
     response = client.post(f"{base}/expected-date/", {"expected_at": "2026-12-30T10:00:00+08:00",
                                                       "reason": "需更换光缆"})
     assert response.status_code == 200 and response.json()["expected_at"].startswith("2026-12-30")
+    from complaints.models import OutboundMessage
+
+    notice = OutboundMessage.objects.get(complaint=late, purpose="expected_date")
+    assert "2026-12-30 10:00" in notice.body  # the customer is told the new date
     response = client.post(f"{base}/deescalate/", {"reason": "已与客户达成一致"})
     assert response.status_code == 200 and response.json()["open"] is False
     late.refresh_from_db()

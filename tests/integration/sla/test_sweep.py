@@ -202,3 +202,32 @@ def test_two_concurrent_sweeps_escalate_each_clock_exactly_once(org):
     assert SlaEvent.objects.filter(kind="escalation").count() == clocks * per_clock
     assert sum(r["escalations"] for r in results) == clocks * per_clock
     assert all(r["batches"] > 0 for r in results)  # both really worked, side by side
+
+
+def test_progress_update_warning_queues_a_customer_notice_respecting_quiet_hours(late_complaint):
+    from complaints.models import OutboundMessage
+
+    # Progress update due Wednesday 10:00; its warning at 75% is Tuesday 14:30.
+    sla.sla_sweep(now=local(2026, 11, 24, 14, 31))
+    notice = OutboundMessage.objects.get(complaint=late_complaint, purpose="progress")
+    assert late_complaint.reference in notice.body
+    assert notice.send_after == local(2026, 11, 24, 14, 31)
+    sla.sla_sweep(now=local(2026, 11, 24, 14, 40))
+    assert OutboundMessage.objects.filter(purpose="progress").count() == 1
+
+
+def test_a_progress_warning_at_night_waits_for_the_morning(new_complaint, org):
+    from complaints.models import OutboundMessage
+
+    complaint = new_complaint(local(2026, 11, 23, 17, 0))  # 24×7 policy for progress updates
+    from sla.models import BusinessCalendar, SlaPolicy, SlaTarget
+
+    policy = SlaPolicy.objects.create(name="夜间", calendar=BusinessCalendar.objects.get(
+        code="24x7"), channel="phone")
+    SlaTarget.objects.create(policy=policy, metric=Metric.PROGRESS_UPDATE, amount=4,
+                             unit="calendar_hours")
+    Clock.objects.filter(complaint=complaint).delete()
+    sla.clocks_start(complaint_id=complaint.id)
+    sla.sla_sweep(now=local(2026, 11, 23, 20, 5))  # warning at 20:00
+    notice = OutboundMessage.objects.get(complaint=complaint, purpose="progress")
+    assert notice.send_after == local(2026, 11, 24, 8, 0)
