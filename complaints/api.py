@@ -22,6 +22,7 @@ from .models import (
     Complaint,
     CustomerTier,
     Department,
+    Notification,
     Priority,
     ProductLine,
 )
@@ -405,3 +406,49 @@ class DepartmentListApi(generics.ListAPIView):
     queryset = Department.objects.filter(is_active=True).select_related("parent")
     pagination_class = None
     filter_backends = []
+
+
+# --- in-app notifications -------------------------------------------------------------------
+
+
+class NotificationOutput(serializers.ModelSerializer):
+    complaint = serializers.SlugRelatedField(slug_field="reference", read_only=True)
+
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "message", "complaint", "created_at", "read_at"]
+
+
+class NotificationListApi(generics.ListAPIView):
+    """My notifications, newest first; `?unread=1` for unread only."""
+
+    serializer_class = NotificationOutput
+    filter_backends = []
+
+    @extend_schema(parameters=[OpenApiParameter("unread", bool)])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        queryset = Notification.objects.filter(recipient=self.request.user).select_related(
+            "complaint")
+        if self.request.query_params.get("unread") in {"1", "true"}:
+            queryset = queryset.filter(read_at__isnull=True)
+        return queryset
+
+
+class NotificationsReadApi(APIView):
+    """Mark my notifications read (all, or the given ids)."""
+
+    @extend_schema(request=inline_serializer("NotificationsRead", {
+        "ids": serializers.ListField(child=serializers.IntegerField(), required=False)}),
+        responses=inline_serializer("NotificationsReadResult",
+                                    {"marked": serializers.IntegerField()}))
+    def post(self, request):
+        from django.utils import timezone
+
+        queryset = Notification.objects.filter(recipient=request.user, read_at__isnull=True)
+        ids = request.data.get("ids")
+        if ids:
+            queryset = queryset.filter(pk__in=ids)
+        return Response({"marked": queryset.update(read_at=timezone.now())})

@@ -30,6 +30,9 @@ urlpatterns = [
          name="api-complaint-attachments"),
     path("complaints/<str:reference>/attachments/<int:attachment_id>/",
          api.ComplaintAttachmentDownloadApi.as_view(), name="api-complaint-attachment"),
+    path("notifications/", api.NotificationListApi.as_view(), name="api-notifications"),
+    path("notifications/read/", api.NotificationsReadApi.as_view(),
+         name="api-notifications-read"),
     path("categories/", api.CategoryListApi.as_view(), name="api-categories"),
     path("departments/", api.DepartmentListApi.as_view(), name="api-departments"),
 ]

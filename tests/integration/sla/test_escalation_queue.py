@@ -107,3 +107,14 @@ def test_page_query_count_is_fixed(client, supervisor, new_complaint,
     client.force_login(supervisor)
     with django_assert_max_num_queries(14):
         assert client.get("/desk/escalations/").status_code == 200
+
+
+def test_in_app_notifications_reach_the_supervisor(client_for, client, supervisor, escalated):
+    api = client_for(supervisor)
+    body = api.get("/api/v1/notifications/", {"unread": 1}).json()
+    assert body["count"] >= 1 and body["results"][0]["kind"] == "escalation"
+    client.force_login(supervisor)
+    assert 'class="count alert"' in client.get("/").content.decode()
+    assert api.post("/api/v1/notifications/read/", {}, format="json").json()["marked"] >= 1
+    assert api.get("/api/v1/notifications/", {"unread": 1}).json()["count"] == 0
+    assert 'class="count alert"' not in client.get("/").content.decode()
