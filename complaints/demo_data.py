@@ -27,6 +27,8 @@ DEPARTMENTS = [
     ("gd-noc", "省公司网络运维部", "province", "gd"),
     ("gd-billing", "省公司计费结算中心", "province", "gd"),
     ("gd-marketing", "省公司市场营销部", "province", "gd"),
+    # Level-3 escalations land here (settings.SLA_REGULATOR_DESK).
+    ("regulator-desk", "申诉风险处置组", "province", "gd"),
     ("gz", "广州分公司", "city", "gd"),
     ("gz-tianhe", "广州天河区分公司", "district", "gz"),
     ("gz-haizhu", "广州海珠区分公司", "district", "gz"),
