@@ -19,3 +19,11 @@ def sweep() -> dict:
 @shared_task(name="sla.send_event_emails", acks_late=True, time_limit=120, **RETRY)
 def send_sla_event_emails(event_ids: list[int]) -> int:
     return services.sla_event_send_emails(event_ids=event_ids)
+
+
+@shared_task(name="sla.check_calendar_next_year", acks_late=True, time_limit=120, **RETRY)
+def check_calendar_next_year() -> bool:
+    """Daily; the service decides by date (from 1 December) and alerts at most once a day."""
+    from .calendar_services import calendar_check_next_year
+
+    return calendar_check_next_year()

@@ -143,7 +143,8 @@ def test_an_administrator_enters_a_new_year_by_hand_and_deadlines_become_verifie
 
 def test_marking_a_year_verified_needs_its_days_entered(administrator):
     forget_year(2027)
-    with pytest.raises(calendar_services.InvalidInput, match="No special days"):
+    with translation.override("en"), pytest.raises(calendar_services.InvalidInput,
+                                                   match="No special days"):
         calendar_services.calendar_year_mark_verified(actor=administrator, year=2027)
     assert not CalendarYear.objects.filter(year=2027).exists()
 
@@ -528,3 +529,56 @@ def test_days_page_lists_a_years_days_with_their_kind(english, supervisor):
     # Supervisors may load, only administrators may vouch for a year typed in by hand.
     page_2027 = english.get(reverse("sla_config:days", args=[2099])).content.decode()
     assert "an administrator then marks the year verified" in page_2027
+
+
+# --- Django admin ------------------------------------------------------------------------------
+
+
+def test_the_admin_lists_every_sla_model_with_search_and_filters(admin_client):
+    for model in ("businesscalendar", "calendarday", "calendaryear", "slapolicy", "clock",
+                  "slaevent", "escalation"):
+        response = admin_client.get(reverse(f"admin:sla_{model}_changelist"), {"q": "2026"})
+        assert response.status_code == 200, model
+    page = admin_client.get(reverse("admin:sla_calendarday_changelist"),
+                            {"q": "国庆", "is_workday__exact": "1"}).content.decode()
+    assert "国庆节调休上班" in page and "劳动节" not in page
+    # Clocks and events are written by the deadline services only.
+    assert admin_client.get(reverse("admin:sla_clock_add")).status_code == 403
+
+
+def test_an_admin_edit_of_a_day_survives_the_next_official_load(admin_client):
+    day = CalendarDay.objects.get(date=date(2026, 10, 7))
+    response = admin_client.post(reverse("admin:sla_calendarday_change", args=[day.pk]),
+                                 {"date": "2026-10-07", "is_workday": "on", "name": "公司上班"})
+    assert response.status_code == 302
+    calendar_services.calendar_load_official(years=[2026])
+    assert days_of(2026)[date(2026, 10, 7)] == (True, "公司上班", "admin")
+
+
+def test_the_admin_refuses_a_second_policy_for_the_same_complaints(admin_client):
+    before = SlaPolicy.objects.count()
+    standard = BusinessCalendar.objects.get(code="standard")
+    with translation.override("en"):
+        response = admin_client.post(reverse("admin:sla_slapolicy_add"), {
+            "name": "又一个紧急", "priority": "urgent", "calendar": standard.pk,
+            "warning_percent": 75, "breach_level": 1, "escalation_step_hours": 9,
+            "is_active": "on", "targets-TOTAL_FORMS": 1, "targets-INITIAL_FORMS": 0,
+            "targets-MIN_NUM_FORMS": 0, "targets-MAX_NUM_FORMS": 6,
+            "targets-0-metric": "resolution", "targets-0-amount": "2",
+            "targets-0-unit": "working_days"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert "“紧急投诉 Urgent” already matches exactly" in response.content.decode()
+    assert SlaPolicy.objects.count() == before
+
+
+def test_the_policy_list_does_not_query_per_policy(client, supervisor,
+                                                   django_assert_max_num_queries):
+    client.force_login(supervisor)
+    standard = BusinessCalendar.objects.get(code="standard")
+    for channel in ("web", "email", "sms", "wechat", "app", "store", "letter"):
+        policy = SlaPolicy.objects.create(name=f"渠道 {channel}", channel=channel,
+                                          calendar=standard, category=category("network"))
+        policy.targets.create(metric=Metric.RESOLUTION, amount=2, unit="working_days")
+    with django_assert_max_num_queries(8):
+        page = client.get(reverse("sla_config:policies")).content.decode()
+    assert page.count('<tr id="policy-') == SlaPolicy.objects.count() == 12
