@@ -97,7 +97,7 @@ class SlaPolicy(models.Model):
     calendar = models.ForeignKey(BusinessCalendar, verbose_name=_("calendar"),
                                  on_delete=models.PROTECT, related_name="policies")
     warning_percent = models.PositiveSmallIntegerField(
-        _("warn at (% of the time)"), default=75)
+        _("warn at (percent of the time used)"), default=75)
     breach_level = models.PositiveSmallIntegerField(_("escalation level on breach"), default=1)
     escalation_step_hours = models.DecimalField(
         _("next level every (working hours past due)"), max_digits=6, decimal_places=2,

@@ -12,7 +12,7 @@ from complaints.lifecycle import Action
 from complaints.models import Complaint, ReferenceCounter
 from tests.factories import CustomerFactory, make_complaint
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def in_thread(fn):
