@@ -157,7 +157,7 @@ def test_the_sweep_query_count_does_not_grow_with_open_complaints(new_complaint,
 
 def test_manual_escalation_and_queue_actions(new_complaint, org, agent, supervisor):
     complaint = new_complaint(MONDAY)
-    with pytest.raises(Exception, match="why"):
+    with pytest.raises(Exception, match="升级原因"):
         sla.escalation_raise_manually(complaint_id=complaint.id, actor=agent, reason="")
     sla.escalation_raise_manually(complaint_id=complaint.id, actor=agent, reason="客户称要找媒体")
     complaint.refresh_from_db()
