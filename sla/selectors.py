@@ -73,15 +73,17 @@ def escalation_queue(*, user, level: int | None = None, department: str = "",
 
     if not user.has_perm("sla.view_escalation"):
         return Escalation.objects.none()
-    nearest = (Clock.objects.filter(complaint=OuterRef("complaint"),
-                                    state__in=[ClockState.RUNNING, ClockState.BREACHED])
-               .values("complaint").annotate(first=Min("due_at")).values("first"))
+    active = Clock.objects.filter(complaint=OuterRef("complaint"),
+                                  state__in=[ClockState.RUNNING, ClockState.BREACHED])
+    nearest = active.values("complaint").annotate(first=Min("due_at")).values("first")
+    nearest_verified = active.order_by("due_at").values("due_verified")[:1]
     queryset = (Escalation.objects.filter(is_open=True)
                 .select_related("complaint", "complaint__customer", "complaint__category",
                                 "complaint__category__parent",
                                 "complaint__assigned_department", "complaint__assigned_agent",
                                 "acknowledged_by")
-                .annotate(nearest_due=Subquery(nearest))
+                .annotate(nearest_due=Subquery(nearest),
+                          due_verified=Subquery(nearest_verified))
                 .order_by("nearest_due", "-level", "escalated_at"))
     if level:
         queryset = queryset.filter(level=level)

@@ -119,3 +119,16 @@ def test_in_app_notifications_reach_the_supervisor(client_for, client, superviso
     assert api.post("/api/v1/notifications/read/", {}, format="json").json()["marked"] >= 1
     assert api.get("/api/v1/notifications/", {"unread": 1}).json()["count"] == 0
     assert 'class="count alert"' not in client.get("/").content.decode()
+
+
+def test_an_unverified_deadline_is_marked_in_the_queue(client, supervisor, new_complaint):
+    from sla.models import CalendarYear, Clock
+
+    complaint = new_complaint(MONDAY)
+    sla.escalation_raise_manually(complaint_id=complaint.id, actor=supervisor, reason="测试")
+    client.force_login(supervisor)
+    assert "sla-unverified-mark" not in client.get("/desk/escalations/").content.decode()
+    CalendarYear.objects.filter(year=2026).delete()
+    Clock.objects.filter(complaint=complaint).update(due_verified=False)
+    page = client.get("/desk/escalations/").content.decode()
+    assert "sla-unverified-mark" in page and "未核实" in page
