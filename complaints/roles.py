@@ -14,6 +14,9 @@ AGENT_PERMISSIONS = [
     # SLA: agents see deadlines and may escalate by hand.
     "sla.view_clock", "sla.view_escalation", "sla.add_escalation", "sla.view_slapolicy",
     "sla.view_businesscalendar", "sla.view_calendarday",
+    # intake: see why a complaint was classified and its suggestions, correct it, try rules.
+    "intake.view_complaintclassification", "intake.override_classification",
+    "intake.view_classificationoverride", "intake.view_rule", "intake.view_classifiermodel",
 ]
 SUPERVISOR_PERMISSIONS = AGENT_PERMISSIONS + [
     "complaints.cancel_complaint", "complaints.approve_compensation",
@@ -26,6 +29,12 @@ SUPERVISOR_PERMISSIONS = AGENT_PERMISSIONS + [
     "sla.delete_slatarget", "sla.view_slatarget", "sla.change_businesscalendar",
     "sla.add_calendarday", "sla.change_calendarday", "sla.delete_calendarday",
     "sla.view_calendaryear", "sla.view_slaevent",
+    # intake: edit rules and routing, mark agents available, train the classifier.
+    "intake.add_rule", "intake.change_rule", "intake.delete_rule",
+    "intake.view_categoryroute", "intake.change_categoryroute",
+    "intake.view_departmentrouting", "intake.change_departmentrouting",
+    "intake.view_agentavailability", "intake.change_agentavailability",
+    "intake.add_classifiermodel",
 ]
 # Administrators get every permission of the project's apps and of user management.
 ADMIN_APPS = ["complaints", "intake", "sla", "reports", "auth", "authtoken", "django_celery_beat"]

@@ -18,6 +18,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("complaints.urls_api")),
+    path("", include("intake.urls")),
     path("api/v1/", include("sla.urls_api")),
     path("desk/", include("sla.urls")),
     path("settings/sla/", include("sla.config_urls")),

@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class IntakeConfig(AppConfig):
     name = "intake"
     verbose_name = _("Intake")
+
+    def ready(self) -> None:
+        from complaints.events import complaint_changed
+
+        from .receivers import on_complaint_changed
+
+        complaint_changed.connect(on_complaint_changed, dispatch_uid="intake.classify_on_create")

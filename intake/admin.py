@@ -1,0 +1,79 @@
+from django.contrib import admin
+
+from .models import (
+    AgentAvailability,
+    CategoryRoute,
+    ClassificationOverride,
+    ClassifierModel,
+    ComplaintClassification,
+    DepartmentRouting,
+    Rule,
+)
+
+
+@admin.register(Rule)
+class RuleAdmin(admin.ModelAdmin):
+    list_display = ("position", "name", "enabled", "set_category", "set_priority", "route_to",
+                    "stop_processing", "updated_at")
+    list_display_links = ("name",)
+    list_editable = ("enabled",)
+    list_filter = ("enabled", "set_priority")
+    search_fields = ("name", "keywords", "note")
+    filter_horizontal = ("categories",)
+    readonly_fields = ("created_at", "updated_at", "updated_by")
+
+
+@admin.register(CategoryRoute)
+class CategoryRouteAdmin(admin.ModelAdmin):
+    list_display = ("category", "department")
+    list_select_related = ("category", "category__parent", "department")
+
+
+@admin.register(DepartmentRouting)
+class DepartmentRoutingAdmin(admin.ModelAdmin):
+    list_display = ("department", "auto_assign")
+    list_editable = ("auto_assign",)
+
+
+@admin.register(AgentAvailability)
+class AgentAvailabilityAdmin(admin.ModelAdmin):
+    list_display = ("user", "available", "updated_at", "updated_by")
+    list_editable = ("available",)
+    readonly_fields = ("updated_at", "updated_by")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Audit records: written by the services only."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ComplaintClassification)
+class ComplaintClassificationAdmin(ReadOnlyAdmin):
+    list_display = ("complaint", "classified_at", "category_source", "department",
+                    "assigned_agent", "model_version")
+    list_select_related = ("complaint", "department", "assigned_agent")
+    list_filter = ("category_source",)
+    search_fields = ("complaint__reference",)
+
+
+@admin.register(ClassificationOverride)
+class ClassificationOverrideAdmin(ReadOnlyAdmin):
+    list_display = ("complaint", "actor", "old_category", "new_category", "old_priority",
+                    "new_priority", "created_at")
+    list_select_related = ("complaint", "actor", "old_category", "new_category")
+    search_fields = ("complaint__reference", "reason")
+
+
+@admin.register(ClassifierModel)
+class ClassifierModelAdmin(ReadOnlyAdmin):
+    list_display = ("version", "created_at", "accuracy", "top3_accuracy", "training_size",
+                    "holdout_size", "library_version", "trained_by")
+    exclude = ("artifact",)

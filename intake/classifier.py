@@ -1,0 +1,191 @@
+"""The text classifier: TF-IDF over jieba words and character n-grams, logistic regression.
+
+No ORM here: training takes texts and category codes, prediction returns codes with
+probabilities. `services.classifier_train` gathers the data and stores versions; `selectors`
+loads the active one.
+
+jieba runs offline: its dictionary ships in the package and its prefix-dictionary cache is
+written to `VAR_DIR/jieba` (the default, the system temporary directory, may not be writable).
+A small telecom user dictionary (intake/data/jieba_userdict.txt) keeps words like 携号转网 and
+光猫 whole.
+"""
+
+import csv
+import hashlib
+import io
+import logging
+import re
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .rules import normalize
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+USER_DICT = DATA_DIR / "jieba_userdict.txt"
+LABELLED_SET = DATA_DIR / "labelled_complaints.csv"
+HOLDOUT_SET = DATA_DIR / "labelled_complaints_holdout.csv"
+
+# Model settings are part of the training fingerprint: changing them retrains.
+PARAMS = {"C": 20.0, "char_ngrams": (1, 2), "max_features": 50_000, "algorithm": "tfidf-lr-1"}
+
+# Particles and fillers that say nothing about the category. Negations (不, 没) stay: “没信号”.
+STOPWORDS = frozenset(
+    "的 了 我 你 他 她 它 是 在 也 就 都 和 与 及 还 又 被 把 给 让 吗 呢 吧 啊 呀 哦 嗯 么 "
+    "这 那 这个 那个 个 们 着 过 有 很 太 说 要 能 会 到 对 从 后 前 里 一 再 才 但 而 "
+    "而且 因为 所以 如果 已经 现在 今天 昨天 你们 我们 他们 什么 怎么 为什么 请 谢谢 麻烦 "
+    "客户 反映 来电 其 称".split())
+_NOT_A_WORD = re.compile(r"^[\W_]+$")
+_NUMBER = re.compile(r"^[\d.]+$")
+
+logger = logging.getLogger(__name__)
+_tokenizer = None
+_tokenizer_lock = threading.Lock()
+
+
+def _cache_dir() -> Path:
+    from django.conf import settings
+
+    path = Path(getattr(settings, "JIEBA_CACHE_DIR", "") or Path(settings.VAR_DIR) / "jieba")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def tokenizer():
+    """The process's jieba tokenizer, initialised once (about a second) with the telecom
+    dictionary."""
+    global _tokenizer
+    if _tokenizer is None:
+        with _tokenizer_lock:
+            if _tokenizer is None:
+                import jieba
+
+                jieba.setLogLevel(logging.WARNING)
+                instance = jieba.Tokenizer()
+                instance.tmp_dir = str(_cache_dir())
+                instance.initialize()
+                for word, freq, tag in user_words():
+                    instance.add_word(word, freq, tag)
+                _tokenizer = instance
+    return _tokenizer
+
+
+def user_words() -> list[tuple[str, int | None, str | None]]:
+    """The user dictionary's (word, frequency, tag), normalised like the text (“5G消息” is
+    matched as “5g消息”)."""
+    entries = []
+    for line in USER_DICT.read_text(encoding="utf-8").splitlines():
+        parts = line.split()
+        if not parts or parts[0].startswith("#"):
+            continue
+        freq = int(parts[1]) if len(parts) > 1 else None
+        entries.append((normalize(parts[0]), freq, parts[2] if len(parts) > 2 else None))
+    return entries
+
+
+def words(text: str) -> list[str]:
+    """jieba words of the normalised text, without punctuation and stop words; numbers become
+    one token, so amounts and dates do not each become a feature."""
+    result = []
+    for word in tokenizer().lcut(normalize(text)):
+        if _NOT_A_WORD.match(word) or word in STOPWORDS:
+            continue
+        result.append("<num>" if _NUMBER.match(word) else word)
+    return result
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    code: str
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Metrics:
+    accuracy: float
+    top3_accuracy: float
+    size: int
+
+
+def build_pipeline():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import FeatureUnion, Pipeline
+
+    features = FeatureUnion([
+        ("words", TfidfVectorizer(analyzer=words, sublinear_tf=True,
+                                  max_features=PARAMS["max_features"])),
+        # Characters catch what segmentation splits differently (宽带/宽带费).
+        ("chars", TfidfVectorizer(analyzer="char", preprocessor=normalize,
+                                  ngram_range=PARAMS["char_ngrams"], sublinear_tf=True,
+                                  max_features=PARAMS["max_features"])),
+    ])
+    model = LogisticRegression(C=PARAMS["C"], max_iter=5000, class_weight="balanced")
+    return Pipeline([("features", features), ("model", model)])
+
+
+def train(texts: Sequence[str], codes: Sequence[str]):
+    if len(set(codes)) < 2:
+        raise ValueError("Training needs texts of at least two categories.")
+    pipeline = build_pipeline()
+    pipeline.fit(list(texts), list(codes))
+    return pipeline
+
+
+def suggest(pipeline, text: str, k: int = 3) -> list[Suggestion]:
+    """The k most likely categories, most likely first; confidences are probabilities, so
+    they sum to at most 1."""
+    probabilities = pipeline.predict_proba([text])[0]
+    classes = pipeline.classes_
+    ranked = sorted(range(len(classes)), key=lambda i: probabilities[i], reverse=True)[:k]
+    return [Suggestion(str(classes[i]), round(float(probabilities[i]), 4)) for i in ranked]
+
+
+def evaluate(pipeline, texts: Sequence[str], codes: Sequence[str]) -> Metrics:
+    if not texts:
+        return Metrics(0.0, 0.0, 0)
+    probabilities = pipeline.predict_proba(list(texts))
+    classes = list(pipeline.classes_)
+    hits = top3 = 0
+    for row, code in zip(probabilities, codes, strict=True):
+        ranked = sorted(range(len(classes)), key=lambda i: row[i], reverse=True)
+        best = [classes[i] for i in ranked[:3]]
+        hits += best[0] == code
+        top3 += code in best
+    return Metrics(hits / len(texts), top3 / len(texts), len(texts))
+
+
+def dump(pipeline) -> bytes:
+    import joblib
+
+    buffer = io.BytesIO()
+    joblib.dump(pipeline, buffer, compress=3)
+    return buffer.getvalue()
+
+
+def load(data: bytes):
+    import joblib
+
+    return joblib.load(io.BytesIO(bytes(data)))
+
+
+def read_labelled(path: Path) -> list[tuple[str, str]]:
+    """(text, category code) rows of a labelled CSV with the header text,category_code."""
+    with open(path, encoding="utf-8", newline="") as f:
+        return [(row["text"].strip(), row["category_code"].strip())
+                for row in csv.DictReader(f) if row["text"].strip()]
+
+
+def fingerprint(pairs: Iterable[tuple[str, str]]) -> str:
+    """Identifies the training data and model settings: the same data is never trained twice."""
+    digest = hashlib.sha256(repr(sorted(PARAMS.items())).encode())
+    for text, code in sorted(pairs):
+        digest.update(f"{code}\t{text}\n".encode())
+    return digest.hexdigest()
+
+
+def library_version() -> str:
+    import sklearn
+
+    return sklearn.__version__

@@ -1,0 +1,302 @@
+"""Reads for classification, grading and routing: database rows into the plain values the pure
+modules (rules, grading, classifier) work on."""
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from complaints.lifecycle import OPEN_STATUSES, Status
+from complaints.models import Category, Complaint, Department
+from complaints.roles import AGENT
+
+from . import classifier, explain, rules
+from .models import (
+    AgentAvailability,
+    CategoryRoute,
+    ClassificationOverride,
+    ClassifierModel,
+    ComplaintClassification,
+    DepartmentRouting,
+    Rule,
+)
+
+logger = logging.getLogger(__name__)
+
+# --- rules ----------------------------------------------------------------------------------
+
+
+def rule_list() -> QuerySet[Rule]:
+    """All rules in evaluation order, with what the list page shows joined in."""
+    return Rule.objects.select_related("set_category", "set_category__parent", "route_to",
+                                       "updated_by").prefetch_related(
+        Prefetch("categories", queryset=Category.objects.select_related("parent")))
+
+
+def category_parents() -> dict[str, str]:
+    return dict(Category.objects.filter(parent__isnull=False)
+                .values_list("code", "parent__code"))
+
+
+def rule_spec(rule: Rule) -> rules.RuleSpec:
+    """A rule row as the pure evaluator's plain value (its related rows prefetched)."""
+    return rules.RuleSpec(
+        id=rule.id, name=rule.name, position=rule.position,
+        keywords=rules.parse_keywords(rule.keywords),
+        exclude_keywords=rules.parse_keywords(rule.exclude_keywords),
+        channels=frozenset(rule.channels or ()),
+        customer_tiers=frozenset(rule.customer_tiers or ()),
+        categories=frozenset(c.code for c in rule.categories.all()),
+        min_recent_complaints=rule.min_recent_complaints, recent_days=rule.recent_days,
+        set_category=rule.set_category.code if rule.set_category_id else None,
+        set_priority=rule.set_priority or None, add_flags=tuple(rule.add_flags or ()),
+        route_to=rule.route_to.code if rule.route_to_id else None,
+        stop_processing=rule.stop_processing)
+
+
+def enabled_rule_specs() -> list[rules.RuleSpec]:
+    return [rule_spec(r) for r in rule_list().filter(enabled=True)]
+
+
+def repeat_window_days(specs: list[rules.RuleSpec]) -> int:
+    """The longest look-back any rule needs for the customer's recent complaints."""
+    return max((s.recent_days for s in specs if s.min_recent_complaints), default=0)
+
+
+def complaint_text(complaint: Complaint) -> str:
+    if complaint.description.startswith(complaint.subject):
+        return complaint.description
+    return f"{complaint.subject}\n{complaint.description}"
+
+
+def complaint_facts(*, complaint: Complaint, window_days: int) -> rules.ComplaintFacts:
+    received = (complaint.received_at,)
+    if window_days:
+        received = tuple(
+            Complaint.objects.filter(
+                customer_id=complaint.customer_id,
+                received_at__gte=complaint.received_at - timedelta(days=window_days),
+                received_at__lte=complaint.received_at)
+            .exclude(status=Status.CANCELLED).values_list("received_at", flat=True))
+    return rules.ComplaintFacts(
+        text=complaint_text(complaint), channel=complaint.channel,
+        customer_tier=complaint.customer.tier, received_at=complaint.received_at,
+        category=complaint.category.code if complaint.category_id else None,
+        priority=complaint.priority, flags=frozenset(complaint.flags),
+        recent_complaints=received, category_parents=category_parents())
+
+
+# --- routing --------------------------------------------------------------------------------
+
+
+def department_for_category(category: Category | None) -> Department | None:
+    """The department responsible for a category: its own route, else its parent's."""
+    if category is None:
+        return None
+    routes = {r.category_id: r.department for r in CategoryRoute.objects.filter(
+        category_id__in=[category.id, category.parent_id], department__is_active=True)
+        .select_related("department")}
+    return routes.get(category.id) or routes.get(category.parent_id)
+
+
+def department_auto_assigns(department: Department) -> bool:
+    return DepartmentRouting.objects.filter(department=department, auto_assign=True).exists()
+
+
+@dataclass(frozen=True)
+class AgentLoad:
+    user: object
+    open_complaints: int
+    available: bool
+
+
+def department_agents(*, department: Department) -> list[AgentLoad]:
+    """The department's agents (active members in the agent role) with their open complaints
+    (in any department) and availability, least loaded first."""
+    users = (get_user_model().objects
+             .filter(departments=department, is_active=True, groups__name=AGENT)
+             .annotate(open_count=Count("assigned_complaints", distinct=True,
+                                        filter=Q(assigned_complaints__status__in=OPEN_STATUSES)))
+             .order_by("open_count", "username").distinct())
+    unavailable = set(AgentAvailability.objects.filter(user__in=users, available=False)
+                      .values_list("user_id", flat=True))
+    return [AgentLoad(u, u.open_count, u.id not in unavailable) for u in users]
+
+
+def agent_pick(*, department: Department) -> AgentLoad | None:
+    """The available agent with the fewest open complaints; ties go by username."""
+    return next((a for a in department_agents(department=department) if a.available), None)
+
+
+def agent_is_available(user) -> bool:
+    return not AgentAvailability.objects.filter(user=user, available=False).exists()
+
+
+def routing_overview() -> dict:
+    """Everything the routing page shows."""
+    routes = {r.category_id: r.department_id for r in CategoryRoute.objects.all()}
+    auto = set(DepartmentRouting.objects.filter(auto_assign=True)
+               .values_list("department_id", flat=True))
+    departments = list(Department.objects.filter(is_active=True).select_related("parent"))
+    categories = list(Category.objects.filter(is_active=True).select_related("parent")
+                      .order_by("parent__sort_order", "sort_order", "code"))
+    unavailable = set(AgentAvailability.objects.filter(available=False)
+                      .values_list("user_id", flat=True))
+    agents = list(get_user_model().objects.filter(is_active=True, groups__name=AGENT)
+                  .prefetch_related("departments").order_by("username").distinct())
+    return {"routes": routes, "auto_assign": auto, "departments": departments,
+            "categories": categories, "unavailable": unavailable, "agents": agents}
+
+
+# --- classifier -----------------------------------------------------------------------------
+
+_loaded: dict = {"version": None, "pipeline": None}
+_load_lock = threading.Lock()
+
+
+def classifier_latest() -> ClassifierModel | None:
+    return ClassifierModel.objects.defer("artifact").order_by("-version").first()
+
+
+def classifier_versions() -> QuerySet[ClassifierModel]:
+    return ClassifierModel.objects.defer("artifact").select_related("trained_by")
+
+
+def classifier_pipeline() -> tuple[int, object] | None:
+    """(version, pipeline) of the newest trained model, loaded once per process and version."""
+    version = (ClassifierModel.objects.exclude(artifact=b"").order_by("-version")
+               .values_list("version", flat=True).first())
+    if version is None:
+        return None
+    with _load_lock:
+        if _loaded["version"] != version:
+            row = ClassifierModel.objects.get(version=version)
+            if row.library_version != classifier.library_version():
+                logger.warning("classifier v%s was trained with scikit-learn %s, running %s; "
+                               "retrain with manage.py train_classifier", version,
+                               row.library_version, classifier.library_version())
+            _loaded.update(version=version, pipeline=classifier.load(row.artifact))
+        return version, _loaded["pipeline"]
+
+
+@dataclass(frozen=True)
+class CategorySuggestion:
+    category: Category
+    confidence: float
+
+
+def suggestions_for_text(text: str, k: int = 3) -> tuple[int | None, list[CategorySuggestion]]:
+    """(model version, up to k active categories with the classifier's confidence)."""
+    loaded = classifier_pipeline()
+    if loaded is None or not (text or "").strip():
+        return (loaded[0] if loaded else None), []
+    version, pipeline = loaded
+    found = classifier.suggest(pipeline, text, k=k)
+    categories = Category.objects.filter(code__in=[s.code for s in found], is_active=True) \
+        .select_related("parent").in_bulk(field_name="code")
+    return version, [CategorySuggestion(categories[s.code], s.confidence)
+                     for s in found if s.code in categories]
+
+
+def suggestion_min_confidence() -> float | None:
+    """Above this confidence the classifier fills in a category no rule decided; None turns
+    that off (suggestions are then only shown)."""
+    return getattr(settings, "INTAKE_SUGGESTION_MIN_CONFIDENCE", 0.6)
+
+
+# Confirmed category: what agents settled on. A complaint's category counts once it was
+# resolved or closed (the agent who resolved it stood by the category) or an agent overrode it.
+CONFIRMED_STATUSES = (Status.RESOLVED, Status.CLOSED)
+
+
+def confirmed_training_pairs() -> list[tuple[str, str]]:
+    """(text, second-level category code) of complaints whose category agents confirmed."""
+    overridden = ClassificationOverride.objects.filter(new_category__isnull=False) \
+        .values("complaint_id")
+    complaints = (Complaint.objects
+                  .filter(Q(status__in=CONFIRMED_STATUSES) | Q(id__in=overridden),
+                          category__isnull=False, category__parent__isnull=False)
+                  .values_list("subject", "description", "category__code"))
+    pairs = []
+    for subject, description, code in complaints.iterator(chunk_size=2000):
+        text = description if description.startswith(subject) else f"{subject}\n{description}"
+        pairs.append((text, code))
+    return pairs
+
+
+# --- per complaint --------------------------------------------------------------------------
+
+
+def complaint_classification(*, complaint: Complaint) -> ComplaintClassification | None:
+    return ComplaintClassification.objects.filter(complaint=complaint) \
+        .select_related("department", "assigned_agent").first()
+
+
+def complaint_overrides(*, complaint: Complaint) -> QuerySet[ClassificationOverride]:
+    return ClassificationOverride.objects.filter(complaint=complaint).select_related(
+        "actor", "old_category", "old_category__parent", "new_category", "new_category__parent")
+
+
+def unclassified_complaint_ids(*, older_than: timedelta, newer_than: timedelta,
+                               limit: int) -> list[int]:
+    """New complaints that missed their classification (a failed receiver, a crash)."""
+    from django.utils import timezone
+
+    now = timezone.now()
+    return list(Complaint.objects.filter(
+        status=Status.NEW, classification__isnull=True,
+        created_at__lte=now - older_than, created_at__gte=now - newer_than)
+        .order_by("created_at").values_list("id", flat=True)[:limit])
+
+
+def category_source(*, complaint: Complaint, record: ComplaintClassification | None) -> str:
+    """Who decided the current category: agent (an override), rule, classifier, intake (given
+    when the complaint was created) or "" (nobody yet)."""
+    if ClassificationOverride.objects.filter(complaint=complaint,
+                                             new_category__isnull=False).exists():
+        return "agent"
+    return record.category_source if record else ""
+
+
+# --- try it ---------------------------------------------------------------------------------
+
+
+def classification_preview(*, text: str, channel: str, tier: str,
+                           category: Category | None = None,
+                           recent_complaints: int = 1) -> dict:
+    """Which enabled rules fire on a sample and what they decide, with the classifier's
+    suggestions; nothing is saved."""
+    from django.utils import timezone
+
+    now = timezone.now()
+    facts = rules.ComplaintFacts(
+        text=text, channel=channel, customer_tier=tier, received_at=now,
+        category=category.code if category else None,
+        flags=frozenset(flag for flag, on in (("vip", tier == "vip"),
+                                              ("regulator", channel == "regulator")) if on),
+        recent_complaints=(now,) * recent_complaints, category_parents=category_parents())
+    evaluation = rules.evaluate(enabled_rule_specs(), facts)
+    decisions = [d.as_dict() for d in evaluation.decisions]
+    names = explain.Names(decisions, categories=[evaluation.category] if evaluation.category
+                          else [], departments=[evaluation.department] if evaluation.department
+                          else [])
+    try:
+        version, found = suggestions_for_text(text)
+    except Exception:  # a broken model must not break the rules' preview
+        logger.exception("classifier suggestions failed in the preview")
+        version, found = None, []
+    return {
+        "fired": explain.fired_with_text(
+            [{"id": f.rule.id, "name": f.rule.name, "position": f.rule.position,
+              "reasons": [r.as_dict() for r in f.reasons]} for f in evaluation.fired], names),
+        "decisions": explain.decisions_with_text(decisions, names),
+        "result": {"category": names.categories.get(evaluation.category),
+                   "priority": evaluation.priority, "flags": sorted(evaluation.flags),
+                   "department": names.departments.get(evaluation.department)},
+        "model_version": version,
+        "suggestions": [{"category": s.category, "confidence": s.confidence} for s in found],
+    }

@@ -1,0 +1,500 @@
+"""Writes for classification, grading and routing.
+
+Complaint fields change only through complaints.services (`complaint_update_fields`,
+`complaint_assign`), so every automatic decision and every override is an audited timeline
+entry with old and new values and its reason. Timeline text is written in the site language
+(Chinese), the structured decisions go into the entry's data.
+"""
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from complaints import services as complaint_services
+from complaints.errors import InvalidInput, NotAllowed
+from complaints.lifecycle import OPEN_STATUSES
+from complaints.models import (
+    Category,
+    Channel,
+    Complaint,
+    CustomerTier,
+    Department,
+    Priority,
+)
+
+from . import classifier, explain, rules, selectors
+from .models import (
+    FLAG_FIELDS,
+    AgentAvailability,
+    CategoryRoute,
+    ClassificationOverride,
+    ClassifierModel,
+    ComplaintClassification,
+    DepartmentRouting,
+    Flag,
+    Rule,
+)
+
+logger = logging.getLogger(__name__)
+FIELD_ORDER = {"category": 0, "priority": 1, "flag": 2, "department": 3}
+
+
+def _require(actor, perm: str, message: str) -> None:
+    if actor is None or not actor.has_perm(perm):
+        raise NotAllowed(message)
+
+
+# --- automatic classification ---------------------------------------------------------------
+
+
+def complaint_classify(*, complaint_id: int, actor=None) -> ComplaintClassification:
+    """Run the rules (and, when no rule decides the category, the classifier) over a complaint,
+    write the category, priority and flags they decide, and route it.
+
+    Runs once per complaint: a second call (a redelivered event, the sweep) returns the first
+    result and changes nothing, so it never undoes an agent's later correction.
+    """
+    with transaction.atomic():
+        complaint = (Complaint.objects.select_for_update(of=("self",))
+                     .select_related("customer", "category").get(pk=complaint_id))
+        existing = ComplaintClassification.objects.filter(complaint_id=complaint_id).first()
+        if existing is not None:
+            return existing
+        specs = selectors.enabled_rule_specs()
+        facts = selectors.complaint_facts(complaint=complaint,
+                                          window_days=selectors.repeat_window_days(specs))
+        evaluation = rules.evaluate(specs, facts)
+        decisions = [d.as_dict() for d in evaluation.decisions]
+
+        # Rules win over suggestions: the classifier is asked only when neither intake nor a
+        # rule decided the category (which also keeps the model off most requests' path).
+        category_code, source, version, suggestions = evaluation.category, "", None, []
+        if complaint.category_id:
+            source = "intake"
+        elif evaluation.category_rule is not None:
+            source = "rule"
+        else:
+            version, suggestions = _suggestions(complaint)
+            picked = _confident(suggestions)
+            if picked is not None:
+                category_code, source = picked.category.code, "classifier"
+                decisions.append(_classifier_decision(picked, version))
+
+        changes = {}
+        if category_code and not complaint.category_id:
+            changes["category"] = Category.objects.get(code=category_code)
+        if evaluation.priority != complaint.priority:
+            changes["priority"] = evaluation.priority
+        for flag in sorted(evaluation.flags):
+            if not getattr(complaint, FLAG_FIELDS[flag]):
+                changes[FLAG_FIELDS[flag]] = True
+        applied = sorted((d for d in decisions if d["applied"] and d["field"] != "department"),
+                         key=lambda d: FIELD_ORDER[d["field"]])
+        if changes:
+            with translation.override(settings.LANGUAGE_CODE):
+                names = explain.Names(decisions)
+                message = "\n".join([_("Automatic classification and grading:")] +
+                                    [explain.decision_text(d, names) for d in applied])
+                fired = list(dict.fromkeys(d["rule"] for d in applied if d["rule"]))
+                reason = _("Rules fired: %(rules)s") % {"rules": _(", ").join(fired)} \
+                    if fired else _("Classifier suggestion")
+            complaint_services.complaint_update_fields(
+                complaint_id=complaint.id, changes=changes, actor=actor, reason=reason,
+                message=message, extra={"classification": {"decisions": applied}})
+
+        routed = None
+        department = _department(evaluation.department)
+        if complaint.assigned_department_id is None and complaint.assigned_agent_id is None:
+            routed = complaint_route(complaint_id=complaint.id, actor=actor,
+                                     department=department,
+                                     rule_name=_route_rule(evaluation))
+        return ComplaintClassification.objects.create(
+            complaint=complaint, classified_at=timezone.now(),
+            rules_fired=[{"id": f.rule.id, "name": f.rule.name, "position": f.rule.position,
+                          "reasons": [r.as_dict() for r in f.reasons]}
+                         for f in evaluation.fired],
+            decisions=decisions,
+            suggestions=[{"code": s.category.code, "confidence": s.confidence}
+                         for s in suggestions],
+            model_version=version, category_source=source,
+            department=routed.department if routed else None,
+            assigned_agent=routed.agent if routed else None)
+
+
+def _suggestions(complaint: Complaint):
+    """The classifier's suggestions; a broken model must not stop rules and routing."""
+    try:
+        return selectors.suggestions_for_text(selectors.complaint_text(complaint))
+    except Exception:
+        logger.exception("classifier suggestions failed for complaint %s", complaint.id)
+        return None, []
+
+
+def _confident(suggestions):
+    threshold = selectors.suggestion_min_confidence()
+    if threshold is None or not suggestions:
+        return None
+    best = suggestions[0]
+    return best if best.confidence >= threshold and best.category.parent_id else None
+
+
+def _classifier_decision(suggestion, version) -> dict:
+    return {"field": "category", "value": suggestion.category.code, "previous": None,
+            "applied": True, "rule_id": None, "rule": "", "source": "classifier",
+            "reasons": [{"kind": "classifier", "values": [], "version": version,
+                         "confidence": suggestion.confidence}]}
+
+
+def _department(code: str | None) -> Department | None:
+    if not code:
+        return None
+    return Department.objects.filter(code=code, is_active=True).first()
+
+
+def _route_rule(evaluation: rules.Evaluation) -> str:
+    return next((d.rule_name for d in evaluation.decisions
+                 if d.field == "department" and d.applied), "")
+
+
+def complaints_classify_pending(*, limit: int = 200) -> int:
+    """Classify new complaints whose classification after creation did not happen."""
+    ids = selectors.unclassified_complaint_ids(older_than=timedelta(minutes=2),
+                                               newer_than=timedelta(days=7), limit=limit)
+    done = 0
+    for complaint_id in ids:
+        try:
+            complaint_classify(complaint_id=complaint_id)
+            done += 1
+        except Exception:
+            logger.exception("classifying complaint %s failed", complaint_id)
+    return done
+
+
+# --- routing --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Routed:
+    department: Department
+    agent: object | None
+    note: str
+
+
+def complaint_route(*, complaint_id: int, actor=None, department: Department | None = None,
+                    rule_name: str = "") -> Routed | None:
+    """Send an open complaint to its department: the one given (a rule's), else the one
+    responsible for its category. There it goes to the available agent with the fewest open
+    complaints if the department assigns automatically, else it waits in the queue."""
+    complaint = Complaint.objects.select_related("category", "category__parent") \
+        .get(pk=complaint_id)
+    if complaint.status not in OPEN_STATUSES:
+        return None
+    with translation.override(settings.LANGUAGE_CODE):
+        if department is not None:
+            why = _("Routed by rule “%(rule)s”.") % {"rule": rule_name} if rule_name else \
+                _("Routed as requested.")
+        else:
+            department = selectors.department_for_category(complaint.category)
+            if department is None:
+                return None
+            why = _("Category “%(category)s” is handled by %(department)s.") % {
+                "category": complaint.category.full_label, "department": department.name}
+        agent = None
+        if selectors.department_auto_assigns(department):
+            pick = selectors.agent_pick(department=department)
+            if pick is None:
+                note = _("No agent of the department is available; it waits in the queue.")
+            else:
+                agent = pick.user
+                note = _("Assigned automatically to the available agent with the fewest open "
+                         "complaints (%(count)s).") % {"count": pick.open_complaints}
+        else:
+            note = _("The department takes complaints from its queue.")
+        complaint_services.complaint_assign(
+            complaint_id=complaint.id, actor=actor, expected_version=None,
+            department=department, agent=agent,
+            reason=_("%(routing)s %(assignment)s") % {"routing": why, "assignment": note})
+    return Routed(department, agent, note)
+
+
+def category_routes_set(*, actor, routes: dict[int, Department | None]) -> int:
+    """Set the responsible department of categories ({category id: department or None})."""
+    _require(actor, "intake.change_categoryroute",
+             _("Only supervisors may change routing."))
+    changed = 0
+    with transaction.atomic():
+        current = {r.category_id: r for r in CategoryRoute.objects.select_for_update()}
+        for category_id, department in routes.items():
+            route = current.get(category_id)
+            if department is None:
+                if route is not None:
+                    route.delete()
+                    changed += 1
+            elif route is None:
+                CategoryRoute.objects.create(category_id=category_id, department=department)
+                changed += 1
+            elif route.department_id != department.id:
+                route.department = department
+                route.save(update_fields=["department"])
+                changed += 1
+    return changed
+
+
+def department_routing_set(*, actor, department: Department, auto_assign: bool) -> None:
+    _require(actor, "intake.change_departmentrouting",
+             _("Only supervisors may change routing."))
+    DepartmentRouting.objects.update_or_create(department=department,
+                                               defaults={"auto_assign": auto_assign})
+
+
+def agent_availability_set(*, actor, user, available: bool) -> AgentAvailability:
+    """Mark an agent available or not; unavailable agents are never assigned automatically.
+    Agents may change their own availability."""
+    if actor is None or (actor.pk != user.pk and
+                         not actor.has_perm("intake.change_agentavailability")):
+        raise NotAllowed(_("You may not change another agent's availability."))
+    row, _created = AgentAvailability.objects.update_or_create(
+        user=user, defaults={"available": available, "updated_at": timezone.now(),
+                             "updated_by": actor})
+    return row
+
+
+# --- overrides ------------------------------------------------------------------------------
+
+
+def classification_override(*, complaint_id: int, actor, expected_version: int | None,
+                            category: Category | str | None = None, priority: str | None = None,
+                            reason: str) -> Complaint:
+    """An agent corrects category and/or priority, saying why. The timeline entry and an
+    override record keep old value, new value, reason and who. Overrides may lower a grade."""
+    _require(actor, "intake.override_classification",
+             _("You do not have permission to change the classification."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(_("Say why you are changing the classification."), field="reason")
+    if category is None and not priority:
+        raise InvalidInput(_("Choose a category or a priority."), field="category")
+    category = _leaf_category(category)
+    if priority and priority not in Priority.values:
+        raise InvalidInput(_("Unknown priority “%(value)s”.") % {"value": priority},
+                           field="priority")
+    with transaction.atomic():
+        current = Complaint.objects.select_for_update(of=("self",)).select_related("category") \
+            .get(pk=complaint_id)
+        changes = {}
+        if category is not None and category.id != current.category_id:
+            changes["category"] = category
+        if priority and priority != current.priority:
+            changes["priority"] = priority
+        if not changes:
+            # A stale version is the better answer when there is one.
+            complaint_services.complaint_update_fields(
+                complaint_id=complaint_id, changes={}, expected_version=expected_version)
+            raise InvalidInput(_("The complaint already has this category and priority."),
+                               field="category")
+        with translation.override(settings.LANGUAGE_CODE):
+            parts = []
+            if "category" in changes:
+                parts.append(_("category %(old)s → %(new)s") % {
+                    "old": current.category.full_label if current.category else _("none"),
+                    "new": category.full_label})
+            if "priority" in changes:
+                parts.append(_("priority %(old)s → %(new)s") % {
+                    "old": Priority(current.priority).label, "new": Priority(priority).label})
+            message = _("Classification changed: %(changes)s. Reason: %(reason)s") % {
+                "changes": _("; ").join(parts), "reason": reason}
+        updated = complaint_services.complaint_update_fields(
+            complaint_id=complaint_id, changes=changes, actor=actor,
+            expected_version=expected_version, reason=reason, message=message,
+            extra={"override": True})
+        ClassificationOverride.objects.create(
+            complaint=updated, actor=actor, old_category=current.category,
+            new_category=changes.get("category", current.category),
+            old_priority=current.priority, new_priority=changes.get("priority", current.priority),
+            reason=reason)
+    return updated
+
+
+def _leaf_category(category: Category | str | None) -> Category | None:
+    if category is None or category == "":
+        return None
+    if isinstance(category, str):
+        found = Category.objects.filter(code=category).first()
+        if found is None:
+            raise InvalidInput(_("Unknown category “%(value)s”.") % {"value": category},
+                               field="category")
+        category = found
+    if not category.is_active:
+        raise InvalidInput(_("Category “%(value)s” is no longer used.") % {
+            "value": category.full_label}, field="category")
+    if category.parent_id is None:
+        raise InvalidInput(_("Choose a sub-category of “%(value)s”.") % {
+            "value": category.label}, field="category")
+    return category
+
+
+# --- rules ----------------------------------------------------------------------------------
+
+RULE_FIELDS = ("name", "note", "enabled", "stop_processing", "keywords", "exclude_keywords",
+               "channels", "customer_tiers", "min_recent_complaints", "recent_days",
+               "set_category", "set_priority", "add_flags", "route_to")
+
+
+def _check_rule(values: dict, categories) -> None:
+    if not (values.get("name") or "").strip():
+        raise InvalidInput(_("Give the rule a name."), field="name")
+    for field, allowed in (("channels", Channel.values), ("customer_tiers", CustomerTier.values),
+                           ("add_flags", Flag.values)):
+        unknown = set(values.get(field) or ()) - set(allowed)
+        if unknown:
+            raise InvalidInput(_("Unknown value: %(values)s.") % {
+                "values": ", ".join(sorted(unknown))}, field=field)
+    if values.get("set_priority") and values["set_priority"] not in Priority.values:
+        raise InvalidInput(_("Unknown priority “%(value)s”.") % {
+            "value": values["set_priority"]}, field="set_priority")
+    if not 1 <= (values.get("recent_days") or 30) <= 365:
+        raise InvalidInput(_("Count complaints over 1 to 365 days."), field="recent_days")
+    if values.get("set_category") is not None and values["set_category"].parent_id is None:
+        raise InvalidInput(_("Choose a sub-category to set."), field="set_category")
+    spec = rules.RuleSpec(
+        id=None, name=values["name"], keywords=rules.parse_keywords(values.get("keywords", "")),
+        channels=frozenset(values.get("channels") or ()),
+        customer_tiers=frozenset(values.get("customer_tiers") or ()),
+        categories=frozenset(c.code for c in categories),
+        min_recent_complaints=values.get("min_recent_complaints"),
+        set_category=getattr(values.get("set_category"), "code", None),
+        set_priority=values.get("set_priority") or None,
+        add_flags=tuple(values.get("add_flags") or ()),
+        route_to=getattr(values.get("route_to"), "code", None))
+    if not spec.has_condition:
+        raise InvalidInput(_("Add at least one condition: keywords, channel, customer tier, "
+                             "category or the customer's recent complaints."), field="keywords")
+    if not spec.has_action:
+        raise InvalidInput(_("Add at least one action: set a category, raise the priority, "
+                             "add a flag or route to a department."), field="set_category")
+
+
+def rule_save(*, actor, values: dict, categories=(), rule_id: int | None = None) -> Rule:
+    """Create a rule (at the end of the list) or update one."""
+    _require(actor, "intake.change_rule", _("Only supervisors may edit rules."))
+    values = {k: v for k, v in values.items() if k in RULE_FIELDS}
+    values["name"] = (values.get("name") or "").strip()
+    values["keywords"] = rules.format_keywords(rules.parse_keywords(values.get("keywords", "")))
+    values["exclude_keywords"] = rules.format_keywords(
+        rules.parse_keywords(values.get("exclude_keywords", "")))
+    values["set_priority"] = values.get("set_priority") or ""
+    categories = list(categories)
+    _check_rule(values, categories)
+    with transaction.atomic():
+        if rule_id is None:
+            last = Rule.objects.aggregate(m=Max("position"))["m"] or 0
+            rule = Rule(position=last + 10)
+        else:
+            rule = Rule.objects.select_for_update().get(pk=rule_id)
+        for key, value in values.items():
+            setattr(rule, key, value)
+        rule.updated_at, rule.updated_by = timezone.now(), actor
+        rule.save()
+        rule.categories.set(categories)
+    return rule
+
+
+def rule_set_enabled(*, actor, rule_id: int, enabled: bool) -> Rule:
+    _require(actor, "intake.change_rule", _("Only supervisors may edit rules."))
+    rule = Rule.objects.get(pk=rule_id)
+    rule.enabled, rule.updated_at, rule.updated_by = enabled, timezone.now(), actor
+    rule.save(update_fields=["enabled", "updated_at", "updated_by"])
+    return rule
+
+
+def rule_move(*, actor, rule_id: int, offset: int) -> list[int]:
+    """Move a rule up (offset -1) or down (+1); positions are renumbered 10, 20, 30…"""
+    _require(actor, "intake.change_rule", _("Only supervisors may edit rules."))
+    with transaction.atomic():
+        ordered = list(Rule.objects.select_for_update().order_by("position", "id"))
+        ids = [r.id for r in ordered]
+        index = ids.index(rule_id)
+        target = min(max(index + offset, 0), len(ids) - 1)
+        ids.insert(target, ids.pop(index))
+        by_id = {r.id: r for r in ordered}
+        for number, rid in enumerate(ids, start=1):
+            rule = by_id[rid]
+            if rule.position != number * 10:
+                rule.position = number * 10
+                rule.save(update_fields=["position"])
+    return ids
+
+
+def rule_delete(*, actor, rule_id: int) -> None:
+    _require(actor, "intake.delete_rule", _("Only supervisors may delete rules."))
+    Rule.objects.filter(pk=rule_id).delete()
+
+
+# --- classifier -----------------------------------------------------------------------------
+
+KEEP_ARTIFACTS = 5
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    model: ClassifierModel | None
+    skipped: bool
+    metrics: classifier.Metrics | None
+    labelled: int
+    confirmed: int
+
+
+def classifier_train(*, actor=None, force: bool = False, include_confirmed: bool = True,
+                     labelled_path=None, holdout_path=None) -> TrainResult:
+    """Train a new version on the shipped labelled set plus complaints whose category agents
+    confirmed; measure it on the held-out set (never trained on). Unchanged training data
+    (same fingerprint as the newest version) trains nothing unless forced."""
+    labelled_path = labelled_path or classifier.LABELLED_SET
+    holdout_path = holdout_path or classifier.HOLDOUT_SET
+    leaves = set(Category.objects.filter(is_active=True, parent__isnull=False)
+                 .values_list("code", flat=True))
+    holdout = [(t, c) for t, c in classifier.read_labelled(holdout_path) if c in leaves]
+    held_out_texts = {t for t, _c in holdout}
+    labelled = [(t, c) for t, c in classifier.read_labelled(labelled_path)
+                if c in leaves and t not in held_out_texts]
+    confirmed = []
+    if include_confirmed:
+        limit = getattr(settings, "INTAKE_TRAINING_MAX_CONFIRMED", 50_000)
+        confirmed = [(t, c) for t, c in selectors.confirmed_training_pairs()[-limit:]
+                     if c in leaves and t not in held_out_texts]
+    pairs = list(dict.fromkeys(labelled + confirmed))
+    fingerprint = classifier.fingerprint(pairs)
+    latest = selectors.classifier_latest()
+    if latest is not None and latest.fingerprint == fingerprint and not force:
+        return TrainResult(latest, True, None, len(labelled), len(confirmed))
+    pipeline = classifier.train([t for t, _c in pairs], [c for _t, c in pairs])
+    metrics = classifier.evaluate(pipeline, [t for t, _c in holdout], [c for _t, c in holdout])
+    artifact = classifier.dump(pipeline)
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                last = ClassifierModel.objects.aggregate(m=Max("version"))["m"] or 0
+                model = ClassifierModel.objects.create(
+                    version=last + 1, accuracy=metrics.accuracy,
+                    top3_accuracy=metrics.top3_accuracy, training_size=len(pairs),
+                    labelled_size=len(labelled), confirmed_size=len(confirmed),
+                    holdout_size=metrics.size, classes=[str(c) for c in pipeline.classes_],
+                    fingerprint=fingerprint, library_version=classifier.library_version(),
+                    artifact=artifact, artifact_sha256=hashlib.sha256(artifact).hexdigest(),
+                    trained_by=actor)
+                old = ClassifierModel.objects.order_by("-version") \
+                    .values_list("id", flat=True)[KEEP_ARTIFACTS:]
+                ClassifierModel.objects.filter(id__in=list(old)).update(artifact=b"")
+            break
+        except IntegrityError:  # another process took the same version number
+            continue
+    else:
+        raise RuntimeError("could not store the classifier version")
+    return TrainResult(model, False, metrics, len(labelled), len(confirmed))

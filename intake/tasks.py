@@ -1,0 +1,30 @@
+"""Thin Celery tasks: take ids, call one service. Safe to repeat: the services are idempotent
+(a complaint is classified once; unchanged training data trains nothing)."""
+
+from celery import shared_task
+from django.db import OperationalError
+
+from . import services
+
+RETRY = {"autoretry_for": (OperationalError, ConnectionError), "retry_backoff": True,
+         "retry_jitter": True, "max_retries": 5}
+
+
+@shared_task(name="intake.classify_complaint", acks_late=True, time_limit=120, **RETRY)
+def classify_complaint(complaint_id: int) -> int:
+    return services.complaint_classify(complaint_id=complaint_id).id
+
+
+@shared_task(name="intake.classify_pending", acks_late=True, time_limit=300,
+             soft_time_limit=240, **RETRY)
+def classify_pending() -> int:
+    return services.complaints_classify_pending()
+
+
+@shared_task(name="intake.classifier_retrain", acks_late=True, time_limit=3600,
+             soft_time_limit=3300, **RETRY)
+def classifier_retrain(force: bool = False) -> dict:
+    result = services.classifier_train(force=force)
+    return {"version": result.model.version if result.model else None,
+            "skipped": result.skipped,
+            "accuracy": result.metrics.accuracy if result.metrics else None}

@@ -1,0 +1,55 @@
+import pytest
+
+from intake import classifier, selectors
+from intake.models import ClassifierModel
+
+
+@pytest.fixture(scope="session")
+def trained():
+    """(pipeline, joblib bytes) trained once per test run on the shipped labelled set."""
+    pairs = classifier.read_labelled(classifier.LABELLED_SET)
+    pipeline = classifier.train([t for t, _c in pairs], [c for _t, c in pairs])
+    return pipeline, classifier.dump(pipeline)
+
+
+@pytest.fixture
+def classifier_model(db, trained):
+    """The session's classifier stored as version 1 and in use."""
+    pipeline, artifact = trained
+    model = ClassifierModel.objects.create(
+        version=1, accuracy=0.9, top3_accuracy=0.99, training_size=430, labelled_size=430,
+        classes=list(pipeline.classes_), fingerprint="test", library_version=
+        classifier.library_version(), artifact=artifact, artifact_sha256="test")
+    selectors._loaded.update(version=None, pipeline=None)
+    yield model
+    selectors._loaded.update(version=None, pipeline=None)
+
+
+@pytest.fixture
+def created(django_capture_on_commit_callbacks):
+    """make_complaint, then run what happens after its commit (classification and routing)."""
+    from tests.factories import make_complaint
+
+    def create(**kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            complaint = make_complaint(**kwargs)
+        complaint.refresh_from_db()
+        return complaint
+
+    return create
+
+
+@pytest.fixture
+def seeded(db):
+    """For transactional tests: earlier ones flush the tables, so seed what migrate seeds."""
+    import importlib
+
+    from django.apps import apps
+
+    from complaints.models import Category
+    from intake.models import Rule
+
+    for module, model in [("complaints.migrations.0002_seed_categories", Category),
+                          ("intake.migrations.0002_default_rules", Rule)]:
+        if not model.objects.exists():
+            importlib.import_module(module).seed(apps, None)
