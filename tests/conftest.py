@@ -3,8 +3,14 @@ from django.db import connection
 
 
 def pytest_collection_modifyitems(config, items):
-    """`postgres` tests run on PostgreSQL; on SQLite they are skipped, saying so."""
+    """`postgres` tests run on PostgreSQL; on SQLite they are skipped, saying so.
+
+    Browser tests run last: Playwright keeps an event loop running in the main thread for the
+    rest of the session, which must not affect the transactional tests that follow.
+    """
     from django.conf import settings
+
+    items.sort(key=lambda item: "browser" in item.keywords)
 
     engine = settings.DATABASES["default"]["ENGINE"]
     if "postgresql" in engine:
@@ -13,6 +19,32 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+MIGRATION_SEEDS = ["complaints.migrations.0002_seed_categories", "sla.migrations.0002_defaults",
+                   "intake.migrations.0002_default_rules"]
+
+
+@pytest.fixture(autouse=True)
+def _seed_data_after_flush(request):
+    """Transactional tests empty every table afterwards; data migrations do not run again, so
+    put their rows back for whichever test comes next (roles and beat tasks come back through
+    post_migrate on their own)."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or \
+        "live_server" in request.fixturenames or "transactional_db" in request.fixturenames
+    if not transactional:
+        return
+    request.getfixturevalue("transactional_db")
+    import importlib
+
+    from django.apps import apps
+
+    from complaints.models import Category
+
+    if not Category.objects.exists():
+        for module in MIGRATION_SEEDS:
+            importlib.import_module(module).seed(apps, None)
 
 
 @pytest.fixture

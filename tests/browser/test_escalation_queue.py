@@ -8,8 +8,7 @@ from sla.models import Escalation
 from tests.factories import CustomerFactory, DepartmentFactory, make_complaint
 from tests.integration.sla.conftest import local
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True,
-                                                        serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_supervisor_acknowledges_sets_a_date_and_deescalates(page, supervisor, agent,

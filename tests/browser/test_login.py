@@ -2,7 +2,7 @@ import pytest
 
 from tests.factories import CustomerFactory, make_complaint
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_agent_logs_in_sees_masked_complaints_and_switches_to_english(page, agent, screenshot):

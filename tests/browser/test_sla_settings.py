@@ -11,7 +11,7 @@ from sla.selectors import work_calendars
 from sla.services import clocks_start
 from tests.factories import make_complaint
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 RESOLUTION = 3  # the column of 处理完成 among the metric columns
 

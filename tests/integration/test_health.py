@@ -50,7 +50,7 @@ def test_a_real_worker_runs_the_heartbeat_and_health_turns_ok(client):
 
 @pytest.mark.worker
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_beat_schedules_the_heartbeat_from_the_database(client):
     """Beat reads the periodic task registered after migrate; nobody sends it by hand."""
     from django_celery_beat.models import PeriodicTask

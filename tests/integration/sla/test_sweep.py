@@ -176,7 +176,7 @@ def test_manual_escalation_and_queue_actions(new_complaint, org, agent, supervis
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_concurrent_sweeps_escalate_each_clock_exactly_once(org):
     from complaints.services import complaint_create, customer_get_or_create
 

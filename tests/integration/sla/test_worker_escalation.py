@@ -15,7 +15,7 @@ from tests.worker import celery_worker, read_log, wait_for
 
 from .conftest import local
 
-pytestmark = [pytest.mark.postgres, pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.postgres, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_due_clock_escalates_through_beat_and_the_worker():
