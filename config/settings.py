@@ -273,3 +273,10 @@ SMS_GATEWAY_TOKEN = env("SMS_GATEWAY_TOKEN", default="")
 # Level-3 escalations go to this department's members (the regulator-risk desk).
 SLA_REGULATOR_DESK = env("SLA_REGULATOR_DESK", default="regulator-desk")
 SLA_SWEEP_BATCH = env.int("SLA_SWEEP_BATCH", default=500)
+
+# --- Classification -------------------------------------------------------------------------
+# The classifier fills in a category by itself only when this sure (rules always win).
+INTAKE_SUGGESTION_MIN_CONFIDENCE = env.float("INTAKE_SUGGESTION_MIN_CONFIDENCE", default=0.6)
+# At most this many agent-confirmed complaints (newest first) are used for retraining.
+INTAKE_TRAINING_MAX_CONFIRMED = env.int("INTAKE_TRAINING_MAX_CONFIRMED", default=50_000)
+JIEBA_CACHE_DIR = env("JIEBA_CACHE_DIR", default=str(VAR_DIR / "jieba"))

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, reset_queries, transaction
 from django.utils import timezone
@@ -83,6 +84,8 @@ class Command(BaseCommand):
         org = seed_organisation()
         self.stdout.write(f"Organisation: {len(org.departments)} departments, "
                           f"{len(org.users)} staff accounts.")
+        # Category → department routes for the demo organisation (kept if already edited).
+        call_command("seed_routing", if_empty=True, stdout=self.stdout)
         # Salted with the current count so a second run adds different complaints, while a
         # fresh database always gets the same data for a seed.
         planner = demo_data.Planner(seed=seed, now=timezone.now(),
