@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 DB = "sla_bench"
-BATCH = int(os.environ.get("BENCH_BATCH", "500"))
+BATCH = int(os.environ.get("BENCH_BATCH", "1000"))
 BASE = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 
 

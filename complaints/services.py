@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from . import lifecycle, personal_data
 from .attachments import sniff_content_type
-from .db import bulk_update_rows
+from .db import bulk_update_rows, insert_rows
 from .errors import InvalidInput, NotAllowed, StaleVersion
 from .events import ComplaintEvent, publish
 from .lifecycle import Action, Status
@@ -499,14 +499,15 @@ def complaints_raise_escalation(*, levels: dict[int, tuple[int, str]], actor=Non
             complaint.escalation_level, complaint.version = level, complaint.version + 1
             complaint.updated_at, complaint.updated_by = now, actor
             raised.append(complaint)
-            entries.append(Activity(
-                complaint_id=complaint.id, kind=ActivityKind.ESCALATION,
-                actor_type=_actor_type(actor), actor=actor, visibility=Visibility.INTERNAL,
-                version=complaint.version, created_at=now, message=reason,
-                data={"changed": {"escalation_level": [old, level]}, "reason": reason}))
+            entries.append({
+                "complaint_id": complaint.id, "kind": ActivityKind.ESCALATION,
+                "actor_type": _actor_type(actor), "actor": actor,
+                "visibility": Visibility.INTERNAL, "version": complaint.version,
+                "created_at": now, "message": reason,
+                "data": {"changed": {"escalation_level": [old, level]}, "reason": reason}})
         bulk_update_rows(Complaint, raised,
                          ["escalation_level", "version", "updated_at", "updated_by"])
-        Activity.objects.bulk_create(entries)
+        insert_rows(Activity, entries)
         for complaint in raised:
             publish(ComplaintEvent(complaint.id, "escalated", getattr(actor, "id", None),
                                    {"level": complaint.escalation_level}))

@@ -272,7 +272,7 @@ SMS_GATEWAY_TOKEN = env("SMS_GATEWAY_TOKEN", default="")
 # --- SLA ------------------------------------------------------------------------------------
 # Level-3 escalations go to this department's members (the regulator-risk desk).
 SLA_REGULATOR_DESK = env("SLA_REGULATOR_DESK", default="regulator-desk")
-SLA_SWEEP_BATCH = env.int("SLA_SWEEP_BATCH", default=500)
+SLA_SWEEP_BATCH = env.int("SLA_SWEEP_BATCH", default=1000)
 
 # --- Classification -------------------------------------------------------------------------
 # The classifier fills in a category by itself only when this sure (rules always win).
@@ -280,3 +280,27 @@ INTAKE_SUGGESTION_MIN_CONFIDENCE = env.float("INTAKE_SUGGESTION_MIN_CONFIDENCE",
 # At most this many agent-confirmed complaints (newest first) are used for retraining.
 INTAKE_TRAINING_MAX_CONFIRMED = env.int("INTAKE_TRAINING_MAX_CONFIRMED", default=50_000)
 JIEBA_CACHE_DIR = env("JIEBA_CACHE_DIR", default=str(VAR_DIR / "jieba"))
+
+# --- Intake channels ------------------------------------------------------------------------
+# Told to customers in the acknowledgement: where to follow their complaint.
+INTAKE_TRACKING_URL = env("INTAKE_TRACKING_URL", default="/track/")
+# Attachments kept from one email or webhook message; more are noted in the timeline.
+INTAKE_MAX_ATTACHMENTS = env.int("INTAKE_MAX_ATTACHMENTS", default=10)
+# Webhooks: one HMAC-SHA256 secret per channel; a channel without a secret refuses everything.
+INTAKE_WEBHOOK_SECRETS = {
+    "sms": env("INTAKE_WEBHOOK_SECRET_SMS", default=""),
+    "wechat": env("INTAKE_WEBHOOK_SECRET_WECHAT", default=""),
+    "app": env("INTAKE_WEBHOOK_SECRET_APP", default=""),
+}
+INTAKE_WEBHOOK_MAX_AGE = env.int("INTAKE_WEBHOOK_MAX_AGE", default=300)  # seconds
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["intake_webhook"] = env(
+    "THROTTLE_INTAKE_WEBHOOK", default="600/minute")
+# The mailbox polled for complaints (nothing is polled while IMAP_HOST is empty).
+IMAP_HOST = env("IMAP_HOST", default="")
+IMAP_PORT = env.int("IMAP_PORT", default=993)
+IMAP_USER = env("IMAP_USER", default="")
+IMAP_PASSWORD = env("IMAP_PASSWORD", default="")
+IMAP_FOLDER = env("IMAP_FOLDER", default="INBOX")
+IMAP_SSL = env.bool("IMAP_SSL", default=True)
+IMAP_TIMEOUT = env.int("IMAP_TIMEOUT", default=30)
+IMAP_BATCH = env.int("IMAP_BATCH", default=50)  # messages ingested per poll

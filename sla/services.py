@@ -19,7 +19,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from complaints import services as complaint_services
-from complaints.db import bulk_update_rows
+from complaints.db import bulk_update_rows, insert_rows
 from complaints.errors import InvalidInput, NotAllowed
 from complaints.models import ActivityKind, Complaint, Department, Notification
 
@@ -307,13 +307,25 @@ def sla_sweep(*, now: datetime | None = None, batch_size: int = 500,
     return result
 
 
+# What the sweep reads: the clock, and of its complaint only what notices and levels need.
+SWEEP_FIELDS = [
+    "id", "complaint_id", "metric", "cycle", "policy_id", "calendar_id", "state", "started_at",
+    "due_at", "warn_at", "warned_at", "breached_at", "escalation_level", "next_check_at",
+    "complaint__id", "complaint__reference", "complaint__status",
+    "complaint__assigned_department_id", "complaint__assigned_agent_id",
+    "complaint__assigned_agent__id", "complaint__assigned_agent__username",
+    "complaint__assigned_agent__email", "complaint__assigned_agent__first_name",
+    "complaint__assigned_agent__last_name",
+]
+
+
 def _sweep_batch(now, batch_size, ctx, directory, result) -> int:
     with transaction.atomic():
         clocks = list(
             Clock.objects.filter(next_check_at__lte=now).order_by("next_check_at")
             .select_for_update(skip_locked=True, of=("self",))
             .select_related("complaint", "complaint__assigned_agent")
-            .defer("complaint__description", "complaint__resolution_summary")[:batch_size])
+            .only(*SWEEP_FIELDS)[:batch_size])
         if not clocks:
             return 0
         result.batches += 1
@@ -321,15 +333,15 @@ def _sweep_batch(now, batch_size, ctx, directory, result) -> int:
         for clock in clocks:
             _advance_clock(clock, now, ctx, directory, events, entries, levels, notices,
                            result)
-        SlaEvent.objects.bulk_create(events)  # the unique constraint forbids any repeat
+        # The unique constraint forbids any repeat: a second sweep's insert fails and rolls back.
+        event_ids = insert_rows(SlaEvent, events, returning_ids=True)
         bulk_update_rows(Clock, clocks, ["state", "warned_at", "breached_at",
                                          "escalation_level", "next_check_at"])
         _write_timeline(entries)
         _escalate_complaints(levels, {c.complaint_id: c.complaint for c in clocks}, now,
                              directory, notices)
-        Notification.objects.bulk_create(notices)
+        insert_rows(Notification, notices)
         _queue_progress_notices(result, now)
-        event_ids = [e.id for e in events if e.id]
         if event_ids:
             from .tasks import send_sla_event_emails
 
@@ -347,19 +359,20 @@ def _advance_clock(clock, now, ctx, directory, events, entries, levels, notices,
         # Not due yet: only the warning can be due.
         if clock.warned_at is None and clock.warn_at and clock.warn_at <= now:
             clock.warned_at = now
-            events.append(SlaEvent(clock=clock, complaint_id=complaint.id,
-                                   kind=SlaEventKind.WARNING, level=0, created_at=now,
-                                   reason=_("%(metric)s due %(due)s") % {
-                                       "metric": label, "due": _local(clock.due_at)}))
+            events.append({"clock_id": clock.id, "complaint_id": complaint.id,
+                           "kind": SlaEventKind.WARNING, "level": 0, "created_at": now,
+                           "reason": _("%(metric)s due %(due)s") % {
+                               "metric": label, "due": _local(clock.due_at)}})
             entries.append((complaint.id, ActivityKind.SLA_WARNING, _(
                 "Deadline warning: %(metric)s is due at %(due)s.") % {
                 "metric": label, "due": _local(clock.due_at)}, {"metric": clock.metric}))
             for user in directory.warning_recipients(complaint):
-                notices.append(Notification(
-                    recipient=user, complaint=complaint, kind="sla_warning", created_at=now,
-                    message=_("%(reference)s: %(metric)s is due at %(due)s.") % {
+                notices.append({
+                    "recipient_id": user.id, "complaint_id": complaint.id, "kind": "sla_warning",
+                    "created_at": now,
+                    "message": _("%(reference)s: %(metric)s is due at %(due)s.") % {
                         "reference": complaint.reference, "metric": label,
-                        "due": _local(clock.due_at)}))
+                        "due": _local(clock.due_at)}})
             result.warnings += 1
             if clock.metric == Metric.PROGRESS_UPDATE:
                 result.progress_notices.append(clock)
@@ -377,9 +390,9 @@ def _advance_clock(clock, now, ctx, directory, events, entries, levels, notices,
     for new_level in range(clock.escalation_level + 1, level + 1):
         reason = _("%(metric)s overdue since %(due)s") % {"metric": label,
                                                            "due": _local(clock.due_at)}
-        events.append(SlaEvent(clock=clock, complaint_id=complaint.id,
-                               kind=SlaEventKind.ESCALATION, level=new_level, created_at=now,
-                               reason=reason))
+        events.append({"clock_id": clock.id, "complaint_id": complaint.id,
+                       "kind": SlaEventKind.ESCALATION, "level": new_level,
+                       "created_at": now, "reason": reason})
         previous = levels.get(complaint.id, (0, ""))
         if new_level > previous[0]:
             levels[complaint.id] = (new_level, _("Escalated to level %(level)s: %(reason)s.") % {
@@ -422,9 +435,11 @@ def _write_timeline(entries) -> None:
 
     versions = dict(Complaint.objects.filter(pk__in={e[0] for e in entries})
                     .values_list("id", "version"))
-    Activity.objects.bulk_create([
-        Activity(complaint_id=cid, kind=kind, actor_type=ActorType.SYSTEM, message=message,
-                 data=data, visibility=Visibility.INTERNAL, version=versions.get(cid))
+    now = timezone.now()
+    insert_rows(Activity, [
+        {"complaint_id": cid, "kind": kind, "actor_type": ActorType.SYSTEM, "message": message,
+         "data": data, "visibility": Visibility.INTERNAL, "version": versions.get(cid),
+         "created_at": now}
         for cid, kind, message, data in entries])
 
 
@@ -437,9 +452,9 @@ def _escalate_complaints(levels, complaints, now, directory, notices) -> None:
         complaint = complaints[complaint_id]
         level, reason = levels[complaint_id]
         for user in directory.recipients(complaint, level):
-            notices.append(Notification(recipient=user, complaint=complaint, kind="escalation",
-                                        message=f"{complaint.reference}: {reason}"[:500],
-                                        created_at=now))
+            notices.append({"recipient_id": user.id, "complaint_id": complaint.id,
+                            "kind": "escalation", "created_at": now,
+                            "message": f"{complaint.reference}: {reason}"[:500]})
 
 
 def _queue_upsert(levels: dict[int, tuple[int, str]], now: datetime) -> None:
