@@ -21,6 +21,7 @@ SCHEDULES = [
     Schedule("SLA calendar: next year loaded?", "sla.check_calendar_next_year", 86400),
     Schedule("intake: classify missed complaints", "intake.classify_pending", 300),
     Schedule("intake: retrain classifier (weekly)", "intake.classifier_retrain", 7 * 24 * 3600),
+    Schedule("intake: poll the complaints mailbox", "intake.poll_mailbox", 60),
 ]
 
 

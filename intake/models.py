@@ -212,3 +212,36 @@ class ClassifierModel(models.Model):
 
     def __str__(self) -> str:
         return f"v{self.version}"
+
+
+class InboundOutcome(models.TextChoices):
+    CREATED = "created", _("Complaint created")
+    APPENDED = "appended", _("Added to an existing complaint")
+    SKIPPED = "skipped", _("Not a complaint")
+
+
+class InboundMessage(models.Model):
+    """One message received on an intake channel, recorded once. The unique (channel,
+    external_id) pair is what makes redelivered mail and retried webhooks harmless: the second
+    delivery finds the first one's row and its complaint."""
+
+    channel = models.CharField(_("channel"), max_length=16)
+    external_id = models.CharField(_("id at the source"), max_length=255)
+    complaint = models.ForeignKey(Complaint, verbose_name=_("complaint"), null=True, blank=True,
+                                  on_delete=models.SET_NULL, related_name="inbound_messages")
+    outcome = models.CharField(_("outcome"), max_length=16, choices=InboundOutcome.choices)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    received_at = models.DateTimeField(_("received at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("inbound message")
+        verbose_name_plural = _("inbound messages")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "external_id"],
+                                    name="inbound_message_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.external_id} {self.outcome}"

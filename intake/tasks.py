@@ -28,3 +28,12 @@ def classifier_retrain(force: bool = False) -> dict:
     return {"version": result.model.version if result.model else None,
             "skipped": result.skipped,
             "accuracy": result.metrics.accuracy if result.metrics else None}
+
+
+@shared_task(name="intake.poll_mailbox", acks_late=True, time_limit=600, soft_time_limit=540)
+def poll_mailbox() -> dict:
+    from dataclasses import asdict
+
+    from .channels import mailbox_poll
+
+    return asdict(mailbox_poll())

@@ -3,7 +3,7 @@ under /api/v1/. Included at the root by config/urls.py."""
 
 from django.urls import path
 
-from . import api, views
+from . import api, api_webhooks, views
 
 urlpatterns = [
     # API. "classification" and "suggestions" are not lifecycle action names, so these do not
@@ -14,6 +14,8 @@ urlpatterns = [
          api.ComplaintSuggestionsApi.as_view(), name="api-complaint-suggestions"),
     path("api/v1/classification/try/", api.ClassificationTryApi.as_view(),
          name="api-classification-try"),
+    path("api/v1/intake/webhooks/<str:channel>/", api_webhooks.IntakeWebhookApi.as_view(),
+         name="api-intake-webhook"),
     # Staff pages.
     path("rules/", views.rule_list, name="intake-rules"),
     path("rules/new/", views.rule_edit, name="intake-rule-new"),
