@@ -128,11 +128,13 @@ def main():
 
                 profiler = cProfile.Profile()
                 result = profiler.runcall(sla_sweep, batch_size=500)
-                pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
+                pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(35)
             else:
                 result = sla_sweep(batch_size=BATCH)
             timings.append(time.perf_counter() - started)
         queries.append(len(captured))
+        sql_seconds = sum(float(q["time"]) for q in captured.captured_queries)
+        print(f"  run: {timings[-1] * 1000:.0f} ms, of which SQL {sql_seconds * 1000:.0f} ms")
         if os.environ.get("BENCH_VERBOSE"):
             slow = sorted(captured.captured_queries, key=lambda q: -float(q["time"]))[:6]
             for q in slow:

@@ -1,6 +1,6 @@
 """Database helpers the ORM does not offer fast enough."""
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 
 
 def bulk_update_rows(model, objs, fields: list[str]) -> None:
@@ -12,6 +12,8 @@ def bulk_update_rows(model, objs, fields: list[str]) -> None:
     """
     if not objs:
         return
+    # The real connection, not the thread-local proxy: values are prepared per row and field.
+    connection = connections[DEFAULT_DB_ALIAS]
     if connection.vendor != "postgresql":
         model.objects.bulk_update(objs, fields)
         return
@@ -19,7 +21,7 @@ def bulk_update_rows(model, objs, fields: list[str]) -> None:
     columns = [meta.get_field(name) for name in fields]
     pk = meta.pk
     casts = [f"%s::{pk.db_type(connection)}"] + [
-        f"%s::{_cast_type(col)}" for col in columns]
+        f"%s::{_cast_type(col, connection)}" for col in columns]
     row = "(" + ", ".join(casts) + ")"
     names = [pk.column] + [col.column for col in columns]
     params = []
@@ -36,7 +38,7 @@ def bulk_update_rows(model, objs, fields: list[str]) -> None:
         cursor.execute(sql, params)
 
 
-def _cast_type(field) -> str:
+def _cast_type(field, connection) -> str:
     target = field.target_field if field.is_relation else field
     db_type = target.rel_db_type(connection) if field.is_relation else target.db_type(connection)
     # "smallint CHECK (...)" and the like: keep only the type.
@@ -52,6 +54,7 @@ def insert_rows(model, rows: list[dict], *, returning_ids: bool = False) -> list
     """
     if not rows:
         return []
+    connection = connections[DEFAULT_DB_ALIAS]
     if connection.vendor != "postgresql":
         objs = model.objects.bulk_create([model(**row) for row in rows])
         return [obj.pk for obj in objs]
