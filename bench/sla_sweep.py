@@ -33,7 +33,7 @@ def recreate_database():
     conn.close()
 
 
-def fill(n_open: int, n_due: int):
+def fill(n_open: int, n_due: int, runs: int):
     from django.db import connection
 
     with connection.cursor() as cur:
@@ -62,36 +62,33 @@ def fill(n_open: int, n_due: int):
                    1, now(), now()
             FROM generate_series(1, %s) i
         """, [n_open])
-        # One running resolution clock each; the first n_due are past due.
+        # One running resolution clock each. The first `due` × runs are overdue, but only the
+        # slice of the current run is flagged for the sweep (see activate), so every run
+        # handles fresh rows, as a real sweep would.
         cur.execute("""
             INSERT INTO sla_clock (complaint_id, metric, cycle, state, started_at, due_at,
                 warn_at, due_verified, paused_total, escalation_level, next_check_at,
                 policy_id, calendar_id)
             SELECT c.id, 'resolution', 1, 'running', now() - interval '6 days',
-                   CASE WHEN c.id <= %(due)s THEN now() - interval '1 minute'
+                   CASE WHEN c.id <= %(overdue)s THEN now() - interval '1 minute'
                         ELSE now() + interval '3 days' END,
                    now() - interval '2 days', true, interval '0', 0,
-                   CASE WHEN c.id <= %(due)s THEN now() - interval '1 minute'
-                        ELSE now() + interval '2 days' END,
+                   now() + interval '2 days',
                    (SELECT id FROM sla_slapolicy ORDER BY id LIMIT 1),
                    (SELECT id FROM sla_businesscalendar WHERE code = 'standard')
             FROM complaints_complaint c
-        """, {"due": n_due})
+        """, {"overdue": n_due * runs})
         cur.execute("ANALYZE")
 
 
-def reset_due(n_due: int):
+def activate(run: int, n_due: int):
+    """Flag this run's slice of overdue clocks as due for the sweep."""
     from django.db import connection
 
     with connection.cursor() as cur:
-        cur.execute("DELETE FROM sla_slaevent; DELETE FROM sla_escalation; "
-                    "DELETE FROM complaints_notification;")
-        cur.execute("DELETE FROM complaints_activity WHERE kind IN ('sla_breach', 'escalation')")
-        cur.execute("""UPDATE sla_clock SET state = 'running', escalation_level = 0,
-                       breached_at = NULL, next_check_at = now() - interval '1 minute'
-                       WHERE complaint_id <= %s""", [n_due])
-        cur.execute("UPDATE complaints_complaint SET escalation_level = 0 WHERE id <= %s",
-                    [n_due])
+        cur.execute("""UPDATE sla_clock SET next_check_at = now() - interval '1 minute'
+                       WHERE complaint_id > %s AND complaint_id <= %s""",
+                    [run * n_due, (run + 1) * n_due])
 
 
 def main():
@@ -115,11 +112,11 @@ def main():
 
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
-    fill(args.open, args.due)
+    fill(args.open, args.due, args.runs)
     print(f"filled {args.open:,} open complaints in {time.perf_counter() - started:.1f} s")
     timings, queries = [], []
-    for _ in range(args.runs):
-        reset_due(args.due)
+    for run in range(args.runs):
+        activate(run, args.due)
         with CaptureQueriesContext(connection) as captured:
             started = time.perf_counter()
             if os.environ.get("BENCH_PROFILE"):
