@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from .models import (
+    InboundMessage,
     AgentAvailability,
     CategoryRoute,
     ClassificationOverride,
@@ -77,3 +78,13 @@ class ClassifierModelAdmin(ReadOnlyAdmin):
     list_display = ("version", "created_at", "accuracy", "top3_accuracy", "training_size",
                     "holdout_size", "library_version", "trained_by")
     exclude = ("artifact",)
+
+
+@admin.register(InboundMessage)
+class InboundMessageAdmin(ReadOnlyAdmin):
+    """Every message a channel delivered, and what became of it (created, appended, skipped)."""
+
+    list_display = ("created_at", "channel", "external_id", "outcome", "complaint", "reason")
+    list_filter = ("channel", "outcome", "created_at")
+    search_fields = ("external_id", "complaint__reference", "reason")
+    list_select_related = ("complaint",)

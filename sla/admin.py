@@ -131,3 +131,19 @@ class EscalationAdmin(admin.ModelAdmin):
     list_select_related = ("complaint", "acknowledged_by")
     raw_id_fields = ("complaint", "acknowledged_by")
     date_hierarchy = "escalated_at"
+
+
+@admin.register(SlaTarget)
+class SlaTargetAdmin(admin.ModelAdmin):
+    """Targets are edited with their policy; this list is for finding them across policies."""
+
+    list_display = ("policy", "metric", "amount", "unit")
+    list_filter = ("metric", "unit", "policy")
+    search_fields = ("policy__name",)
+    list_select_related = ("policy",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
