@@ -30,7 +30,7 @@ class PolicyRule:
     category_code: str = ""
     channel: str = ""
     customer_tier: str = ""
-    calendar_code: str = "standard"
+    calendar_id: int | None = None  # None: the standard calendar
     warning_percent: int = 75
     breach_level: int = 1
     escalation_step_hours: Decimal = Decimal(9)

@@ -44,7 +44,7 @@ def policy_rules() -> list[PolicyRule]:
         PolicyRule(
             id=p.id, priority=p.priority, channel=p.channel, customer_tier=p.customer_tier,
             category_code=p.category.code if p.category else "",
-            calendar_code=str(p.calendar_id), warning_percent=p.warning_percent,
+            calendar_id=p.calendar_id, warning_percent=p.warning_percent,
             breach_level=p.breach_level, escalation_step_hours=p.escalation_step_hours,
             targets={t.metric: Target(t.amount, t.unit) for t in p.targets.all()})
         for p in policies

@@ -84,15 +84,14 @@ def _plan(complaint: Complaint, metric: str, start: datetime, ctx: Context,
     if metric not in targets:
         return None
     rule, target = targets[metric]
-    cal = ctx.calendar(int(rule.calendar_code) if rule.calendar_code.isdigit() else None)
+    cal = ctx.calendar(rule.calendar_id)
     due = sla_policy.due_time(start, target, cal)
     if metric == Metric.RESOLUTION and complaint.regulator_due_at:
         due = complaint.regulator_due_at  # the regulator's deadline replaces ours
     warn = sla_policy.warning_time(start, due, rule.warning_percent, target, cal) \
         if due > start else due
     return {
-        "policy_id": rule.id, "calendar_id": int(rule.calendar_code)
-        if rule.calendar_code.isdigit() else None,
+        "policy_id": rule.id, "calendar_id": rule.calendar_id,
         "started_at": start, "due_at": due, "warn_at": warn,
         "due_verified": not unverified_years(start, due, cal),
         "next_check_at": warn,

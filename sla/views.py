@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -58,7 +59,17 @@ def escalation_queue(request):
 
 
 def _back(request):
-    return redirect(request.POST.get("next") or "sla:escalations")
+    """Back to the filtered queue the form came from; never to another site."""
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                       require_https=request.is_secure()):
+        return redirect(target)
+    return redirect("sla:escalations")
+
+
+# The queue's row actions and the form each one needs (acknowledging needs none).
+ACTION_FORMS = {"acknowledge": None, "expected-date": ExpectedDateForm,
+                "deescalate": ReasonForm, "reassign": ReassignForm}
 
 
 @require_POST
@@ -67,10 +78,9 @@ def _back(request):
 def escalation_action(request, reference: str, action: str):
     complaint = complaint_selectors.complaint_get_for_user(user=request.user,
                                                            reference=reference)
-    form_class = {"acknowledge": None, "expected-date": ExpectedDateForm,
-                  "deescalate": ReasonForm, "reassign": ReassignForm}.get(action)
-    if action not in {"acknowledge", "expected-date", "deescalate", "reassign"}:
+    if action not in ACTION_FORMS:
         return redirect("sla:escalations")
+    form_class = ACTION_FORMS[action]
     data = {}
     if form_class is not None:
         form = form_class(request.POST)

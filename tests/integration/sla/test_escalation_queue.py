@@ -132,3 +132,14 @@ def test_an_unverified_deadline_is_marked_in_the_queue(client, supervisor, new_c
     Clock.objects.filter(complaint=complaint).update(due_verified=False)
     page = client.get("/desk/escalations/").content.decode()
     assert "sla-unverified-mark" in page and "未核实" in page
+
+
+def test_actions_never_redirect_to_another_site(client, supervisor, escalated):
+    late, _ = escalated
+    client.force_login(supervisor)
+    response = client.post(f"/desk/escalations/{late.reference}/acknowledge/",
+                           {"next": "https://evil.example.com/"})
+    assert response.status_code == 302 and response["Location"] == "/desk/escalations/"
+    response = client.post(f"/desk/escalations/{late.reference}/acknowledge/",
+                           {"next": "/desk/escalations/?level=1"})
+    assert response["Location"] == "/desk/escalations/?level=1"
