@@ -462,3 +462,8 @@ class OutboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} {self.purpose} {self.complaint_id}"
+
+
+# Models kept in their own modules, registered with this app by importing them here.
+from .models_workspace import *  # noqa: E402,F401,F403
+from .models_closing import *  # noqa: E402,F401,F403

@@ -1,0 +1,3 @@
+"""Closing the loop: result confirmation, surveys, callbacks."""
+
+urlpatterns: list = []

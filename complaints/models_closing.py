@@ -1,0 +1,1 @@
+"""Models for models_closing (imported at the end of complaints/models.py)."""

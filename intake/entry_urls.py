@@ -1,0 +1,3 @@
+"""Staff intake: the agents' entry form, regulator imports, the outbox."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Public pages for customers (no login): /submit/, /track/, and the public API."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""The reports dashboard and exports. Included at /reports/."""
+
+urlpatterns: list = []

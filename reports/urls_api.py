@@ -1,0 +1,3 @@
+"""Reports through the API. Included at /api/v1/reports/."""
+
+urlpatterns: list = []
