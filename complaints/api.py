@@ -1,10 +1,14 @@
 """HTTP API for complaints: authenticate, validate, call one service or selector, serialise."""
 
+import uuid
+
 import django_filters
 from django.contrib.auth import get_user_model
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -12,7 +16,11 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from intake.channels import intake_receive
+from intake.parsers.message import IntakeMessage
+
 from . import selectors, services
+from .errors import InvalidInput
 from .lifecycle import Action, Status
 from .models import (
     Activity,
@@ -95,6 +103,10 @@ class ComplaintOutput(serializers.ModelSerializer):
     responsible_department = DepartmentOutput(allow_null=True)
     assigned_agent = serializers.SlugRelatedField(slug_field="username", read_only=True)
     merged_into = serializers.SlugRelatedField(slug_field="reference", read_only=True)
+    possible_duplicate_of = serializers.SlugRelatedField(
+        slug_field="reference", read_only=True,
+        help_text="An open complaint of the same customer and category this one may duplicate "
+                  "(merge it with the merge action, merged_into = this reference).")
     status_label = serializers.CharField(source="get_status_display")
     flags = serializers.ListField(child=serializers.CharField())
     allowed_actions = serializers.SerializerMethodField()
@@ -107,7 +119,8 @@ class ComplaintOutput(serializers.ModelSerializer):
             "flags", "regulator_case_no", "escalation_level", "reopen_count",
             "assigned_department", "assigned_agent", "responsible_department",
             "responsibility_type", "resolution_summary", "compensation_type",
-            "compensation_amount", "compensation_status", "merged_into", "version",
+            "compensation_amount", "compensation_status", "merged_into",
+            "possible_duplicate_of", "version",
             "acknowledged_at", "resolved_at", "closed_at", "created_at", "updated_at",
             "allowed_actions",
         ]
@@ -189,13 +202,39 @@ class ComplaintCreateInput(serializers.Serializer):
     customer = CustomerInput()
     subject = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     description = serializers.CharField()
-    category = serializers.SlugRelatedField(slug_field="code", queryset=Category.objects.all(),
-                                            required=False, allow_null=True)
-    priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.ORDINARY)
+    category = serializers.SlugRelatedField(
+        slug_field="code", queryset=Category.objects.filter(is_active=True), required=False,
+        allow_null=True, help_text="Category code; without one the rules and the classifier "
+                                   "choose.")
+    priority = serializers.ChoiceField(
+        choices=Priority.choices, default=Priority.ORDINARY,
+        help_text="The least priority: the grading rules may raise it, never lower it.")
     product_line = serializers.ChoiceField(choices=ProductLine.choices, required=False,
                                            allow_blank=True, default="")
     location = serializers.CharField(max_length=200, required=False, allow_blank=True,
                                      default="")
+    external_ref = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default="",
+        help_text="Your system's id of this complaint (call id, ticket number). Sending the "
+                  "same channel and external_ref again returns the first complaint with 200 "
+                  "instead of creating a second.")
+
+
+class DeadlineOutput(serializers.Serializer):
+    """One SLA clock of the complaint (see GET …/clocks/ for all their details)."""
+
+    metric = serializers.CharField()
+    state = serializers.CharField()
+    due_at = serializers.DateTimeField()
+    due_verified = serializers.BooleanField(
+        help_text="False when the deadline falls in a year without official calendar data.")
+
+
+class ComplaintCreateOutput(ComplaintDetailOutput):
+    deadlines = DeadlineOutput(source="clocks", many=True, read_only=True)
+
+    class Meta(ComplaintDetailOutput.Meta):
+        fields = [*ComplaintDetailOutput.Meta.fields, "deadlines"]
 
 
 class ComplaintListCreateApi(generics.ListAPIView):
@@ -210,20 +249,46 @@ class ComplaintListCreateApi(generics.ListAPIView):
         return [require_perm(perm)()]
 
     def get_queryset(self):
-        return selectors.complaint_list(user=self.request.user)
+        return selectors.complaint_list(user=self.request.user).select_related(
+            "possible_duplicate_of")
 
-    @extend_schema(request=ComplaintCreateInput, responses={201: ComplaintDetailOutput})
+    @extend_schema(request=ComplaintCreateInput,
+                   responses={201: ComplaintCreateOutput, 200: ComplaintCreateOutput})
     def post(self, request):
+        """Record a complaint through the one intake path (intake.channels.intake_receive).
+
+        201 with the category and priority the rules chose and the deadlines started; 200 with
+        the first complaint when this channel and external_ref were received before.
+        """
         data = ComplaintCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
-        customer = services.customer_get_or_create(**values.pop("customer"))
-        complaint = services.complaint_create(customer=customer, actor=request.user, **values)
+        result = intake_receive(message=_intake_message(data.validated_data),
+                                actor=request.user)
+        if result.complaint is None:
+            raise InvalidInput(_("This external_ref was received before and not recorded as a "
+                                 "complaint (%(reason)s).") % {"reason": result.skipped_reason},
+                               field="external_ref")
+        # Classification, grading, routing and the deadlines ran when intake committed; this
+        # reads what they decided.
         complaint = selectors.complaint_get_for_user(user=request.user,
-                                                     reference=complaint.reference,
+                                                     reference=result.complaint.reference,
                                                      with_timeline=True)
-        return Response(ComplaintDetailOutput(complaint, context={"request": request}).data,
-                        status=status.HTTP_201_CREATED)
+        return Response(ComplaintCreateOutput(complaint, context={"request": request}).data,
+                        status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
+
+
+def _intake_message(values: dict) -> IntakeMessage:
+    customer, category = values["customer"], values.get("category")
+    return IntakeMessage(
+        channel=values["channel"],
+        external_id=values["external_ref"].strip() or f"api:{uuid.uuid4().hex}",
+        received_at=values.get("received_at") or timezone.now(),
+        description=values["description"], subject=values["subject"],
+        customer_name=customer["name"], customer_phone=customer["phone"],
+        customer_email=customer["email"], service_number=customer["service_number"],
+        category_code=category.code if category else "", priority=values["priority"],
+        product_line=values["product_line"], location=values["location"],
+        metadata={"source": "api"})
 
 
 class ComplaintDetailApi(APIView):

@@ -28,6 +28,11 @@ class Customer(models.Model):
     tier = models.CharField(_("tier"), max_length=16, choices=CustomerTier.choices,
                             default=CustomerTier.ORDINARY)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
+    # Closing the loop (issue 7): the latest callback's outcome, and the retention policy's mark.
+    last_callback_outcome = models.CharField(_("last callback outcome"), max_length=24,
+                                             blank=True)
+    last_callback_at = models.DateTimeField(_("last callback"), null=True, blank=True)
+    anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("customer")
@@ -198,6 +203,10 @@ class Complaint(models.Model):
     escalation_risk = models.BooleanField(_("escalation risk"), default=False)
     regulator_case_no = models.CharField(_("regulator case number"), max_length=64, blank=True)
     regulator_due_at = models.DateTimeField(_("regulator's deadline"), null=True, blank=True)
+    # Denormalised for the desk: the earliest due time among running or breached clocks,
+    # kept by sla.services whenever clocks change (None: no deadline is running).
+    next_due_at = models.DateTimeField(_("nearest deadline"), null=True, blank=True,
+                                       editable=False)
 
     assigned_department = models.ForeignKey(
         Department, verbose_name=_("assigned department"), null=True, blank=True,
@@ -227,6 +236,11 @@ class Complaint(models.Model):
     reopen_count = models.PositiveSmallIntegerField(_("reopen count"), default=0)
     merged_into = models.ForeignKey("self", verbose_name=_("merged into"), null=True, blank=True,
                                     on_delete=models.PROTECT, related_name="duplicates")
+    possible_duplicate_of = models.ForeignKey(
+        "self", verbose_name=_("possible duplicate of"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="possible_duplicates",
+        help_text=_("Another open complaint of the same customer and category, linked on "
+                    "intake; an agent merges it or leaves it."))
     version = models.PositiveIntegerField(_("version"), default=1)
 
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
@@ -250,6 +264,13 @@ class Complaint(models.Model):
             models.Index(fields=["assigned_agent", "status"], name="complaint_agent_status"),
             models.Index(fields=["assigned_department", "status"], name="complaint_dept_status"),
             models.Index(fields=["customer", "-received_at"], name="complaint_customer_recv"),
+            # The desk's queues (migration 0006).
+            models.Index(fields=["next_due_at", "id"], name="complaint_next_due",
+                         condition=Q(next_due_at__isnull=False)),
+            models.Index(fields=["resolved_at", "id"], name="complaint_resolved",
+                         condition=Q(resolved_at__isnull=False)),
+            models.Index(fields=["next_due_at", "id"], name="complaint_escalated",
+                         condition=Q(escalation_level__gt=0)),
         ]
         constraints = [
             models.UniqueConstraint(fields=["regulator_case_no"], condition=~Q(regulator_case_no=""),
@@ -261,6 +282,13 @@ class Complaint(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+    @property
+    def closing_feedback(self):
+        """What the customer may still answer (result, survey): for the tracking page."""
+        from .closing_selectors import feedback_state
+
+        return feedback_state(self)
 
     @property
     def flags(self) -> list[str]:

@@ -1,23 +1,24 @@
 """Messages to customers: queued with the quiet hours applied, sent by a periodic task.
 
-SMS go to an HTTP gateway (SMS_GATEWAY_URL, JSON POST); email through Django's mail backend.
+Every message is an OutboundMessage row (the outbox staff see at /outbox/). SMS leave through
+the backend named by SMS_BACKEND, email through Django's EMAIL_BACKEND (complaints/
+notify_backends.py). A failed delivery is retried with exponential backoff, never inside the
+quiet hours, up to MAX_ATTEMPTS; staff may queue a failed message again (`outbound_retry`).
 Personal data stays out of task arguments: tasks carry message ids only.
 """
 
-import json
 import logging
-import urllib.error
-import urllib.request
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sla.contact_hours import ContactWindow, next_contact_time
 
+from . import notify_backends
 from .errors import InvalidInput
 from .models import ActivityKind, Complaint, OutboundChannel, OutboundMessage, OutboundStatus
 
@@ -64,12 +65,15 @@ def outbound_send_due(*, now: datetime | None = None, limit: int = 200) -> dict:
     """Send queued messages whose time has come. Safe to run twice at once (SKIP LOCKED)."""
     now = now or timezone.now()
     counts = {"sent": 0, "failed": 0, "retry": 0}
+    backends = {}
     with transaction.atomic():
-        messages = list(OutboundMessage.objects.select_for_update(skip_locked=True)
+        messages = list(OutboundMessage.objects.select_for_update(skip_locked=True, of=("self",))
                         .filter(status=OutboundStatus.QUEUED, send_after__lte=now)
                         .select_related("complaint").order_by("send_after")[:limit])
         for message in messages:
-            outcome = _deliver(message, now)
+            if message.channel not in backends:
+                backends[message.channel] = notify_backends.backend_for(message.channel)
+            outcome = _deliver(message, backends[message.channel], now)
             counts[outcome] += 1
         OutboundMessage.objects.bulk_update(
             messages, ["status", "attempts", "last_error", "sent_at", "send_after"])
@@ -79,39 +83,25 @@ def outbound_send_due(*, now: datetime | None = None, limit: int = 200) -> dict:
     return counts
 
 
-def _deliver(message: OutboundMessage, now: datetime) -> str:
+def _deliver(message: OutboundMessage, backend, now: datetime) -> str:
     message.attempts += 1
     try:
-        if message.channel == OutboundChannel.SMS:
-            _send_sms(message)
-        else:
-            send_mail(message.subject, message.body, settings.DEFAULT_FROM_EMAIL,
-                      [message.recipient])
+        backend.send(message)
     except Exception as exc:  # noqa: BLE001 - any delivery failure is retried, then recorded
         message.last_error = f"{exc.__class__.__name__}: {exc}"[:500]
         if message.attempts >= MAX_ATTEMPTS:
             message.status = OutboundStatus.FAILED
             return "failed"
-        retry_at = now + timedelta(minutes=2 ** message.attempts)
-        message.send_after = next_contact_time(retry_at, contact_window())
+        message.send_after = next_contact_time(retry_time(message.attempts, now),
+                                               contact_window())
         return "retry"
     message.status, message.sent_at, message.last_error = OutboundStatus.SENT, now, ""
     return "sent"
 
 
-def _send_sms(message: OutboundMessage) -> None:
-    if not settings.SMS_GATEWAY_URL:
-        raise RuntimeError("SMS_GATEWAY_URL is not configured")
-    payload = json.dumps({"to": message.recipient, "text": message.body,
-                          "reference": message.complaint.reference,
-                          "message_id": message.id}, ensure_ascii=False).encode()
-    request = urllib.request.Request(
-        settings.SMS_GATEWAY_URL, data=payload, method="POST",
-        headers={"Content-Type": "application/json; charset=utf-8",
-                 "Authorization": f"Bearer {settings.SMS_GATEWAY_TOKEN}"})
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - configured URL
-        if response.status >= 300:
-            raise RuntimeError(f"gateway answered {response.status}")
+def retry_time(attempts: int, now: datetime) -> datetime:
+    """When to try again after `attempts` failures: 2, 4, 8, 16 minutes (before quiet hours)."""
+    return now + timedelta(minutes=2 ** attempts)
 
 
 def _record_sent(message: OutboundMessage) -> None:
@@ -123,3 +113,55 @@ def _record_sent(message: OutboundMessage) -> None:
             "channel": OutboundChannel(message.channel).label, "body": message.body},
         data={"outbound_id": message.id, "purpose": message.purpose,
               "channel": message.channel}, visibility="public")
+
+
+# --- the outbox -----------------------------------------------------------------------------
+
+
+def outbox_messages(*, status: str = "", channel: str = "", purpose: str = "",
+                    reference: str = "") -> QuerySet[OutboundMessage]:
+    """Customer messages for the staff outbox, newest first, with their complaint joined in."""
+    queryset = (OutboundMessage.objects.select_related("complaint")
+                .order_by("-created_at", "-id"))
+    if status:
+        queryset = queryset.filter(status=status)
+    if channel:
+        queryset = queryset.filter(channel=channel)
+    if purpose:
+        queryset = queryset.filter(purpose=purpose)
+    if reference:
+        queryset = queryset.filter(complaint__reference=reference.strip().upper())
+    return queryset
+
+
+def outbox_purposes() -> list[str]:
+    return list(OutboundMessage.objects.order_by("purpose").values_list("purpose", flat=True)
+                .distinct())
+
+
+def outbound_retry(*, message_id: int, actor, now: datetime | None = None) -> OutboundMessage:
+    """Queue a failed message again with a fresh round of attempts.
+
+    It goes out with the next send run, or at the next opening (08:00) during the quiet hours.
+    The complaint's timeline notes who asked and the error the last attempt had.
+    """
+    from .services import timeline_append
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        message = (OutboundMessage.objects.select_for_update(of=("self",))
+                   .select_related("complaint").get(pk=message_id))
+        if message.status != OutboundStatus.FAILED:
+            raise InvalidInput(_("Only a failed message can be sent again; this one is %(status)s.")
+                               % {"status": message.get_status_display()})
+        previous = {"attempts": message.attempts, "last_error": message.last_error}
+        message.status, message.attempts = OutboundStatus.QUEUED, 0
+        message.send_after = next_contact_time(now, contact_window())
+        message.save(update_fields=["status", "attempts", "send_after"])
+        timeline_append(
+            complaint_id=message.complaint_id, kind=ActivityKind.INTERNAL_NOTE, actor=actor,
+            message=_("The %(channel)s to the customer that failed (%(error)s) was queued again.")
+            % {"channel": OutboundChannel(message.channel).label,
+               "error": previous["last_error"] or _("no error recorded")},
+            data={"outbound_id": message.id, "retry": previous})
+    return message

@@ -11,18 +11,26 @@ AGENT_PERMISSIONS = [
     "complaints.view_category", "complaints.view_department",
     "complaints.view_activity", "complaints.add_activity",
     "complaints.view_attachment", "complaints.add_attachment",
+    # notify: the outbox of messages to customers (recipients masked).
+    "complaints.view_outboundmessage",
     # SLA: agents see deadlines and may escalate by hand.
     "sla.view_clock", "sla.view_escalation", "sla.add_escalation", "sla.view_slapolicy",
     "sla.view_businesscalendar", "sla.view_calendarday",
     # intake: see why a complaint was classified and its suggestions, correct it, try rules.
     "intake.view_complaintclassification", "intake.override_classification",
     "intake.view_classificationoverride", "intake.view_rule", "intake.view_classifiermodel",
+    # workspace: canned responses and red lines to use, work dispatched to departments.
+    "complaints.view_cannedresponse", "complaints.view_redlinephrase",
+    "complaints.view_departmenttask", "complaints.add_departmenttask",
+    "complaints.change_departmenttask",
 ]
 SUPERVISOR_PERMISSIONS = AGENT_PERMISSIONS + [
     "complaints.cancel_complaint", "complaints.approve_compensation",
     "complaints.reveal_personal_data", "complaints.view_personaldataaccess",
     "complaints.change_category", "complaints.add_category",
     "complaints.change_department",
+    # notify: send a failed customer message again from the outbox.
+    "complaints.change_outboundmessage",
     # SLA: supervisors work the escalation queue and edit policies and calendars.
     "sla.change_escalation", "sla.add_slapolicy", "sla.change_slapolicy",
     "sla.delete_slapolicy", "sla.add_slatarget", "sla.change_slatarget",
@@ -35,6 +43,28 @@ SUPERVISOR_PERMISSIONS = AGENT_PERMISSIONS + [
     "intake.view_departmentrouting", "intake.change_departmentrouting",
     "intake.view_agentavailability", "intake.change_agentavailability",
     "intake.add_classifiermodel",
+    # intake: import regulator transfer batches (工信部 / 12300) and read their reports.
+    "intake.add_regulatorimport", "intake.view_regulatorimport",
+    # workspace: edit canned responses and red-line phrases.
+    "complaints.add_cannedresponse", "complaints.change_cannedresponse",
+    "complaints.add_redlinephrase", "complaints.change_redlinephrase",
+]
+SUPERVISOR_PERMISSIONS += [
+    # closing: call customers back (every task), review low satisfaction scores.
+    "complaints.perform_callback", "complaints.view_callbacktask",
+    "complaints.change_callbacktask", "complaints.view_satisfactionsurvey",
+    "complaints.view_followuptask", "complaints.change_followuptask",
+]
+SUPERVISOR_PERMISSIONS += [
+    # reports: the dashboard, exports and the scheduled summaries.
+    "reports.view_reports", "reports.view_reportrun", "reports.add_exportjob",
+    "reports.view_exportjob",
+]
+# Quality assurance (质检): agents' reading rights, and they call customers back.
+QA = "qa"
+QA_PERMISSIONS = AGENT_PERMISSIONS + [
+    "complaints.perform_callback", "complaints.view_callbacktask",
+    "complaints.view_satisfactionsurvey",
 ]
 # Administrators get every permission of the project's apps and of user management.
 ADMIN_APPS = ["complaints", "intake", "sla", "reports", "auth", "authtoken", "django_celery_beat"]
@@ -53,5 +83,6 @@ def ensure_roles(**kwargs) -> None:
 
     Group.objects.get_or_create(name=AGENT)[0].permissions.set(perms(AGENT_PERMISSIONS))
     Group.objects.get_or_create(name=SUPERVISOR)[0].permissions.set(perms(SUPERVISOR_PERMISSIONS))
+    Group.objects.get_or_create(name=QA)[0].permissions.set(perms(QA_PERMISSIONS))
     Group.objects.get_or_create(name=ADMINISTRATOR)[0].permissions.set(
         Permission.objects.filter(content_type__app_label__in=ADMIN_APPS))

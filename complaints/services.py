@@ -166,6 +166,12 @@ def _lock(complaint_id: int, expected_version: int | None) -> Complaint:
     return complaint
 
 
+def complaint_lock(*, complaint_id: int, expected_version: int | None) -> Complaint:
+    """For services elsewhere that write rows beside the complaint: lock it and check the
+    caller's version (StaleVersion with who changed what), inside the caller's transaction."""
+    return _lock(complaint_id, expected_version)
+
+
 def _bump(complaint: Complaint, actor, fields: list[str]) -> None:
     complaint.version += 1
     complaint.updated_at = timezone.now()
@@ -309,6 +315,11 @@ def complaint_update_fields(*, complaint_id: int, changes: dict, actor=None,
                 setattr(complaint, name, value)
         if not diff:
             return complaint
+        if complaint.status == Status.CLOSED:
+            # Archived (issue 7): a closed complaint keeps its record; notes may still be added.
+            raise InvalidInput(_("Complaint %(reference)s is closed and archived: its fields "
+                                 "cannot be changed any more; add a note instead.") % {
+                "reference": complaint.reference})
         _bump(complaint, actor, list(diff))
         data = {"changed": diff, **(extra or {})}
         if reason:
@@ -355,7 +366,8 @@ def complaint_assign(*, complaint_id: int, actor, expected_version: int | None,
 
 
 def complaint_add_note(*, complaint_id: int, actor, body: str, public: bool = False,
-                       expected_version: int | None = None) -> Activity:
+                       expected_version: int | None = None,
+                       data: dict | None = None) -> Activity:
     """An internal note, or a public reply to the customer's timeline."""
     body = (body or "").strip()
     if not body:
@@ -369,7 +381,7 @@ def complaint_add_note(*, complaint_id: int, actor, body: str, public: bool = Fa
             kind=ActivityKind.PUBLIC_REPLY if public else ActivityKind.INTERNAL_NOTE,
             actor_type=_actor_type(actor), actor=actor,
             visibility=Visibility.PUBLIC if public else Visibility.INTERNAL,
-            version=complaint.version, message=body)
+            version=complaint.version, message=body, data=data or {})
         publish(ComplaintEvent(complaint.id, "public_reply" if public else "internal_note",
                                getattr(actor, "id", None), {"activity_id": entry.id}))
     return entry

@@ -304,3 +304,77 @@ IMAP_FOLDER = env("IMAP_FOLDER", default="INBOX")
 IMAP_SSL = env.bool("IMAP_SSL", default=True)
 IMAP_TIMEOUT = env.int("IMAP_TIMEOUT", default=30)
 IMAP_BATCH = env.int("IMAP_BATCH", default=50)  # messages ingested per poll
+
+# --- Notifications (customer messages) --------------------------------------------------------
+# Dotted path of the SMS backend (complaints/notify_backends.py): HttpGatewayBackend (production,
+# SMS_GATEWAY_URL), ConsoleBackend (log only) or DatabaseBackend (outbox row only). Unset: the
+# HTTP gateway when SMS_GATEWAY_URL is set, else the console. Email uses EMAIL_BACKEND.
+SMS_BACKEND = env("SMS_BACKEND", default="")
+
+# --- Intake: agents' entry form, regulator imports, duplicates (issue 3) ----------------------
+# The caller lookup on the entry form shows the customer's complaints of the last N days.
+INTAKE_CALLER_HISTORY_DAYS = env.int("INTAKE_CALLER_HISTORY_DAYS", default=90)
+# A new complaint is linked as a possible duplicate of the customer's open complaint in the same
+# category received within this many days.
+INTAKE_DUPLICATE_WINDOW_DAYS = env.int("INTAKE_DUPLICATE_WINDOW_DAYS", default=7)
+# Regulator batch uploads (CSV/XLSX): largest file accepted; progress saved every N rows.
+INTAKE_REGULATOR_IMPORT_MAX_BYTES = env.int("INTAKE_REGULATOR_IMPORT_MAX_BYTES",
+                                            default=20 * 1024 * 1024)
+INTAKE_REGULATOR_IMPORT_PROGRESS_EVERY = env.int("INTAKE_REGULATOR_IMPORT_PROGRESS_EVERY",
+                                                 default=50)
+
+# --- Closing the loop (issue 7) ---------------------------------------------------------------
+# An SMS reply of just one of these keywords answers the result notice of the sender's resolved
+# complaint: keyword=outcome pairs, outcomes "solved" / "not_solved".
+CLOSING_CONFIRM_KEYWORDS = env.dict("CLOSING_CONFIRM_KEYWORDS",
+                                    default={"1": "solved", "2": "not_solved"})
+# Resolved complaints the customer has not answered close after this many working days.
+CLOSING_AUTO_CLOSE_WORKING_DAYS = env.int("CLOSING_AUTO_CLOSE_WORKING_DAYS", default=3)
+# Callbacks (回访) are due this many working days after resolution.
+CALLBACK_DUE_WORKING_DAYS = env.int("CALLBACK_DUE_WORKING_DAYS", default=2)
+# Share of ordinary complaints called back (regulator, major and reopened ones always are);
+# chosen from a hash of the reference, so the same complaint is always in or out.
+CALLBACK_SAMPLE_RATE = env.float("CALLBACK_SAMPLE_RATE", default=0.2)
+# A survey with this many stars or fewer gets a supervisor's review.
+SURVEY_LOW_SCORE = env.int("SURVEY_LOW_SCORE", default=2)
+# The survey link sent by SMS stays valid this many days.
+SURVEY_LINK_VALID_DAYS = env.int("SURVEY_LINK_VALID_DAYS", default=30)
+# Customers' personal data is anonymised this many years after their last complaint closed.
+RETENTION_YEARS = env.int("RETENTION_YEARS", default=3)
+# Public base URL for links in messages to customers (the survey link); empty: a relative path.
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="")
+
+# --- Workspace ------------------------------------------------------------------------------
+# Compensation above this amount (CNY) needs a supervisor's approval before the customer is told.
+COMPENSATION_APPROVAL_LIMIT = env.float("COMPENSATION_APPROVAL_LIMIT", default=200)
+
+# --- Public intake (customers, no login: /submit/, /track/, /api/v1/public/) -----------------
+# PUBLIC_BASE_URL (set above, with the closing settings) also makes the tracking link in
+# acknowledgements absolute; pages without it use the request's host.
+if PUBLIC_BASE_URL and INTAKE_TRACKING_URL.startswith("/"):
+    INTAKE_TRACKING_URL = PUBLIC_BASE_URL.rstrip("/") + INTAKE_TRACKING_URL
+# Submissions per IP address and per phone number ("N/[k]unit": s, min, hour, day).
+INTAKE_PUBLIC_RATE_IP = env("INTAKE_PUBLIC_RATE_IP", default="10/hour")
+INTAKE_PUBLIC_RATE_PHONE = env("INTAKE_PUBLIC_RATE_PHONE", default="5/day")
+# Failed tracking attempts (wrong reference, phone or code) per IP and per reference.
+INTAKE_TRACK_FAILURES = env("INTAKE_TRACK_FAILURES", default="5/15min")
+# One-time codes by SMS: requests per reference and per IP, validity, wrong tries per code.
+INTAKE_TRACK_CODE_RATE = env("INTAKE_TRACK_CODE_RATE", default="3/15min")
+INTAKE_TRACK_CODE_RATE_IP = env("INTAKE_TRACK_CODE_RATE_IP", default="10/hour")
+INTAKE_TRACK_CODE_MINUTES = env.int("INTAKE_TRACK_CODE_MINUTES", default=10)
+INTAKE_TRACK_CODE_ATTEMPTS = env.int("INTAKE_TRACK_CODE_ATTEMPTS", default=5)
+# How long a browser keeps access to a complaint after the phone number or code was given.
+INTAKE_TRACK_ACCESS_MINUTES = env.int("INTAKE_TRACK_ACCESS_MINUTES", default=60)
+# Information added from /track/: how often per complaint, how long.
+INTAKE_TRACK_ADD_RATE = env("INTAKE_TRACK_ADD_RATE", default="10/hour")
+INTAKE_TRACK_MAX_TEXT = env.int("INTAKE_TRACK_MAX_TEXT", default=2000)
+INTAKE_PUBLIC_MAX_DESCRIPTION = env.int("INTAKE_PUBLIC_MAX_DESCRIPTION", default=5000)
+INTAKE_PUBLIC_MAX_ATTACHMENTS = env.int("INTAKE_PUBLIC_MAX_ATTACHMENTS", default=5)
+# Reverse proxies in front of the site that append to X-Forwarded-For (0: use REMOTE_ADDR).
+INTAKE_PUBLIC_NUM_PROXIES = env.int("INTAKE_PUBLIC_NUM_PROXIES", default=0)
+
+# --- Reports ----------------------------------------------------------------------------------
+# Complaint-list exports with at least this many rows run as a background job with progress.
+REPORTS_ASYNC_EXPORT_ROWS = env.int("REPORTS_ASYNC_EXPORT_ROWS", default=100_000)
+# Scheduled summaries: sent at this local hour (Monday for the week, the 1st for the month).
+REPORTS_SCHEDULE_HOUR = env.int("REPORTS_SCHEDULE_HOUR", default=8)

@@ -29,6 +29,7 @@ urlpatterns = [
     path("api/v1/", include("sla.urls_api")),
     path("desk/", include("sla.urls")),
     path("settings/sla/", include("sla.config_urls")),
+    path("outbox/", include("complaints.outbox_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

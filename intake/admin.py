@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from .models import (
     InboundMessage,
+    RegulatorImport,
     AgentAvailability,
     CategoryRoute,
     ClassificationOverride,
@@ -88,3 +89,15 @@ class InboundMessageAdmin(ReadOnlyAdmin):
     list_filter = ("channel", "outcome", "created_at")
     search_fields = ("external_id", "complaint__reference", "reason")
     list_select_related = ("complaint",)
+
+
+@admin.register(RegulatorImport)
+class RegulatorImportAdmin(ReadOnlyAdmin):
+    """Uploaded through /intake/regulator-imports/; the rows are processed by a task."""
+
+    list_display = ("original_name", "status", "total_rows", "created_count", "skipped_count",
+                    "refused_count", "uploaded_by", "created_at")
+    list_filter = ("status",)
+    list_select_related = ("uploaded_by",)
+    search_fields = ("original_name", "uploaded_by__username")
+    exclude = ("report",)

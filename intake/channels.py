@@ -33,6 +33,7 @@ from complaints.models import (
     Complaint,
     Customer,
     OutboundChannel,
+    Priority,
     Visibility,
 )
 from complaints.outbound import customer_message_queue
@@ -79,6 +80,11 @@ def intake_receive(*, message: IntakeMessage, actor=None) -> IntakeResult:
                                      received_at=message.received_at)
             if inbound is None:
                 return _duplicate(message.channel, message.external_id)
+            answered = _result_reply(message)
+            if answered is not None:
+                inbound.outcome, inbound.complaint = InboundOutcome.APPENDED, answered
+                inbound.save(update_fields=["outcome", "complaint"])
+                return IntakeResult(complaint=answered, created=False, appended=True)
             target = _answered_complaint(message.reply_to_reference)
             if target is not None:
                 _append(target, message, actor, stored_files)
@@ -95,6 +101,17 @@ def intake_receive(*, message: IntakeMessage, actor=None) -> IntakeResult:
         for name in stored_files:
             storage.delete(name)
         raise
+
+
+def _result_reply(message: IntakeMessage) -> Complaint | None:
+    """An SMS reply keyword ("1" solved, "2" not solved) answering a resolved complaint's result
+    notice is decided by complaints.closing (issue 7); None: an ordinary message."""
+    if message.channel != "sms":
+        return None
+    from complaints.closing import sms_reply_receive
+
+    return sms_reply_receive(phone=message.customer_phone, text=message.description,
+                             reference=message.reply_to_reference)
 
 
 def intake_skip(*, channel: str, external_id: str, reason: str,
@@ -184,7 +201,8 @@ def _create(message: IntakeMessage, actor, stored_files: list) -> Complaint:
         description=message.description, received_at=message.received_at, actor=actor,
         actor_type=None if actor is not None else ActorType.CUSTOMER,
         category=_category(message.category_code), location=message.location[:200],
-        regulator_case_no=message.regulator_case_no)
+        regulator_case_no=message.regulator_case_no,
+        priority=message.priority or Priority.ORDINARY, product_line=message.product_line)
     if message.regulator_due_at is not None:
         # Part of creating it, in the same transaction, before anything reads the complaint.
         Complaint.objects.filter(pk=complaint.pk).update(

@@ -245,3 +245,63 @@ class InboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel}:{self.external_id} {self.outcome}"
+
+
+class RegulatorImportStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Importing")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+def regulator_import_path(instance: "RegulatorImport", filename: str) -> str:
+    # A random folder: the file holds customers' personal data and MEDIA may be served.
+    import uuid
+
+    return f"regulator-imports/{timezone.now():%Y/%m}/{uuid.uuid4().hex}/{filename}"
+
+
+class RegulatorImport(models.Model):
+    """One uploaded regulator transfer batch (工信部 / 12300) and its per-row report.
+
+    `report` holds one entry per data row: {row, case_no, outcome (created | skipped | refused),
+    reference, errors}. Rows go through the intake service with the case number as the external
+    id, so importing the same file again creates nothing twice.
+    """
+
+    file = models.FileField(_("file"), upload_to=regulator_import_path, max_length=255)
+    original_name = models.CharField(_("file name"), max_length=255)
+    uploaded_by = models.ForeignKey(User, verbose_name=_("uploaded by"),
+                                    on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=RegulatorImportStatus.choices,
+                              default=RegulatorImportStatus.QUEUED)
+    total_rows = models.PositiveIntegerField(_("rows"), null=True, blank=True)
+    processed_rows = models.PositiveIntegerField(_("rows processed"), default=0)
+    created_count = models.PositiveIntegerField(_("complaints created"), default=0)
+    skipped_count = models.PositiveIntegerField(_("already imported"), default=0)
+    refused_count = models.PositiveIntegerField(_("rows refused"), default=0)
+    report = models.JSONField(_("report"), default=list, blank=True)
+    error = models.CharField(_("error"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("regulator import")
+        verbose_name_plural = _("regulator imports")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.created_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (RegulatorImportStatus.DONE, RegulatorImportStatus.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.status == RegulatorImportStatus.DONE:
+            return 100
+        if not self.total_rows:
+            return 0
+        return min(99, self.processed_rows * 100 // self.total_rows)

@@ -3,7 +3,7 @@ whichever channel or endpoint created it."""
 
 from complaints.events import ComplaintEvent
 
-from . import services
+from . import duplicates, services
 
 
 def on_complaint_changed(sender, event: ComplaintEvent, **kwargs) -> None:
@@ -12,3 +12,5 @@ def on_complaint_changed(sender, event: ComplaintEvent, **kwargs) -> None:
     # complaint_classify runs once per complaint, so a repeat changes nothing.
     if event.kind == "created":
         services.complaint_classify(complaint_id=event.complaint_id)
+        # The category is known now: link a possible duplicate (once; see intake/duplicates.py).
+        duplicates.complaint_link_possible_duplicate(complaint_id=event.complaint_id)

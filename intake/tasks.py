@@ -37,3 +37,15 @@ def poll_mailbox() -> dict:
     from .channels import mailbox_poll
 
     return asdict(mailbox_poll())
+
+
+@shared_task(name="intake.regulator_import_process", acks_late=True, time_limit=3600,
+             soft_time_limit=3500, **RETRY)
+def regulator_import_process(import_id: int) -> dict:
+    # Safe to run again: the service continues after the rows already reported, and each row's
+    # case number makes a repeat import of it a no-op.
+    from .regulator_import import regulator_import_process as process
+
+    batch = process(import_id=import_id)
+    return {"status": batch.status, "processed": batch.processed_rows,
+            "created": batch.created_count}

@@ -98,6 +98,19 @@ def _plan(complaint: Complaint, metric: str, start: datetime, ctx: Context,
     }
 
 
+def next_due_refresh(*, complaint_id: int) -> None:
+    """Keep the complaint's denormalised nearest deadline (the desk's queues sort and filter
+    on it) equal to the earliest due time of its running or breached clocks."""
+    from django.db.models import Min, OuterRef, Subquery
+
+    nearest = (Clock.objects.filter(complaint=OuterRef("pk"), state__in=NEXT_DUE_STATES)
+               .values("complaint").annotate(first=Min("due_at")).values("first"))
+    Complaint.objects.filter(pk=complaint_id).update(next_due_at=Subquery(nearest))
+
+
+NEXT_DUE_STATES = [ClockState.RUNNING, ClockState.BREACHED]
+
+
 def _complaint(complaint_id: int) -> Complaint:
     return Complaint.objects.select_related("customer", "category__parent").get(pk=complaint_id)
 
@@ -128,6 +141,7 @@ def clocks_start(*, complaint_id: int, metrics: list[str] | None = None,
         created.append(Clock(complaint_id=complaint_id, metric=metric,
                              cycle=existing.get(metric, 0) + 1, **plan))
     Clock.objects.bulk_create(created, ignore_conflicts=True)
+    next_due_refresh(complaint_id=complaint_id)
     unverified = [c for c in created if not c.due_verified]
     if unverified:
         complaint_services.timeline_append(
@@ -153,6 +167,7 @@ def clocks_meet(*, complaint_id: int, metrics: list[str], at: datetime | None = 
                 clock.state = ClockState.MET
             clock.completed_at, clock.next_check_at = at, None
         Clock.objects.bulk_update(clocks, ["state", "completed_at", "next_check_at"])
+        next_due_refresh(complaint_id=complaint_id)
     return len(clocks)
 
 
@@ -169,6 +184,7 @@ def clocks_stop(*, complaint_id: int, at: datetime | None = None) -> int:
         Clock.objects.bulk_update(clocks, ["state", "completed_at", "next_check_at"])
         Escalation.objects.filter(complaint_id=complaint_id, is_open=True).update(
             is_open=False, closed_at=at)
+        next_due_refresh(complaint_id=complaint_id)
     return len(clocks)
 
 
@@ -187,6 +203,7 @@ def clocks_pause(*, complaint_id: int, at: datetime | None = None,
             clock.state, clock.paused_at, clock.next_check_at = ClockState.PAUSED, at, None
         Clock.objects.bulk_update(clocks, ["state", "paused_at", "remaining_when_paused",
                                            "next_check_at"])
+        next_due_refresh(complaint_id=complaint_id)
     return len(clocks)
 
 
@@ -214,6 +231,7 @@ def clocks_resume(*, complaint_id: int, at: datetime | None = None,
         Clock.objects.bulk_update(clocks, ["state", "paused_at", "remaining_when_paused",
                                            "due_at", "warn_at", "paused_total", "due_verified",
                                            "next_check_at"])
+        next_due_refresh(complaint_id=complaint_id)
     return len(clocks)
 
 
@@ -251,6 +269,7 @@ def clocks_recompute(*, complaint_id: int, reason: str, ctx: Context | None = No
                 clock.next_check_at = _next_check(clock, rule, target, cal)
         Clock.objects.bulk_update(clocks, ["policy_id", "calendar_id", "due_at", "due_verified",
                                            "warn_at", "remaining_when_paused", "next_check_at"])
+        next_due_refresh(complaint_id=complaint_id)
         if changes:
             complaint_services.timeline_append(
                 complaint_id=complaint_id, kind=ActivityKind.FIELD_CHANGE,
@@ -537,8 +556,10 @@ class EscalationDirectory:
 # --- people working the escalation queue ------------------------------------------------------
 
 
-def escalation_raise_manually(*, complaint_id: int, actor, reason: str, level: int = 1):
-    """An agent escalates by hand, with a reason; the same queue and notices as a breach."""
+def escalation_raise_manually(*, complaint_id: int, actor, reason: str, level: int = 1,
+                              automatic: bool = False):
+    """An agent escalates by hand, with a reason; the same queue and notices as a breach.
+    `automatic`: a rule escalates (a second reopen), not a person; the timeline says so."""
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(_("Say why you escalate this complaint."), field="reason")
@@ -546,8 +567,9 @@ def escalation_raise_manually(*, complaint_id: int, actor, reason: str, level: i
         raise InvalidInput(_("The level must be 1, 2 or 3."), field="level")
     now = timezone.now()
     directory = EscalationDirectory.load()
-    message = _("Escalated by hand to level %(level)s: %(reason)s") % {"level": level,
-                                                                     "reason": reason}
+    message = (_("Escalated automatically to level %(level)s: %(reason)s") if automatic else
+               _("Escalated by hand to level %(level)s: %(reason)s")) % {"level": level,
+                                                                          "reason": reason}
     with transaction.atomic():
         complaint = Complaint.objects.select_related("assigned_department").get(pk=complaint_id)
         if level <= complaint.escalation_level:

@@ -1,9 +1,108 @@
-"""Search index for the desk (issue 6)."""
+"""The desk (issue 6): the nearest deadline on the complaint, queue indexes, and search.
 
-from django.db import migrations
+Search on PostgreSQL: the complaint text (subject and description) is indexed as its single
+characters and overlapping two-character grams (`complaint_search_grams`, a GIN expression
+index), so any Chinese word of one, two or more characters is found through the index whatever
+way a segmenter would have cut the text; a LIKE on the candidates confirms the exact word.
+Phone numbers are found by their last digits through a btree on the reversed number. Nothing is
+stored per complaint, so the index can never be stale. On SQLite these objects are skipped and
+search falls back to LIKE (see complaints/search.py).
+"""
+
+from django.db import migrations, models
+from django.db.models import Q
+
+SEARCH_SQL = [
+    r"""
+    CREATE OR REPLACE FUNCTION complaint_search_grams(doc text) RETURNS tsvector
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+      SELECT coalesce(array_to_tsvector(array_agg(DISTINCT substr(run, i, n))), ''::tsvector)
+      FROM regexp_split_to_table(lower(doc), '[^[:alnum:]]+') AS run,
+           generate_series(1, char_length(run)) AS i,
+           (VALUES (1), (2)) AS len(n)
+      WHERE i + n - 1 <= char_length(run)
+    $$
+    """,
+    "SET LOCAL maintenance_work_mem = '256MB'",
+    """
+    CREATE INDEX IF NOT EXISTS complaint_search_grams_idx ON complaints_complaint
+    USING gin (complaint_search_grams(subject || ' ' || description))
+    """,
+    """
+    CREATE INDEX IF NOT EXISTS complaint_reference_pattern ON complaints_complaint
+    (reference varchar_pattern_ops)
+    """,
+    """
+    CREATE INDEX IF NOT EXISTS customer_phone_reversed ON complaints_customer
+    (reverse(phone) text_pattern_ops)
+    """,
+]
+UNDO_SQL = [
+    "DROP INDEX IF EXISTS customer_phone_reversed",
+    "DROP INDEX IF EXISTS complaint_reference_pattern",
+    "DROP INDEX IF EXISTS complaint_search_grams_idx",
+    "DROP FUNCTION IF EXISTS complaint_search_grams(text)",
+]
+
+NEXT_DUE_SQL = """
+UPDATE complaints_complaint AS c SET next_due_at = d.due
+FROM (SELECT complaint_id, MIN(due_at) AS due FROM sla_clock
+      WHERE state IN ('running', 'breached') GROUP BY complaint_id) AS d
+WHERE c.id = d.complaint_id
+"""
+
+
+def create_search(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    for sql in SEARCH_SQL:
+        schema_editor.execute(sql)
+
+
+def drop_search(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    for sql in UNDO_SQL:
+        schema_editor.execute(sql)
+
+
+def fill_next_due(apps, schema_editor):
+    """Complaints that already have clocks get their nearest deadline."""
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(NEXT_DUE_SQL)
+        return
+    Complaint = apps.get_model("complaints", "Complaint")
+    Clock = apps.get_model("sla", "Clock")
+    due = (Clock.objects.filter(complaint=models.OuterRef("pk"), state__in=["running", "breached"])
+           .values("complaint").annotate(first=models.Min("due_at")).values("first"))
+    Complaint.objects.update(next_due_at=models.Subquery(due))
 
 
 class Migration(migrations.Migration):
-    dependencies = [("complaints", "0005_intake_duplicates")]
+    dependencies = [("complaints", "0005_intake_duplicates"), ("sla", "0001_initial")]
 
-    operations = []
+    operations = [
+        migrations.AddField(
+            model_name="complaint",
+            name="next_due_at",
+            field=models.DateTimeField(blank=True, editable=False, null=True,
+                                       verbose_name="nearest deadline"),
+        ),
+        migrations.RunPython(fill_next_due, migrations.RunPython.noop),
+        migrations.AddIndex(
+            model_name="complaint",
+            index=models.Index(condition=Q(next_due_at__isnull=False),
+                               fields=["next_due_at", "id"], name="complaint_next_due"),
+        ),
+        migrations.AddIndex(
+            model_name="complaint",
+            index=models.Index(condition=Q(resolved_at__isnull=False),
+                               fields=["resolved_at", "id"], name="complaint_resolved"),
+        ),
+        migrations.AddIndex(
+            model_name="complaint",
+            index=models.Index(condition=Q(escalation_level__gt=0),
+                               fields=["next_due_at", "id"], name="complaint_escalated"),
+        ),
+        migrations.RunPython(create_search, drop_search),
+    ]

@@ -71,6 +71,10 @@ class IntakeMessage:
     regulator_case_no: str = ""
     regulator_due_at: datetime | None = None
     store: str = ""
+    # Staff channels (the agents' API) may grade and file the complaint themselves: a priority
+    # here is a floor the rules only raise; "" leaves both to the defaults.
+    priority: str = ""
+    product_line: str = ""
     metadata: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
     def __post_init__(self):

@@ -2,15 +2,16 @@
 
 import json
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
 
+from complaints.errors import InvalidInput
 from complaints.models import OutboundMessage
-from complaints.outbound import customer_message_queue, outbound_send_due
+from complaints.outbound import customer_message_queue, outbound_retry, outbound_send_due
 from tests.factories import CustomerFactory, make_complaint
 
 pytestmark = pytest.mark.django_db
@@ -103,3 +104,67 @@ def test_email_for_landline_customers():
     assert message.channel == "email"
     outbound_send_due(now=now)
     assert mail.outbox[0].to == ["zhou@example.com"] and "处理结果如下" in mail.outbox[0].body
+
+
+def test_an_sms_queued_at_twenty_hundred_goes_out_at_eight_next_morning(gateway):
+    complaint = make_complaint(customer=CustomerFactory(phone="13912345678"))
+    evening = datetime(2026, 11, 24, 20, 0, tzinfo=SH)
+    message = customer_message_queue(complaint=complaint, body="您的投诉已受理",
+                                     purpose="acknowledgement", now=evening)
+    for moment in [evening, datetime(2026, 11, 24, 23, 59, tzinfo=SH),
+                   datetime(2026, 11, 25, 3, 0, tzinfo=SH),
+                   datetime(2026, 11, 25, 7, 59, 59, tzinfo=SH)]:
+        assert outbound_send_due(now=moment) == {"sent": 0, "failed": 0, "retry": 0}
+    assert gateway.received == []
+    assert outbound_send_due(now=datetime(2026, 11, 25, 8, 0, tzinfo=SH))["sent"] == 1
+    message.refresh_from_db()
+    assert message.sent_at == datetime(2026, 11, 25, 8, 0, tzinfo=SH)
+
+
+def test_failures_back_off_two_four_eight_sixteen_minutes_then_the_message_fails(gateway):
+    gateway.status = 503
+    complaint = make_complaint(customer=CustomerFactory(phone="13912345678"))
+    now = datetime(2026, 11, 24, 9, 0, tzinfo=SH)
+    message = customer_message_queue(complaint=complaint, body="x", purpose="progress", now=now)
+    waits = []
+    for _attempt in range(4):
+        assert outbound_send_due(now=now)["retry"] == 1
+        message.refresh_from_db()
+        waits.append((message.send_after - now).total_seconds() / 60)
+        assert outbound_send_due(now=message.send_after - (message.send_after - now) / 2) == {
+            "sent": 0, "failed": 0, "retry": 0}  # not before its time
+        now = message.send_after
+    assert waits == [2, 4, 8, 16]
+    assert outbound_send_due(now=now) == {"sent": 0, "failed": 1, "retry": 0}
+    message.refresh_from_db()
+    assert message.status == "failed" and message.attempts == 5
+    assert "503" in message.last_error
+    assert len(gateway.received) == 5
+    assert outbound_send_due(now=now + timedelta(hours=1))["failed"] == 0  # left alone now
+
+
+def test_a_failed_message_queued_again_by_staff_goes_out(gateway, supervisor):
+    complaint = make_complaint(customer=CustomerFactory(phone="13912345678"))
+    now = datetime(2026, 11, 24, 9, 0, tzinfo=SH)
+    message = customer_message_queue(complaint=complaint, body="处理结果", purpose="result",
+                                     now=now)
+    OutboundMessage.objects.filter(pk=message.pk).update(
+        status="failed", attempts=5, last_error="HTTPError: HTTP Error 503")
+    retried = outbound_retry(message_id=message.id, actor=supervisor, now=now)
+    assert retried.status == "queued" and retried.attempts == 0 and retried.send_after == now
+    note = complaint.activities.get(kind="internal_note", data__outbound_id=message.id)
+    assert note.actor == supervisor and "HTTP Error 503" in note.message
+    assert outbound_send_due(now=now)["sent"] == 1
+    assert gateway.received[0][1]["text"] == "处理结果"
+    with pytest.raises(InvalidInput):  # sent: nothing to retry
+        outbound_retry(message_id=message.id, actor=supervisor, now=now)
+
+
+def test_a_retry_asked_at_night_waits_for_eight(supervisor):
+    complaint = make_complaint(customer=CustomerFactory(phone="13912345678"))
+    message = customer_message_queue(complaint=complaint, body="x", purpose="progress",
+                                     now=datetime(2026, 11, 24, 9, 0, tzinfo=SH))
+    OutboundMessage.objects.filter(pk=message.pk).update(status="failed", attempts=5)
+    retried = outbound_retry(message_id=message.id, actor=supervisor,
+                             now=datetime(2026, 11, 24, 21, 30, tzinfo=SH))
+    assert retried.send_after == datetime(2026, 11, 25, 8, 0, tzinfo=SH)

@@ -1,0 +1,201 @@
+"""The desk (/desk/): queues with counts, filters and search, bulk actions, the team's workload
+and availability. Thin: selectors read, services write."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+from django.views.decorators.http import require_POST
+
+from . import desk_selectors as queues
+from . import desk_services
+from .desk_filters import FLAG_CHOICES, SORT_CHOICES, ComplaintFilter
+from .errors import DomainError
+from .lifecycle import OPEN_STATUSES, Status
+from .models import Category, Channel, Department, Priority
+from .roles import AGENT, SUPERVISOR
+
+AMBER_HOURS, RED_HOURS = 24, 4
+
+
+def _due(row, now: datetime) -> None:
+    """The countdown's first text and colour (static/js/countdown.js keeps it going)."""
+    row.due_state = row.due_text = ""
+    if row.next_due_at is None:
+        return
+    left = (row.next_due_at - now).total_seconds()
+    seconds = abs(int(left))
+    days, hours, minutes = seconds // 86400, seconds % 86400 // 3600, seconds % 3600 // 60
+    day = pgettext("days abbreviation", "d")
+    amount = (f"{days}{day} " if days else "") + f"{hours:02d}:{minutes:02d}"
+    row.due_text = (_("late %s") if left < 0 else _("left %s")) % amount
+    row.due_state = ("late" if left < 0 else "soon" if left < RED_HOURS * 3600
+                     else "amber" if left < AMBER_HOURS * 3600 else "ok")
+
+
+def _page_size(value: str) -> int:
+    return int(value) if value.isdigit() and int(value) in queues.PAGE_SIZES \
+        else queues.DEFAULT_PAGE_SIZE
+
+
+def _count_label(count: int) -> str:
+    return f"{queues.COUNT_CAP}+" if count > queues.COUNT_CAP else str(count)
+
+
+@login_required
+@permission_required("complaints.view_complaint", raise_exception=True)
+def queue(request):
+    now = timezone.now()
+    params = request.GET
+    viewer = queues.Viewer.of(request.user)
+    tab = params.get("tab") or ("all" if params.get("q", "").strip() else queues.DEFAULT_TAB)
+    tab = tab if tab in queues.TABS_BY_KEY else queues.DEFAULT_TAB
+    base = queues.tab_queryset(user=request.user, viewer=viewer, tab=tab, now=now)
+    filterset = ComplaintFilter(params, queryset=base, request=request)
+    valid = filterset.is_valid()
+    results = filterset.qs if valid else base.none()
+    sort = (filterset.form.cleaned_data.get("sort") if valid else "") or \
+        queues.TABS_BY_KEY[tab].sort
+    per_page = _page_size(params.get("per_page", ""))
+    page = queues.keyset_page(results, sort=sort, per_page=per_page,
+                              after=params.get("after", ""), before=params.get("before", ""))
+    for row in page.rows:
+        _due(row, now)
+    counts = queues.tab_counts(user=request.user, viewer=viewer, now=now,
+                               extra={"results": results} if valid else None)
+    kept = params.copy()
+    for name in ("after", "before", "tab"):
+        kept.pop(name, None)
+    tabs = [{"key": t.key, "label": t.label, "count": _count_label(counts.get(t.key, 0)),
+             "current": t.key == tab} for t in queues.TABS]
+    staff = list(get_user_model().objects.filter(
+        is_active=True, groups__name__in=[AGENT, SUPERVISOR]).distinct().order_by("username"))
+    return render(request, "desk/queue.html", {
+        "tab": tab, "tabs": tabs, "page": page, "sort": sort, "per_page": per_page,
+        "page_sizes": queues.PAGE_SIZES, "filterset": filterset, "params": params,
+        "kept_query": kept.urlencode(), "tab_query": _without(params, "tab", "after", "before"),
+        "results_count": _count_label(counts.get("results", 0)),
+        "statuses": [(s.value, s.label) for s in Status], "priorities": Priority.choices,
+        "channels": Channel.choices, "flags": FLAG_CHOICES, "sorts": SORT_CHOICES,
+        "selected_flags": params.getlist("flag"),
+        "categories": list(Category.objects.filter(is_active=True).select_related("parent")
+                           .order_by("parent__sort_order", "sort_order", "code")),
+        "departments": list(Department.objects.filter(is_active=True)),
+        "staff": staff,
+        "available": queues.agent_available(request.user),
+        "can_assign": request.user.has_perm(desk_services.ASSIGN_PERMISSION),
+        "can_prioritise": request.user.has_perm(desk_services.PRIORITY_PERMISSION),
+        "manages_agents": request.user.has_perm(queues.MANAGE_AGENTS_PERMISSION),
+    })
+
+
+def _without(params, *names) -> str:
+    kept = params.copy()
+    for name in names:
+        kept.pop(name, None)
+    return kept.urlencode()
+
+
+def _back(request, fallback: str = "desk:queue"):
+    """Back to the page the form came from; never to another site."""
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                       require_https=request.is_secure()):
+        return redirect(target)
+    return redirect(fallback)
+
+
+def _selected(request) -> list[desk_services.Selected]:
+    """Checked rows, posted as "reference:version"."""
+    items = []
+    for value in request.POST.getlist("c"):
+        reference, _sep, version = value.partition(":")
+        items.append(desk_services.Selected(
+            reference.strip(), int(version) if version.isdigit() else None))
+    return items
+
+
+@require_POST
+@login_required
+@permission_required("complaints.view_complaint", raise_exception=True)
+def bulk(request):
+    action, post = request.POST.get("action", ""), request.POST
+    items = _selected(request)
+    reason = post.get("reason", "").strip()
+    try:
+        if action == "assign":
+            department = Department.objects.filter(pk=post.get("department") or 0,
+                                                   is_active=True).first()
+            agent = get_user_model().objects.filter(pk=post.get("agent") or 0,
+                                                    is_active=True).first()
+            result = desk_services.complaints_bulk_assign(
+                actor=request.user, items=items, department=department, agent=agent,
+                reason=reason)
+        elif action == "priority":
+            result = desk_services.complaints_bulk_set_priority(
+                actor=request.user, items=items, priority=post.get("priority", ""),
+                reason=reason)
+        elif action == "flag":
+            result = desk_services.complaints_bulk_add_flag(
+                actor=request.user, items=items, flag=post.get("flag", ""), reason=reason)
+        elif action == "merge":
+            result = desk_services.complaints_bulk_merge(
+                actor=request.user, items=items, into=post.get("into", ""), reason=reason)
+        else:
+            messages.error(request, _("Choose what to do with the selected complaints."))
+            return _back(request)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return _back(request)
+    summary = _("%(done)s done, %(refused)s refused.") % {
+        "done": len(result.done), "refused": len(result.refused)}
+    if result.refused:
+        reasons = "; ".join(f"{ref}: {why}" for ref, why in result.refused)
+        messages.warning(request, f"{summary} {reasons}")
+    else:
+        messages.success(request, summary)
+    return _back(request)
+
+
+@require_POST
+@login_required
+def availability(request):
+    """Agents mark themselves (supervisors anyone) available or unavailable for automatic
+    assignment."""
+    from intake import services as intake_services
+
+    user = request.user
+    if request.POST.get("user"):
+        user = get_object_or_404(get_user_model(), pk=request.POST["user"]
+                                 if request.POST["user"].isdigit() else 0)
+    available = request.POST.get("available") == "1"
+    try:
+        intake_services.agent_availability_set(actor=request.user, user=user,
+                                               available=available)
+    except DomainError as exc:
+        raise PermissionDenied(exc.message) from exc
+    name = user.get_full_name() or user.get_username()
+    messages.success(request, (_("%(agent)s is available.") if available
+                               else _("%(agent)s is unavailable.")) % {"agent": name})
+    return _back(request)
+
+
+@login_required
+@permission_required(queues.MANAGE_AGENTS_PERMISSION, raise_exception=True)
+def team(request):
+    department = request.GET.get("department", "")
+    return render(request, "desk/team.html", {
+        "rows": queues.team_workload(department_code=department),
+        "departments": list(Department.objects.filter(is_active=True)),
+        "department": department,
+        "open_statuses": sorted(s.value for s in OPEN_STATUSES),
+    })

@@ -1,0 +1,74 @@
+"""Possible duplicates: a new complaint from a customer who already has an open one in the same
+category, received within the last days, is linked to it so an agent can merge it (the
+lifecycle's MERGE action) or leave it.
+
+Runs after classification (intake/receivers.py), when the category is known. Linking is a
+pointer and two timeline entries, not a change of the complaint's content: it does not bump the
+version, so it never makes an agent's open form stale.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from complaints.lifecycle import OPEN_STATUSES
+from complaints.models import ActivityKind, Complaint
+from complaints.services import timeline_append
+
+
+def duplicate_window() -> timedelta:
+    return timedelta(days=settings.INTAKE_DUPLICATE_WINDOW_DAYS)
+
+
+def possible_duplicate_candidate(complaint: Complaint) -> Complaint | None:
+    """The earliest other open complaint of the same customer and category received in the
+    window before `complaint` (created before it, so two complaints never point at each
+    other)."""
+    if complaint.category_id is None or complaint.status not in OPEN_STATUSES:
+        return None
+    return (Complaint.objects
+            .filter(customer_id=complaint.customer_id, category_id=complaint.category_id,
+                    status__in=[s.value for s in OPEN_STATUSES], id__lt=complaint.id,
+                    received_at__gte=complaint.received_at - duplicate_window())
+            .order_by("received_at", "id").first())
+
+
+def complaint_link_possible_duplicate(*, complaint_id: int) -> Complaint | None:
+    """Link the complaint to the open complaint it may duplicate; returns that one, or None.
+
+    Idempotent: a complaint already linked keeps its link and nothing is written again.
+    """
+    with transaction.atomic():
+        complaint = (Complaint.objects.select_for_update(of=("self",))
+                     .select_related("category").get(pk=complaint_id))
+        if complaint.possible_duplicate_of_id is not None:
+            return None
+        original = possible_duplicate_candidate(complaint)
+        if original is None:
+            return None
+        Complaint.objects.filter(pk=complaint.pk).update(possible_duplicate_of=original)
+        days = settings.INTAKE_DUPLICATE_WINDOW_DAYS
+        with translation.override(settings.LANGUAGE_CODE):
+            category = complaint.category.full_label
+            reason = _("Same customer and category (%(category)s), and %(original)s is still "
+                       "open and was received within %(days)s days.") % {
+                "category": category, "original": original.reference, "days": days}
+            new_text = _("Possible duplicate of %(original)s. %(reason)s Merge it into "
+                         "%(original)s if it is the same matter.") % {
+                "original": original.reference, "reason": reason}
+            original_text = _("%(duplicate)s may duplicate this complaint: %(reason)s") % {
+                "duplicate": complaint.reference, "reason": reason}
+        data = {"possible_duplicate_of": original.reference, "reason": reason,
+                "linked_at": timezone.now().isoformat()}
+        timeline_append(complaint_id=complaint.id, kind=ActivityKind.FIELD_CHANGE,
+                        message=new_text,
+                        data=data | {"changed": {"possible_duplicate_of": [None, original.id]}})
+        timeline_append(complaint_id=original.id, kind=ActivityKind.INTERNAL_NOTE,
+                        message=original_text,
+                        data={"possible_duplicate": complaint.reference, "reason": reason})
+        return original

@@ -1,0 +1,188 @@
+"""Keeping the derived tables current: per-complaint facts and daily figures.
+
+- `facts_refresh(complaint_ids)` recomputes the facts of some complaints (after every complaint
+  event) and marks the received days whose figures they change as dirty.
+- `daily_rebuild(days)` sums the facts of those days into DailyFigure and clears their dirty
+  marks, unless the day was marked again meanwhile.
+- `rebuild_all()` does both for everything (`manage.py reports_rebuild`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import date
+
+from django.db import transaction
+from django.db.models import Count, F, Q, Sum
+from django.utils import timezone
+
+from complaints.models import Activity, Complaint
+from sla.calendar import WorkCalendar
+
+from .measures import FactInput, fact_values, timeline_flags
+from .models import COUNTERS, ComplaintFact, DailyFigure, DirtyDay
+
+logger = logging.getLogger(__name__)
+CHUNK = 2000
+FACT_FIELDS = ["day", "department_id", "agent_id", "channel", "category_id", "is_repeat",
+               "is_external", "is_regulator_transfer", "ever_resolved", "reopened", "resolved",
+               "first_contact", "escalation_max", "ack_seconds", "resolution_seconds", "refreshed_at"]
+COMPLAINT_COLUMNS = ["id", "received_at", "channel", "status", "is_repeat", "is_regulator",
+                     "escalation_risk", "regulator_case_no", "acknowledged_at", "resolved_at",
+                     "reopen_count", "category_id", "responsible_department_id",
+                     "assigned_department_id", "assigned_agent_id"]
+
+
+def standard_calendar() -> WorkCalendar:
+    """The calendar working hours are reported in: the `standard` business calendar."""
+    from sla.models import BusinessCalendar
+    from sla.selectors import work_calendars
+
+    calendars = work_calendars()
+    standard = BusinessCalendar.objects.filter(code="standard").values_list("id", flat=True)
+    key = standard.first()
+    if key in calendars:
+        return calendars[key]
+    return next(iter(calendars.values()), None) or WorkCalendar.standard()
+
+
+def _facts_for(rows: list[dict], cal: WorkCalendar, now) -> list[ComplaintFact]:
+    ids = [r["id"] for r in rows]
+    entries: dict[int, list] = {}
+    for complaint_id, kind, data in Activity.objects.filter(
+            complaint_id__in=ids, kind__in=["status_change", "assignment", "escalation"]).values_list(
+            "complaint_id", "kind", "data").order_by():
+        entries.setdefault(complaint_id, []).append((kind, data))
+    facts = []
+    for r in rows:
+        dispatched, transferred, level = timeline_flags(entries.get(r["id"], ()))
+        values = fact_values(FactInput(
+            received_at=r["received_at"], channel=r["channel"], status=r["status"],
+            is_repeat=r["is_repeat"], is_regulator=r["is_regulator"],
+            escalation_risk=r["escalation_risk"], regulator_case_no=r["regulator_case_no"],
+            acknowledged_at=r["acknowledged_at"], resolved_at=r["resolved_at"],
+            reopen_count=r["reopen_count"], dispatched=dispatched, transferred=transferred,
+            escalation_max=level),
+            cal)
+        facts.append(ComplaintFact(
+            complaint_id=r["id"], day=timezone.localdate(r["received_at"]),
+            department_id=r["responsible_department_id"] or r["assigned_department_id"],
+            agent_id=r["assigned_agent_id"], channel=r["channel"], category_id=r["category_id"],
+            refreshed_at=now, **values))
+    return facts
+
+
+def _write(facts: list[ComplaintFact]) -> None:
+    ComplaintFact.objects.bulk_create(
+        facts, update_conflicts=True, unique_fields=["complaint"],
+        update_fields=[f.removesuffix("_id") for f in FACT_FIELDS])
+
+
+def facts_refresh(*, complaint_ids: Iterable[int], cal: WorkCalendar | None = None) -> int:
+    """Recompute the facts of these complaints; mark every day they move in or out of dirty."""
+    ids = sorted(set(complaint_ids))
+    if not ids:
+        return 0
+    cal = cal or standard_calendar()
+    now = timezone.now()
+    written = 0
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start:start + CHUNK]
+        with transaction.atomic():
+            rows = list(Complaint.objects.filter(pk__in=chunk).values(*COMPLAINT_COLUMNS))
+            old_days = set(ComplaintFact.objects.filter(complaint_id__in=chunk)
+                           .values_list("day", flat=True).distinct())
+            facts = _facts_for(rows, cal, now)
+            _write(facts)
+            days_mark_dirty(old_days | {f.day for f in facts}, now=now)
+            written += len(facts)
+    return written
+
+
+def days_mark_dirty(days: Iterable[date], *, now=None) -> None:
+    now = now or timezone.now()
+    marks = [DirtyDay(day=d, marked_at=now) for d in set(days)]
+    if marks:
+        DirtyDay.objects.bulk_create(marks, update_conflicts=True, unique_fields=["day"],
+                                     update_fields=["marked_at"])
+
+
+def _sums() -> dict:
+    return {
+        "received": Count("pk"),
+        "repeat": Count("pk", filter=Q(is_repeat=True)),
+        "external": Count("pk", filter=Q(is_external=True)),
+        "regulator_transfer": Count("pk", filter=Q(is_regulator_transfer=True)),
+        "ever_resolved": Count("pk", filter=Q(ever_resolved=True)),
+        "reopened": Count("pk", filter=Q(reopened=True)),
+        "resolved": Count("pk", filter=Q(resolved=True)),
+        "first_contact": Count("pk", filter=Q(first_contact=True)),
+        "esc_1": Count("pk", filter=Q(escalation_max__gte=1)),
+        "esc_2": Count("pk", filter=Q(escalation_max__gte=2)),
+        "esc_3": Count("pk", filter=Q(escalation_max__gte=3)),
+        "ack_n": Count("ack_seconds"),
+        "ack_sum": Sum("ack_seconds", default=0),
+        "res_n": Count("resolution_seconds"),
+        "res_sum": Sum("resolution_seconds", default=0),
+    }
+
+
+GROUP = ["day", "department_id", "channel", "category_id"]
+
+
+def grouped_facts(facts) -> list[dict]:
+    """Facts summed per day × department × channel × category: DailyFigure's shape."""
+    return list(facts.order_by().values(*GROUP).annotate(**_sums()))
+
+
+def daily_rebuild(*, days: Iterable[date]) -> int:
+    """Rebuild the daily figures of these days from the facts. Returns rows written."""
+    days = sorted(set(days))
+    written = 0
+    for day in days:
+        with transaction.atomic():
+            mark = DirtyDay.objects.filter(day=day).values_list("marked_at", flat=True).first()
+            rows = grouped_facts(ComplaintFact.objects.filter(day=day))
+            DailyFigure.objects.filter(day=day).delete()
+            DailyFigure.objects.bulk_create([DailyFigure(**r) for r in rows], batch_size=1000)
+            # A change committed while we summed marks the day again with a later time.
+            if mark is not None:
+                DirtyDay.objects.filter(day=day, marked_at__lte=mark).delete()
+            written += len(rows)
+    return written
+
+
+def dirty_rebuild(*, limit: int = 60) -> int:
+    """Rebuild the days marked dirty (oldest marks first); what the periodic task runs."""
+    today = timezone.localdate()
+    days = list(DirtyDay.objects.filter(day__lt=today).order_by("marked_at")
+                .values_list("day", flat=True)[:limit])
+    return daily_rebuild(days=days)
+
+
+def facts_catch_up() -> int:
+    """Complaints changed without an event (bulk loads) or before reports existed."""
+    missing = Complaint.objects.filter(report_fact__isnull=True).values_list("pk", flat=True)
+    stale = Complaint.objects.filter(
+        report_fact__refreshed_at__lt=F("updated_at")).values_list("pk", flat=True)
+    return facts_refresh(complaint_ids=list(missing[:20000]) + list(stale[:20000]))
+
+
+def rebuild_all(*, stdout=None) -> tuple[int, int]:
+    """Every fact and every daily figure from scratch."""
+    cal = standard_calendar()
+    ids = list(Complaint.objects.order_by("pk").values_list("pk", flat=True))
+    facts = 0
+    for start in range(0, len(ids), 20000):
+        facts += facts_refresh(complaint_ids=ids[start:start + 20000], cal=cal)
+        if stdout:
+            stdout.write(f"  {facts:,} / {len(ids):,} complaints")
+    ComplaintFact.objects.exclude(complaint_id__in=Complaint.objects.values("pk")).delete()
+    days = list(ComplaintFact.objects.order_by().values_list("day", flat=True).distinct())
+    DailyFigure.objects.exclude(day__in=days).delete()
+    figures = daily_rebuild(days=days)
+    return facts, figures
+
+
+assert set(COUNTERS) == set(_sums())

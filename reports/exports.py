@@ -1,0 +1,261 @@
+"""CSV and XLSX exports of complaint lists and report tables.
+
+Small exports stream straight to the browser; a complaint list of REPORTS_ASYNC_EXPORT_ROWS or
+more becomes an ExportJob that a Celery task writes under MEDIA_ROOT, with progress, and only its
+owner may download. Personal data stays masked in every export.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from collections.abc import Iterable, Iterator
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.http import HttpResponse, QueryDict, StreamingHttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+
+from complaints.models import Complaint
+
+from .models import ExportFormat, ExportJob, ExportStatus
+
+logger = logging.getLogger(__name__)
+CHUNK = 2000
+PROGRESS_EVERY = 1000
+
+
+def complaint_header() -> list[str]:
+    return [_("Reference"), _("Received at"), _("Channel"), _("Category"), _("Priority"),
+            _("Status"), _("Department"), _("Agent"), _("Customer phone"), _("Subject"),
+            _("Acknowledged at"), _("Resolved at"), _("Acknowledgement (working hours)"),
+            _("Resolution (working hours)"), _("Flags")]
+
+
+def _local(value) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def _hours(seconds) -> float | str:
+    return round(seconds / 3600, 2) if seconds is not None else ""
+
+
+def complaint_rows(queryset) -> Iterator[list]:
+    """One row per complaint, in chunks, with what the row shows joined in."""
+    queryset = queryset.select_related(
+        "customer", "category", "category__parent", "assigned_department", "assigned_agent",
+        "responsible_department", "report_fact").order_by("-received_at", "-id")
+    for c in queryset.iterator(chunk_size=CHUNK):
+        fact = getattr(c, "report_fact", None)
+        department = c.responsible_department or c.assigned_department
+        agent = c.assigned_agent
+        yield [c.reference, _local(c.received_at), c.get_channel_display(),
+               c.category.full_label if c.category else "", c.get_priority_display(),
+               c.get_status_display(), department.name if department else "",
+               (agent.get_full_name() or agent.get_username()) if agent else "",
+               c.customer.masked_phone, c.subject, _local(c.acknowledged_at),
+               _local(c.resolved_at), _hours(fact.ack_seconds if fact else None),
+               _hours(fact.resolution_seconds if fact else None), " ".join(c.flags)]
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _safe(cell):
+    """Cells that a spreadsheet would run as a formula are written as text."""
+    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@"):
+        return "'" + cell
+    return cell
+
+
+def csv_stream(header: list, rows: Iterable[list]) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield "\ufeff"  # Excel opens UTF-8 Chinese correctly only with a BOM
+    yield writer.writerow(header)
+    for row in rows:
+        yield writer.writerow([_safe(c) for c in row])
+
+
+def xlsx_bytes(sheets: list[tuple[str, list, Iterable[list]]]) -> bytes:
+    """A write-only workbook: constant memory whatever the row count."""
+    book = Workbook(write_only=True)
+    for title, header, rows in sheets:
+        sheet = book.create_sheet(title=title[:31])
+        sheet.append(header)
+        for row in rows:
+            sheet.append([_safe(c) for c in row])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def response(fmt: str, filename: str, header: list, rows: Iterable[list], *,
+             title: str = "") -> HttpResponse:
+    if fmt == ExportFormat.CSV:
+        resp = StreamingHttpResponse(csv_stream(header, rows), content_type="text/csv; "
+                                     "charset=utf-8")
+        resp["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+        return resp
+    resp = HttpResponse(xlsx_bytes([(title or filename, header, rows)]), content_type=XLSX_TYPE)
+    resp["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
+    return resp
+
+
+# --- report tables --------------------------------------------------------------------------
+
+
+def _blank(value):
+    return "" if value is None else value
+
+
+def report_tables(figures: dict, agents: list[dict] | None = None,
+                  departments: list[dict] | None = None) -> dict[str, tuple[str, list, list]]:
+    """Every table on the dashboard as (title, header, rows), by table key."""
+    received = figures["received"]
+    tables = {
+        "received": (_("Received per day"),
+                     [_("Day")] + [c["label"] for c in received["by_channel"]] + [_("Total")],
+                     [[day] + [c["per_day"][i]["count"] for c in received["by_channel"]]
+                      + [received["per_day"][i]["count"]]
+                      for i, day in enumerate(received["days"])]),
+        "categories": (_("Received per category"), [_("Category"), _("Complaints")],
+                       [[c["label"], c["count"]] for c in received["by_category"]]),
+        "backlog": (_("Backlog"), [_("Status")] + [a["label"] for a in figures["backlog"]["by_age"]]
+                    + [_("Total")],
+                    [[s["label"]] + [cell["count"] for cell in s["cells"]] + [s["count"]]
+                     for s in figures["backlog"]["by_status"]]),
+        "compliance": (_("Deadline compliance"),
+                       [_("Deadline"), _("Met"), _("Breached"), _("Met (%)")],
+                       [[c["label"], c["met"], c["breached"], _blank(c["percent"])]
+                        for c in figures["compliance"]]),
+        "durations": (_("Working hours"),
+                      [_("Measure"), _("Complaints"), _("Mean"), _("Median"),
+                       _("90th percentile")],
+                      [[label, d["count"], _blank(d["mean_hours"]), _blank(d["median_hours"]),
+                        _blank(d["p90_hours"])]
+                       for label, d in ((_("Acknowledgement"), figures["durations"]["acknowledgement"]),
+                                        (_("Resolution"), figures["durations"]["resolution"]))]),
+        "escalations": (_("Escalations"), [_("Level"), _("Complaints")],
+                        [[e["level"], e["count"]] for e in figures["escalations"]]),
+        "rates": (_("Rates"), [_("Measure"), _("Count"), _("Of"), _("Percent")],
+                  [[label, r["count"], r["of"], _blank(r["percent"])]
+                   for label, r in ((_("Reopen rate"), figures["rates"]["reopen"]),
+                                    (_("Repeat-complaint rate"), figures["rates"]["repeat"]),
+                                    (_("First-contact resolution"),
+                                     figures["rates"]["first_contact"]),
+                                    (_("Escalation to regulators or media"),
+                                     figures["rates"]["external"]))]
+                  + [[_("Regulator transfers per million subscribers"),
+                      figures["per_million"]["transfers"],
+                      _blank(figures["per_million"]["subscribers"]),
+                      _blank(figures["per_million"]["value"])]]),
+        "top_categories": (_("Top categories"), [_("Category"), _("Complaints")],
+                           [[c["label"], c["count"]] for c in figures["top_categories"]]),
+        "top_departments": (_("Top departments"), [_("Department"), _("Complaints")],
+                            [[d["label"], d["count"]] for d in figures["top_departments"]]),
+    }
+    if "satisfaction" in figures:
+        s = figures["satisfaction"]
+        tables["satisfaction"] = (_("Satisfaction"),
+                                  [_("Answered"), _("Average stars"), _("Satisfied"),
+                                   _("Satisfied (%)")],
+                                  [[s["answered"], _blank(s["average_stars"]), s["satisfied"],
+                                    _blank(s["percent"])]])
+    if "callbacks" in figures:
+        c = figures["callbacks"]
+        tables["callbacks"] = (_("Callbacks"), [_("Tasks"), _("Completed"), _("Completed (%)"),
+                                               _("Reached and satisfied")],
+                               [[c["tasks"], c["completed"], _blank(c["percent"]),
+                                 c["reached_satisfied"]]])
+    for key, rows in (("agents", agents), ("departments", departments)):
+        if rows is not None:
+            tables[key] = (_("Agents") if key == "agents" else _("Departments"),
+                           [_("Name"), _("Received"), _("Resolved"),
+                            _("Mean resolution (working hours)"), _("Deadlines met"),
+                            _("Deadlines decided"), _("Met (%)"), _("Average stars")],
+                           [[str(r["name"]), r["received"], r["resolved"],
+                             _blank(r["mean_resolution_hours"]), r["deadlines_met"],
+                             r["deadlines_decided"], _blank(r["compliance_percent"]),
+                             _blank(r["average_stars"])] for r in rows])
+    return tables
+
+
+# --- large exports as jobs ------------------------------------------------------------------
+
+
+def export_is_large(count: int) -> bool:
+    return count >= settings.REPORTS_ASYNC_EXPORT_ROWS
+
+
+def export_job_create(*, owner, params: dict, fmt: str, kind: str = "report") -> ExportJob:
+    """Queue a large export; the task runs after this transaction commits."""
+    from .tasks import export
+
+    if fmt not in ExportFormat.values:
+        raise ValueError(fmt)
+    with transaction.atomic():
+        job = ExportJob.objects.create(owner=owner, params={"kind": kind, "query": params},
+                                       format=fmt)
+        transaction.on_commit(lambda: export.delay(job.pk))
+    return job
+
+
+def _job_queryset(job: ExportJob):
+    from complaints.desk_filters import ComplaintFilter
+    from complaints.selectors import complaint_list
+
+    from .forms import report_filter_from
+    from .selectors import drill_down
+
+    query = QueryDict(mutable=True)
+    for key, values in job.params.get("query", {}).items():
+        query.setlist(key, values if isinstance(values, list) else [values])
+    if job.params.get("kind") == "desk":
+        return ComplaintFilter(query, queryset=complaint_list(user=job.owner)).qs
+    report_filter, form = report_filter_from(query)
+    if report_filter is None:
+        raise ValueError(form.errors.as_text())
+    return drill_down(user=job.owner, report_filter=report_filter, params=query)
+
+
+def export_job_run(*, job_id: int) -> str:
+    """Write the job's file, counting rows as it goes. Running it again rewrites the file."""
+    job = ExportJob.objects.select_related("owner").get(pk=job_id)
+    if job.status == ExportStatus.DONE:
+        return job.status
+    try:
+        queryset = _job_queryset(job)
+        job.total, job.done, job.status = queryset.count(), 0, ExportStatus.RUNNING
+        job.save(update_fields=["total", "done", "status"])
+
+        def counted(rows):
+            for n, row in enumerate(rows, start=1):
+                if n % PROGRESS_EVERY == 0:
+                    ExportJob.objects.filter(pk=job.pk).update(done=n)
+                yield row
+
+        rows = counted(complaint_rows(queryset))
+        if job.format == ExportFormat.CSV:
+            content = "".join(csv_stream(complaint_header(), rows)).encode("utf-8")
+        else:
+            content = xlsx_bytes([(_("Complaints"), complaint_header(), rows)])
+        name = f"complaints-{timezone.localtime():%Y%m%d-%H%M}-{job.pk}.{job.format}"
+        job.file.save(name, ContentFile(content), save=False)
+        job.done, job.status, job.finished_at = job.total, ExportStatus.DONE, timezone.now()
+        job.save(update_fields=["file", "done", "status", "finished_at"])
+    except Exception as exc:  # the job must not stay "running" for ever
+        logger.exception("export job %s failed", job_id)
+        ExportJob.objects.filter(pk=job_id).update(status=ExportStatus.FAILED,
+                                                   error=str(exc)[:500],
+                                                   finished_at=timezone.now())
+        raise
+    return job.status

@@ -1,0 +1,197 @@
+"""Report tables: derived figures only. Reports never write to complaints.
+
+`ComplaintFact` holds, per complaint, what the measures need that SQL alone cannot compute
+(working-time durations on the Chinese calendar, first-contact resolution from the timeline).
+`DailyFigure` sums facts per received day × department × channel × category; a day is summed
+from it only when no change touched it since it was built (`DirtyDay`), otherwise live from the
+facts, so the dashboard is never wrong.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from complaints.models import Category, Complaint, Department
+
+User = settings.AUTH_USER_MODEL
+
+
+class ComplaintFact(models.Model):
+    complaint = models.OneToOneField(Complaint, verbose_name=_("complaint"), primary_key=True,
+                                     on_delete=models.CASCADE, related_name="report_fact")
+    day = models.DateField(_("received on (Shanghai)"))
+    department = models.ForeignKey(Department, verbose_name=_("department"), null=True,
+                                   blank=True, on_delete=models.DO_NOTHING, db_constraint=False,
+                                   related_name="+")
+    agent = models.ForeignKey(User, verbose_name=_("agent"), null=True, blank=True,
+                              on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    channel = models.CharField(_("channel"), max_length=16)
+    category = models.ForeignKey(Category, verbose_name=_("category"), null=True, blank=True,
+                                 on_delete=models.DO_NOTHING, db_constraint=False,
+                                 related_name="+")
+    is_repeat = models.BooleanField(_("repeat complaint"), default=False)
+    is_external = models.BooleanField(_("escalated to regulator or media"), default=False)
+    is_regulator_transfer = models.BooleanField(_("regulator transfer"), default=False)
+    ever_resolved = models.BooleanField(_("resolved at least once"), default=False)
+    reopened = models.BooleanField(_("reopened"), default=False)
+    resolved = models.BooleanField(_("resolved"), default=False)
+    first_contact = models.BooleanField(_("first-contact resolution"), default=False)
+    escalation_max = models.PositiveSmallIntegerField(_("highest escalation level reached"),
+                                                      default=0)
+    ack_seconds = models.PositiveIntegerField(_("acknowledgement time (working seconds)"),
+                                              null=True, blank=True)
+    resolution_seconds = models.PositiveIntegerField(_("resolution time (working seconds)"),
+                                                     null=True, blank=True)
+    refreshed_at = models.DateTimeField(_("refreshed at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("complaint figure")
+        verbose_name_plural = _("complaint figures")
+        permissions = [("view_reports", _("Can view reports"))]
+        indexes = [models.Index(fields=["day", "department"], name="reports_fact_day_dept"),
+                   models.Index(fields=["agent", "day"], name="reports_fact_agent_day")]
+
+    def __str__(self) -> str:
+        return f"{self.complaint_id} {self.day}"
+
+
+COUNTERS = ["received", "repeat", "external", "regulator_transfer", "ever_resolved",
+            "reopened", "resolved", "first_contact", "esc_1", "esc_2", "esc_3", "ack_n",
+            "ack_sum", "res_n", "res_sum"]
+
+
+class DailyFigure(models.Model):
+    day = models.DateField(_("day"))
+    department = models.ForeignKey(Department, verbose_name=_("department"), null=True,
+                                   blank=True, on_delete=models.DO_NOTHING, db_constraint=False,
+                                   related_name="+")
+    channel = models.CharField(_("channel"), max_length=16)
+    category = models.ForeignKey(Category, verbose_name=_("category"), null=True, blank=True,
+                                 on_delete=models.DO_NOTHING, db_constraint=False,
+                                 related_name="+")
+    received = models.PositiveIntegerField(_("received"), default=0)
+    repeat = models.PositiveIntegerField(_("repeat"), default=0)
+    external = models.PositiveIntegerField(_("escalated to regulator or media"), default=0)
+    regulator_transfer = models.PositiveIntegerField(_("regulator transfers"), default=0)
+    ever_resolved = models.PositiveIntegerField(_("resolved at least once"), default=0)
+    reopened = models.PositiveIntegerField(_("reopened"), default=0)
+    resolved = models.PositiveIntegerField(_("resolved"), default=0)
+    first_contact = models.PositiveIntegerField(_("first-contact resolutions"), default=0)
+    esc_1 = models.PositiveIntegerField(_("escalated to level 1 or above"), default=0)
+    esc_2 = models.PositiveIntegerField(_("escalated to level 2 or above"), default=0)
+    esc_3 = models.PositiveIntegerField(_("escalated to level 3"), default=0)
+    ack_n = models.PositiveIntegerField(_("acknowledged"), default=0)
+    ack_sum = models.BigIntegerField(_("acknowledgement seconds"), default=0)
+    res_n = models.PositiveIntegerField(_("with resolution time"), default=0)
+    res_sum = models.BigIntegerField(_("resolution seconds"), default=0)
+
+    class Meta:
+        verbose_name = _("daily figure")
+        verbose_name_plural = _("daily figures")
+        indexes = [models.Index(fields=["day"], name="reports_daily_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.channel}"
+
+
+class DirtyDay(models.Model):
+    """A received day whose facts changed after its daily figures were built."""
+
+    day = models.DateField(_("day"), primary_key=True)
+    marked_at = models.DateTimeField(_("marked at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("day to rebuild")
+        verbose_name_plural = _("days to rebuild")
+
+    def __str__(self) -> str:
+        return str(self.day)
+
+
+class SubscriberCount(models.Model):
+    """Subscribers in a period, for appeals per million subscribers (百万用户申诉率)."""
+
+    period_start = models.DateField(_("valid from"), unique=True,
+                                    help_text=_("The count applies from this day until the next "
+                                                "entry's day."))
+    subscribers = models.PositiveBigIntegerField(_("subscribers"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("subscriber count")
+        verbose_name_plural = _("subscriber counts")
+        ordering = ["-period_start"]
+
+    def __str__(self) -> str:
+        return f"{self.period_start}: {self.subscribers}"
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class ExportFormat(models.TextChoices):
+    CSV = "csv", "CSV"
+    XLSX = "xlsx", "XLSX"
+
+
+class ExportJob(models.Model):
+    """A large complaint-list export written by a Celery task; only its owner downloads it."""
+
+    owner = models.ForeignKey(User, verbose_name=_("owner"), on_delete=models.CASCADE,
+                              related_name="+")
+    params = models.JSONField(_("filters"), default=dict, blank=True)
+    format = models.CharField(_("format"), max_length=4, choices=ExportFormat.choices)
+    status = models.CharField(_("status"), max_length=8, choices=ExportStatus.choices,
+                              default=ExportStatus.QUEUED)
+    total = models.PositiveIntegerField(_("rows"), default=0)
+    done = models.PositiveIntegerField(_("rows written"), default=0)
+    file = models.FileField(_("file"), upload_to="exports/%Y/%m/", blank=True, max_length=255)
+    error = models.CharField(_("error"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.pk} {self.format} {self.status}"
+
+    @property
+    def percent(self) -> int:
+        if self.status == ExportStatus.DONE:
+            return 100
+        return int(100 * self.done / self.total) if self.total else 0
+
+
+class ReportKind(models.TextChoices):
+    WEEKLY = "weekly", _("Weekly summary")
+    MONTHLY = "monthly", _("Monthly summary")
+
+
+class ReportRun(models.Model):
+    """One scheduled summary: its period, the XLSX file and who it was mailed to."""
+
+    kind = models.CharField(_("kind"), max_length=8, choices=ReportKind.choices)
+    period_start = models.DateField(_("from"))
+    period_end = models.DateField(_("to"))
+    file = models.FileField(_("file"), upload_to="reports/%Y/", blank=True, max_length=255)
+    recipients = models.JSONField(_("sent to"), default=list, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("scheduled report")
+        verbose_name_plural = _("scheduled reports")
+        ordering = ["-period_start", "kind"]
+        constraints = [models.UniqueConstraint(fields=["kind", "period_start"],
+                                               name="reports_run_once_per_period")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.period_start}–{self.period_end}"

@@ -1,0 +1,33 @@
+"""Thin Celery tasks: take ids, call one service. Safe to retry: the services are idempotent."""
+
+from celery import shared_task
+from django.db import OperationalError
+
+RETRY = {"autoretry_for": (OperationalError, ConnectionError), "retry_backoff": True,
+         "retry_jitter": True, "max_retries": 5}
+
+
+@shared_task(name="reports.refresh", acks_late=True, time_limit=600, soft_time_limit=540, **RETRY)
+def refresh() -> dict:
+    """Facts missed by events (bulk loads), then the daily figures of dirty past days."""
+    from .aggregates import dirty_rebuild, facts_catch_up
+
+    return {"facts": facts_catch_up(), "figures": dirty_rebuild()}
+
+
+@shared_task(name="reports.export", acks_late=True, time_limit=3600, soft_time_limit=3500,
+             **RETRY)
+def export(job_id: int) -> str:
+    from .exports import export_job_run
+
+    return export_job_run(job_id=job_id)
+
+
+@shared_task(name="reports.send_scheduled", acks_late=True, time_limit=900, soft_time_limit=840,
+             **RETRY)
+def send_scheduled() -> list[int]:
+    """Hourly; the service decides whether a weekly or monthly summary is due and sends each
+    period's once (a unique constraint)."""
+    from .scheduled import scheduled_reports_due_send
+
+    return scheduled_reports_due_send()
