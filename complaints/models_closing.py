@@ -93,6 +93,10 @@ class SatisfactionSurvey(models.Model):
         return f"{self.complaint_id} {self.stars}★"
 
     @property
+    def stars_text(self) -> str:
+        return "★" * self.stars + "☆" * (5 - self.stars)
+
+    @property
     def reason_labels(self) -> list[str]:
         return [str(SurveyReason(r).label) for r in self.reasons if r in SurveyReason.values]
 

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, CharField, F, Func, Q, QuerySet, TextField, Value
+from django.db.models.functions import Lower
 
 MAX_QUERY_LENGTH = 100
 MAX_WORDS = 8
@@ -33,7 +34,6 @@ _WORD = re.compile(r"[^\W_]+")
 _PHONE = re.compile(r"^\+?[\d\s\-()（）]+$")
 # Said between words; dropped from a query that has other words ("的" matches everything).
 FILLERS = frozenset("的 了 吗 呢 吧 啊 和 与 及 是 在 也 就 都 又 被 把 给".split())
-TEXT_SQL = '("complaints_complaint"."subject" || \' \' || "complaints_complaint"."description")'
 
 
 @dataclass(frozen=True)
@@ -128,11 +128,37 @@ def _phone(queryset: QuerySet, digits: str) -> QuerySet:
         return queryset.filter(customer__phone=digits)
     if connection.vendor == "postgresql":
         # The reversed number's btree (migration 0006) turns "ends with" into a range scan.
-        customers = Customer.objects.extra(
-            where=["reverse(\"complaints_customer\".\"phone\") LIKE %s"],
-            params=[digits[::-1] + "%"]).values("id")
+        customers = Customer.objects.alias(
+            reversed_phone=Func(F("phone"), function="reverse", output_field=CharField())
+        ).filter(reversed_phone__startswith=digits[::-1]).values("id")
         return queryset.filter(customer_id__in=customers)
     return queryset.filter(customer__phone__endswith=digits)
+
+
+class SearchText(Func):
+    """subject || ' ' || description: exactly the expression migration 0006 indexes."""
+
+    template = "(%(expressions)s)"
+    arg_joiner = " || ' ' || "
+    output_field = TextField()
+
+    def __init__(self):
+        super().__init__(F("subject"), F("description"))
+
+
+class GramsMatch(Func):
+    """complaint_search_grams(text) @@ query::tsquery; the query is cast, not parsed again."""
+
+    output_field = BooleanField()
+
+    def __init__(self, query: str):
+        super().__init__(SearchText(), Value(query))
+
+    def as_sql(self, compiler, connection, **extra_context):
+        text_sql, text_params = compiler.compile(self.source_expressions[0])
+        query_sql, query_params = compiler.compile(self.source_expressions[1])
+        return (f"complaint_search_grams({text_sql}) @@ ({query_sql})::tsquery",
+                [*text_params, *query_params])
 
 
 def _text(queryset: QuerySet, words: tuple[str, ...]) -> QuerySet:
@@ -140,11 +166,11 @@ def _text(queryset: QuerySet, words: tuple[str, ...]) -> QuerySet:
         for word in words:
             queryset = queryset.filter(Q(subject__icontains=word) | Q(description__icontains=word))
         return queryset
-    where = [f"complaint_search_grams({TEXT_SQL}) @@ %s::tsquery"]
-    params: list[str] = [tsquery(words)]
+    queryset = queryset.filter(GramsMatch(tsquery(words)))
     # Grams of a longer word may all occur without the word: confirm it on the candidates.
-    for word in words:
-        if len(word) > 2:
-            where.append(f"lower({TEXT_SQL}) LIKE %s")
-            params.append(f"%{word}%")
-    return queryset.extra(where=where, params=params)
+    longer = [w for w in words if len(w) > 2]
+    if longer:
+        queryset = queryset.alias(search_text=Lower(SearchText()))
+        for word in longer:
+            queryset = queryset.filter(search_text__contains=word)
+    return queryset

@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from .lifecycle import Action
+from .roles import AGENT, SUPERVISOR
 from .models import (
     CannedResponse,
     CompensationType,
@@ -34,7 +35,9 @@ class AssignForm(VersionedForm):
     department = forms.ModelChoiceField(label=_("Department"), required=False,
                                         queryset=Department.objects.filter(is_active=True))
     agent = forms.ModelChoiceField(label=_("Agent"), required=False,
-                                   queryset=get_user_model().objects.filter(is_active=True))
+                                   queryset=get_user_model().objects.filter(
+                                       is_active=True, groups__name__in=[AGENT, SUPERVISOR])
+                                   .distinct().order_by("username"))
     reason = forms.CharField(label=_("Reason"), required=False, max_length=2000)
 
 

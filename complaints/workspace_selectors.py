@@ -4,8 +4,9 @@ of the timeline or the customer's history."""
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
 from . import selectors
 from .lifecycle import OPEN_STATUSES, Action
@@ -14,16 +15,19 @@ from .models import (
     ActivityKind,
     ActorType,
     CannedResponse,
+    Category,
     Complaint,
     CompensationStatus,
     Department,
     DepartmentTask,
     DepartmentTaskStatus,
+    OutboundChannel,
     RedLinePhrase,
     Visibility,
 )
 
 OTHER_COMPLAINTS_SHOWN = 10
+OUTBOUND_LABELS = dict(OutboundChannel.choices)
 # Actions with their own form on the page; the rest are one-click buttons (with a reason).
 ACTIONS_WITH_FORMS = {Action.DISPATCH, Action.RECEIVE_RESULT, Action.RESOLVE, Action.REQUEST_INFO}
 
@@ -35,7 +39,9 @@ class TimelineEntry:
     is_public: bool
     is_automatic: bool
     reason: str
-    changes: list[tuple[str, object, object]]
+    changes: list[tuple[str, str, str]]
+    send_after: datetime | None = None
+    channel: str = ""
 
 
 @dataclass
@@ -54,28 +60,79 @@ class Workspace:
     canned_responses: list[CannedResponse] = field(default_factory=list)
 
 
-def _field_label(name: str) -> str:
+def _field(name: str):
     try:
-        return str(Complaint._meta.get_field(name).verbose_name)
+        return Complaint._meta.get_field(name)
     except Exception:  # noqa: BLE001 - data written by older code may name other fields
-        return name
+        return None
+
+
+def _related_names(changes: list[dict]) -> dict[tuple[str, object], str]:
+    """Display names for the ids in field changes: one query per related model used."""
+    wanted: dict[type, set] = {}
+    for changed in changes:
+        for name, pair in changed.items():
+            field = _field(name)
+            if field is not None and field.is_relation and isinstance(pair, (list, tuple)):
+                wanted.setdefault(field.related_model, set()).update(v for v in pair if v)
+    names = {}
+    for model, ids in wanted.items():
+        queryset = model._default_manager.filter(pk__in=ids)
+        if model is Category:  # its name includes the parent's
+            queryset = queryset.select_related("parent")
+        for obj in queryset:
+            label = obj.get_username() if hasattr(obj, "get_username") else str(obj)
+            names[(model._meta.label, obj.pk)] = label
+    return names
+
+
+def _display(field, value, names) -> str:
+    if value is None or value == "":
+        return "—"
+    if field is None:
+        return str(value)
+    if field.is_relation:
+        return names.get((field.related_model._meta.label, value), f"#{value}")
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    return str(value)
+
+
+def _changes(data: dict, names) -> list[tuple[str, str, str]]:
+    rows = []
+    for name, pair in (data.get("changed") or {}).items():
+        if isinstance(pair, (list, tuple)) and len(pair) == 2:
+            field = _field(name)
+            rows.append((str(field.verbose_name) if field else name,
+                         _display(field, pair[0], names), _display(field, pair[1], names)))
+    return rows
+
+
+def conflict_changes(activities: list[Activity]) -> list[tuple[Activity, list]]:
+    """Someone else's entries since the caller's version, with readable field changes."""
+    names = _related_names([(a.data or {}).get("changed") or {} for a in activities])
+    return [(a, _changes(a.data or {}, names)) for a in activities]
 
 
 def _timeline(complaint: Complaint) -> list[TimelineEntry]:
     by_activity: dict[int, list] = {}
     for attachment in complaint.attachments.all():
         by_activity.setdefault(attachment.activity_id, []).append(attachment)
+    activities = list(complaint.activities.all())
+    names = _related_names([(a.data or {}).get("changed") or {} for a in activities])
     entries = []
-    for activity in complaint.activities.all():
+    for activity in activities:
         data = activity.data or {}
-        changes = [(_field_label(name), pair[0], pair[1])
-                   for name, pair in (data.get("changed") or {}).items()
-                   if isinstance(pair, (list, tuple)) and len(pair) == 2]
+        changes = _changes(data, names)
+        send_after = parse_datetime(data["send_after"]) if data.get("send_after") else None
         entries.append(TimelineEntry(
             activity=activity, attachments=by_activity.get(activity.id, []),
             is_public=activity.visibility == Visibility.PUBLIC,
             is_automatic=activity.actor_type == ActorType.SYSTEM,
-            reason=str(data.get("reason") or ""), changes=changes))
+            reason=str(data.get("reason") or ""), changes=changes, send_after=send_after,
+            channel=OUTBOUND_LABELS.get(data.get("channel"), "")))
     return entries
 
 
@@ -128,16 +185,6 @@ def expected_at_for(complaint: Complaint) -> datetime | None:
 
 def complaint_is_open(complaint: Complaint) -> bool:
     return complaint.status in OPEN_STATUSES
-
-
-def form_choices() -> dict:
-    """Departments and agents offered by the action forms (two queries)."""
-    return {
-        "departments": list(Department.objects.filter(is_active=True).order_by("code")),
-        "agents": list(get_user_model().objects.filter(
-            is_active=True, groups__name__in=["agent", "supervisor"]).distinct()
-            .order_by("username")),
-    }
 
 
 def approval_queue(*, user) -> QuerySet[Complaint]:

@@ -64,8 +64,8 @@ def _render_page(request, reference: str, *, bound: dict | None = None, status: 
         form.auto_id = f"{key}_%s"
     return render(request, "complaints/detail.html", {
         "w": workspace, "complaint": complaint, "forms": page_forms,
-        **ws_selectors.form_choices(),
-        "conflict": conflict, "red_lines": red_lines, "revealed": revealed,
+        "conflict": conflict, "red_lines": red_lines,
+        "conflict_changes": ws_selectors.conflict_changes(conflict.changes) if conflict else [], "revealed": revealed,
         "open_panel": open_panel, "compensation_limit": ws.compensation_limit(),
         "reason_required": [a.value for a in REASON_REQUIRED],
         "can_reveal": request.user.has_perm("complaints.reveal_personal_data"),

@@ -22,6 +22,8 @@ SCHEDULES = [
     Schedule("intake: classify missed complaints", "intake.classify_pending", 300),
     Schedule("intake: retrain classifier (weekly)", "intake.classifier_retrain", 7 * 24 * 3600),
     Schedule("intake: poll the complaints mailbox", "intake.poll_mailbox", 60),
+    Schedule("reports: refresh figures", "reports.refresh", 60),
+    Schedule("reports: weekly and monthly summaries", "reports.send_scheduled", 3600),
     Schedule("closing: auto-close unanswered resolved complaints", "closing.auto_close", 900),
     Schedule("closing: anonymise customers past retention", "closing.anonymise", 86400),
 ]

@@ -378,3 +378,19 @@ INTAKE_PUBLIC_NUM_PROXIES = env.int("INTAKE_PUBLIC_NUM_PROXIES", default=0)
 REPORTS_ASYNC_EXPORT_ROWS = env.int("REPORTS_ASYNC_EXPORT_ROWS", default=100_000)
 # Scheduled summaries: sent at this local hour (Monday for the week, the 1st for the month).
 REPORTS_SCHEDULE_HOUR = env.int("REPORTS_SCHEDULE_HOUR", default=8)
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
+    "DepartmentTaskStatusEnum": "complaints.models_workspace.DepartmentTaskStatus",
+    "OutboundChannelEnum": "complaints.models.OutboundChannel",
+})
+# The API names these choice sets once (they share field names with others: status, channel).
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
+    "CallbackStatusEnum": "complaints.models_closing.CallbackStatus",
+    "CallbackOutcomeEnum": "complaints.models_closing.CallbackOutcome",
+    "FeedbackChannelEnum": "complaints.models_closing.FeedbackChannel",
+    "CallbackReasonEnum": "complaints.models_closing.CallbackReason",
+    "SurveyReasonEnum": "complaints.models_closing.SurveyReason",
+    "ResultAnswerEnum": "complaints.models_closing.ResultAnswer",
+    # The complaint's own channel and status, named before the newer sets that share the names.
+    "ChannelEnum": "complaints.models.Channel",
+    "ComplaintStatusEnum": "complaints.models.STATUS_CHOICES",
+})

@@ -474,6 +474,8 @@ def _entry_words(entry: Activity) -> tuple[str, str]:
         text = data.get("resolution_summary", "") if data.get("to") == Status.RESOLVED else ""
         return _("Status: %(status)s") % {"status": label}, text
     if entry.kind == ActivityKind.CUSTOMER_ACTION:
+        if "attachments" in data:  # complaint_attach_files' entry: its text only counts files
+            return _("You sent files"), ""
         return _("You added information"), entry.message
     if entry.kind == ActivityKind.PUBLIC_REPLY:
         return _("Reply from customer service"), entry.message

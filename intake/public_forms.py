@@ -187,7 +187,7 @@ class TrackCodeForm(forms.Form):
 
 
 class AddInformationForm(forms.Form):
-    text = forms.CharField(label=_("Add information"), required=False,
+    text = forms.CharField(label=_("Your message"), required=False,
                            widget=forms.Textarea(attrs={"rows": 4}))
     attachments = MultipleFileField(
         label=_("Attachments (optional)"),

@@ -3,10 +3,12 @@ information). Views parse the form and call one function of intake/public.py."""
 
 import logging
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.cache import never_cache
@@ -95,7 +97,8 @@ def _track_forms(reference: str = "", **bound) -> dict:
     return {"phone_form": bound.get("phone_form") or TrackPhoneForm(initial=initial),
             "code_request_form": bound.get("code_request_form")
             or TrackCodeRequestForm(initial=initial),
-            "code_form": bound.get("code_form") or TrackCodeForm(initial=initial)}
+            "code_form": bound.get("code_form") or TrackCodeForm(initial=initial),
+            "code_minutes": settings.INTAKE_TRACK_CODE_MINUTES}
 
 
 @never_cache
@@ -169,7 +172,7 @@ def _detail_context(complaint, form=None) -> dict:
 def _granted(request, reference: str):
     complaint = public.tracked_complaint(request, reference)
     if complaint is None:
-        return None, redirect(f"{reverse('public:track')}?ref={reference[:30]}")
+        return None, redirect(f"{reverse('public:track')}?{urlencode({'ref': reference[:30]})}")
     if complaint.reference != public.normalize_reference(reference):
         messages.info(request, _("Complaint %(merged)s was merged into %(survivor)s, which is "
                                  "shown here.") % {"merged": public.normalize_reference(

@@ -238,6 +238,11 @@ def clocks_resume(*, complaint_id: int, at: datetime | None = None,
 def clocks_recompute(*, complaint_id: int, reason: str, ctx: Context | None = None) -> int:
     """Priority or category changed: running and paused clocks get the new policy's targets,
     counted from when they started (received_at for the first cycle), plus time paused."""
+    if not Clock.objects.filter(complaint_id=complaint_id,
+                                state__in=[ClockState.RUNNING, ClockState.PAUSED]).exists():
+        # Nothing to move (e.g. intake's classification, which runs before the clocks start):
+        # spare the calendars and policies (~10 queries on every new complaint).
+        return 0
     ctx = ctx or Context.load()
     now = timezone.now()
     complaint = _complaint(complaint_id)

@@ -155,7 +155,7 @@ def test_filters(team, agent, supervisor):
     base = {"assigned_agent": agent}
     urgent = make(priority="urgent", **base)
     email = make(channel="email", **base)
-    broadband = make(category=category("broadband-fault"), **base)
+    broadband = make(category=category("network-broadband"), **base)
     vip = make(is_vip=True, **base)
     old = make(received_at=now - timedelta(days=10), **base)
     other_dept = make(assigned_department=team["other"])
@@ -168,8 +168,8 @@ def test_filters(team, agent, supervisor):
     assert found(priority="urgent") == {urgent.reference}
     assert found(channel="email") == {email.reference}
     # a top-level category includes its children
-    assert broadband.reference in found(category=category("broadband-fault").parent.code)
-    assert found(category="broadband-fault") == {broadband.reference}
+    assert broadband.reference in found(category=category("network-broadband").parent.code)
+    assert found(category="network-broadband") == {broadband.reference}
     assert found(flag="vip") == {vip.reference}
     assert found(department="noc") == {other_dept.reference}
     day = timezone.localdate(old.received_at)

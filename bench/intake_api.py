@@ -1,0 +1,300 @@
+#!/usr/bin/env python3
+"""Benchmark: intake throughput through the API (`POST /api/v1/complaints/`) against a minimal
+Django view that inserts one row, both served by the same gunicorn, in the same session.
+
+Usage (PostgreSQL and Redis on loopback):
+    .venv/bin/python bench/intake_api.py [--requests 600] [--concurrency 8] [--rounds 2]
+
+Creates (and drops) the database `complaints_bench_intake`, migrates it, trains the classifier
+on the shipped labelled set (as production has one), creates an agent with an API token, starts
+gunicorn as docker compose does (`config.wsgi`, 3 sync workers, DEBUG off, Redis cache) with
+bench/intake_settings.py (the product's settings plus /bench/minimal/), and fires authenticated
+POSTs at concurrency 8 from threads in this process: alternately at the minimal view and at the
+API, `--rounds` times each. Every API request is a new complaint (a new call id as
+external_ref; new and repeat callers; texts that rules classify and texts left to the
+classifier). Prints requests/s, median and p95 latency, the queries one create costs, and the
+load average, as Markdown for docs/benchmarks.md.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DB = "complaints_bench_intake"
+BASE = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/14")
+WORKERS = int(os.environ.get("BENCH_WORKERS", "3"))  # as docker-compose.yml
+
+TEXTS = [
+    "家里宽带从昨晚开始一直断网，光猫红灯闪烁，重启也没用。",
+    "这个月话费多扣了三十元，账单上有一项没订过的增值业务。",
+    "小区里手机信号很差，打电话经常没有信号，已经一个多星期了。",
+    "营业厅工作人员态度很差，办理业务时互相推诿。",
+    "申请携号转网一直提示不符合条件，客服也说不清楚原因。",
+    "每天都接到推销电话和垃圾短信，要求停止骚扰。",
+    "流量包到期后自动续订了，我没有同意过，要求退款。",
+    "装维师傅约好上门却没来，也没有提前通知。",
+    "5G套餐的网速还不如以前的4G，视频一直卡。",
+    "宽带掉线问题报修三次都没解决，再不处理我就投诉到工信部。",
+    "国际漫游回来后被收了高额费用，出国前没有任何提醒。",
+    "积分兑换的礼品一直没有发货，查不到物流信息。",
+]
+
+
+def recreate_database():
+    import psycopg2
+
+    conn = psycopg2.connect(f"{BASE}/postgres")
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
+        cur.execute(f"CREATE DATABASE {DB} ENCODING 'UTF8' TEMPLATE template0 "
+                    "LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'")
+    conn.close()
+
+
+def drop_database():
+    import psycopg2
+
+    conn = psycopg2.connect(f"{BASE}/postgres")
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
+    conn.close()
+
+
+def environment(var_dir: str) -> dict:
+    return {**os.environ, "DATABASE_URL": f"{BASE}/{DB}", "REDIS_URL": REDIS,
+            "CACHE_KEY_PREFIX": "bench-intake", "DJANGO_SETTINGS_MODULE": "bench.intake_settings",
+            "DEBUG": "0", "SECRET_KEY": "bench-only-not-secret", "VAR_DIR": var_dir,
+            "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver", "LOG_LEVEL": "WARNING",
+            "SMS_BACKEND": "complaints.notify_backends.DatabaseBackend",
+            "PYTHONPATH": str(ROOT)}
+
+
+def prepare() -> str:
+    """Migrate, train the classifier, create the agent; the agent's token."""
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from rest_framework.authtoken.models import Token
+
+    from bench.intake_urls import TABLE_SQL
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from complaints.roles import AGENT, ensure_roles
+
+    call_command("migrate", verbosity=0)
+    started = time.perf_counter()
+    call_command("train_classifier", "--labelled-only", verbosity=0)
+    print(f"classifier trained in {time.perf_counter() - started:.0f} s", flush=True)
+    ensure_roles()
+    agent = get_user_model().objects.create_user("bench_agent", password=None)
+    agent.groups.add(Group.objects.get(name=AGENT))
+    with connection.cursor() as cursor:
+        cursor.execute(TABLE_SQL)
+    return Token.objects.create(user=agent).key
+
+
+def queries_per_create(token: str) -> tuple[int, list[str]]:
+    """The queries one API create costs, counted in this process (everything that runs after
+    commit included: classification, routing, deadlines, the acknowledgement)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    client.post("/api/v1/complaints/", payload(0, "warm"), format="json",
+                secure=True)  # caches warm
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post("/api/v1/complaints/", payload(1, "count"), format="json",
+                               secure=True)
+    assert response.status_code == 201, response.content
+    return len(captured), [q["sql"] for q in captured.captured_queries]
+
+
+def profile(token: str, n: int) -> None:
+    import cProfile
+    import pstats
+
+    from django.db import connection
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    profiler = cProfile.Profile()
+    started = time.perf_counter()
+    profiler.enable()
+    for i in range(n):
+        client.post("/api/v1/complaints/", payload(i, "profile"), format="json", secure=True)
+    profiler.disable()
+    print(f"{n} creates in process: {(time.perf_counter() - started) / n * 1000:.0f} ms each")
+    stats = pstats.Stats(profiler)
+    stats.sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(45)
+    connection.close()
+    drop_database()
+
+
+def payload(i: int, run: str) -> dict:
+    rng = random.Random(f"{run}-{i}")
+    # A third are repeat callers (one of 50 numbers); the rest call for the first time.
+    phone = (f"1390000{rng.randrange(50):04d}" if rng.random() < 0.33
+             else f"13{rng.randrange(5, 10)}{rng.randrange(10**8):08d}")
+    return {"channel": "phone", "external_ref": f"CALL-{run}-{i}",
+            "customer": {"name": "客户" + str(i), "phone": phone, "email": ""},
+            "description": rng.choice(TEXTS)}
+
+
+def start_gunicorn(env: dict, port: int) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(WORKERS), "--log-level", "warning"],
+        cwd=ROOT, env=env, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return process
+        except OSError:
+            time.sleep(0.3)
+    process.terminate()
+    raise RuntimeError("gunicorn did not come up")
+
+
+def fire(port: int, path: str, token: str, n: int, concurrency: int, run: str) -> dict:
+    """n POSTs at `path` from `concurrency` threads; rate and latencies as the client saw them."""
+    latencies, failures, lock = [], [], threading.Lock()
+    counter = iter(range(n))
+    headers = {"Authorization": f"Token {token}", "Content-Type": "application/json",
+               "X-Forwarded-Proto": "https"}  # as behind the TLS proxy
+
+    def worker():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        while True:
+            with lock:
+                i = next(counter, None)
+            if i is None:
+                break
+            body = json.dumps(payload(i, run), ensure_ascii=False).encode()
+            started = time.perf_counter()
+            try:
+                conn.request("POST", path, body=body, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                ok = response.status in (200, 201)
+            except (OSError, http.client.HTTPException) as error:
+                conn.close()
+                ok, response = False, error
+            elapsed = time.perf_counter() - started
+            with lock:
+                (latencies if ok else failures).append(elapsed if ok else str(
+                    getattr(response, "status", response)))
+
+    threads = [threading.Thread(target=worker) for _n in range(concurrency)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    latencies.sort()
+    return {"rate": len(latencies) / wall, "median": statistics.median(latencies) * 1000,
+            "p95": latencies[int(len(latencies) * 0.95) - 1] * 1000, "ok": len(latencies),
+            "failed": len(failures), "errors": sorted(set(failures))[:3], "wall": wall}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=600, help="per round and endpoint")
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--show-queries", action="store_true")
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="Profile N in-process creates (cProfile) instead of the run.")
+    args = parser.parse_args()
+
+    recreate_database()
+    var_dir = tempfile.mkdtemp(prefix="bench-intake-")
+    env = environment(var_dir)
+    os.environ.update(env)
+    token = prepare()
+    count, queries = queries_per_create(token)
+    print(f"queries per API create: {count}", flush=True)
+    if args.show_queries:
+        for sql in queries:
+            print("   ", sql[:150])
+    if args.profile:
+        profile(token, args.profile)
+        return
+    port = free_port()
+    server = start_gunicorn(env, port)
+    targets = {"minimal view": "/bench/minimal/", "intake API": "/api/v1/complaints/"}
+    results = {name: [] for name in targets}
+    try:
+        for name, path in targets.items():  # warm every worker: imports, classifier, caches
+            fire(port, path, token, 60, args.concurrency, f"warm-{name}")
+        load_before = os.getloadavg()
+        for round_no in range(args.rounds):
+            for name, path in targets.items():
+                result = fire(port, path, token, args.requests, args.concurrency,
+                              f"r{round_no}-{name}")
+                results[name].append(result)
+                print(f"  round {round_no + 1} {name}: {result['rate']:.1f}/s, median "
+                      f"{result['median']:.0f} ms, p95 {result['p95']:.0f} ms, "
+                      f"{result['failed']} failed {result['errors']}", flush=True)
+        load_after = os.getloadavg()
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+        from django.db import connection
+
+        connection.close()
+        drop_database()
+
+    print(f"\nmachine: {os.cpu_count()} cores, Python {platform.python_version()}; load average "
+          f"(1 min) {load_before[0]:.1f} before, {load_after[0]:.1f} after the timed rounds")
+    print(f"gunicorn config.wsgi, {WORKERS} sync workers; {args.requests} requests per round, "
+          f"concurrency {args.concurrency}, {args.rounds} rounds\n")
+    print("| endpoint | requests/s (rounds) | median latency | p95 latency | failed |")
+    print("|---|---:|---:|---:|---:|")
+    rates = {}
+    for name, rounds in results.items():
+        rates[name] = statistics.median(r["rate"] for r in rounds)
+        each = ", ".join(f"{r['rate']:.1f}" for r in rounds)
+        print(f"| {name} | {rates[name]:.1f} ({each}) "
+              f"| {statistics.median(r['median'] for r in rounds):.0f} ms "
+              f"| {statistics.median(r['p95'] for r in rounds):.0f} ms "
+              f"| {sum(r['failed'] for r in rounds)} |")
+    ratio = rates["intake API"] / rates["minimal view"]
+    print(f"\nintake API / minimal view: {ratio:.2f} (target ≥ 0.50); "
+          f"{count} queries per create")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,123 @@
+"""Benchmark: the reports dashboard at 1,000,000 complaints on PostgreSQL.
+
+Usage (PostgreSQL on loopback):
+    .venv/bin/python bench/reports_dashboard.py --prepare   # once: seed 1,000,000 + rebuild
+    .venv/bin/python bench/reports_dashboard.py [--runs 7]
+
+--prepare creates the database `complaints_bench_reports` (kept between runs: seeding takes
+about 17 minutes, the first `reports_rebuild` about half an hour), migrates, runs
+`seed_demo --complaints 1000000` and `reports_rebuild`. Then each case is timed as a
+supervisor's full page request through Django's test client (view, selectors, template) and
+as the API call, with the query count. The seed spreads complaints over the last 90 days
+(~11,000 a day); today is always counted live from the per-complaint figures.
+Prints Markdown table rows for docs/benchmarks.md.
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+BASE = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+DB = os.environ.get("BENCH_DB", "complaints_bench_reports")
+
+
+def prepare():
+    import psycopg2
+
+    conn = psycopg2.connect(f"{BASE}/postgres")
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS {DB}")
+        cur.execute(f"CREATE DATABASE {DB} ENCODING 'UTF8' TEMPLATE template0 "
+                    "LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'")
+    conn.close()
+    env = {**os.environ, "DATABASE_URL": f"{BASE}/{DB}"}
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    for args in (["migrate", "-v0"], ["seed_demo", "--complaints", "1000000"],
+                 ["reports_rebuild"]):
+        started = time.perf_counter()
+        subprocess.run(manage + args, env=env, check=True)
+        print(f"{' '.join(args)}: {time.perf_counter() - started:.0f} s", flush=True)
+
+
+def cases(today):
+    from datetime import timedelta
+
+    week = {"received_after": (today - timedelta(days=6)).isoformat(),
+            "received_before": today.isoformat()}
+    month = {"received_after": (today - timedelta(days=29)).isoformat(),
+             "received_before": today.isoformat()}
+    quarter = {"received_after": (today - timedelta(days=89)).isoformat(),
+               "received_before": today.isoformat()}
+    return [
+        ("last 7 days (the default)", {}),
+        ("last 30 days", month),
+        ("last 90 days (all 1,000,000)", quarter),
+        ("7 days, one department", {**week, "department": "bj"}),
+        ("30 days, channel hotline + category billing", {**month, "channel": "phone",
+                                                         "category": "billing"}),
+    ]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--prepare", action="store_true")
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    if args.prepare:
+        prepare()
+
+    os.environ["DATABASE_URL"] = f"{BASE}/{DB}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("DEBUG", "0")
+    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789abcdef")
+    os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from complaints.models import Complaint, Department
+    from reports.models import ComplaintFact, DailyFigure
+
+    total = Complaint.objects.count()
+    print(f"{total:,} complaints, {ComplaintFact.objects.count():,} complaint figures, "
+          f"{DailyFigure.objects.count():,} daily rows")
+    department = Department.objects.filter(parent__isnull=False).order_by("code").first()
+    supervisor = get_user_model().objects.get(username="supervisor")
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans", secure=True)
+    client.force_login(supervisor)
+    today = timezone.localdate()
+    for label, params in cases(today):
+        if "department" in params:
+            params = {**params, "department": department.code}
+            label = f"7 days, department {department.code}"
+        for name, url in (("page", "/reports/"), ("API", "/api/v1/reports/dashboard/")):
+            timings = []
+            for _ in range(args.runs):
+                with CaptureQueriesContext(connection) as captured:
+                    started = time.perf_counter()
+                    response = client.get(url, params)
+                    timings.append(time.perf_counter() - started)
+                assert response.status_code == 200, (url, response.status_code)
+            median = statistics.median(timings)
+            print(f"| {label} | {name} | **{median * 1000:.0f} ms** | "
+                  f"{', '.join(f'{t * 1000:.0f}' for t in timings)} | {len(captured)} |",
+                  flush=True)
+            if os.environ.get("BENCH_VERBOSE"):
+                for q in sorted(captured.captured_queries, key=lambda q: -float(q["time"]))[:5]:
+                    print("   ", q["time"], q["sql"][:200])
+
+
+if __name__ == "__main__":
+    main()
