@@ -200,3 +200,7 @@ class OutboundMessageAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+from . import admin_workspace  # noqa: E402,F401  (canned responses, red lines, dispatches)
+from . import admin_closing  # noqa: E402,F401  (answers, surveys, callbacks: issue 7)

@@ -305,7 +305,7 @@ def result_answer(*, complaint_id: int, answer: str, channel: str, comment: str 
         services.timeline_append(
             complaint_id=complaint.id, kind=ActivityKind.CUSTOMER_ACTION, actor=actor,
             actor_type=actor_type, visibility=Visibility.PUBLIC,
-            message=_("The customer answered the result: %(answer)s (%(channel)s).") % {
+            message=_("Answer to the result: %(answer)s (%(channel)s).") % {
                 "answer": label, "channel": FeedbackChannel(channel).label}
             + (f"\n{comment}" if comment else ""),
             data={"result_answer": answer, "channel": channel, "cycle": confirmation.cycle})
@@ -386,8 +386,8 @@ def survey_submit(*, complaint_id: int, stars: int, reasons: list[str] | None = 
             "n": COMMENT_MAX}, field="comment")
     actor_type = ActorType.STAFF if actor is not None else ActorType.CUSTOMER
     with transaction.atomic():
-        complaint = (Complaint.objects.select_for_update().select_related("assigned_department")
-                     .get(pk=complaint_id))
+        complaint = (Complaint.objects.select_for_update(of=("self",))
+                     .select_related("assigned_department__supervisor").get(pk=complaint_id))
         if complaint.status not in {Status.RESOLVED, Status.CLOSED}:
             raise InvalidInput(_("Complaint %(reference)s can be rated once it is resolved.") % {
                 "reference": complaint.reference})
@@ -470,8 +470,8 @@ def callback_attempt_record(*, task_id: int, actor, result: str, note: str = "",
     if result == CallbackOutcome.REACHED_UNSATISFIED and not note:
         raise InvalidInput(_("Note what the customer is not satisfied with."), field="note")
     with transaction.atomic():
-        task = (CallbackTask.objects.select_for_update().select_related("complaint")
-                .get(pk=task_id))
+        task = (CallbackTask.objects.select_for_update(of=("self",))
+                .select_related("complaint").get(pk=task_id))
         if not callback_can_work(actor, task):
             raise NotAllowed(_("This callback is assigned to someone else."))
         if actor.pk in {task.handler_id, task.complaint.assigned_agent_id}:

@@ -142,7 +142,7 @@ def survey_link(request, token: str):
         "complaint": complaint, "confirm_url": here, "survey_url": here})
 
 
-# --- staff: callbacks and low-score reviews --------------------------------------------------------
+# --- staff: callbacks and low-score reviews ----------------------------------------------
 
 
 @login_required

@@ -55,7 +55,7 @@ def _count_label(count: int) -> str:
 @permission_required("complaints.view_complaint", raise_exception=True)
 def queue(request):
     now = timezone.now()
-    params = request.GET
+    params = _filled(request.GET)
     viewer = queues.Viewer.of(request.user)
     tab = params.get("tab") or ("all" if params.get("q", "").strip() else queues.DEFAULT_TAB)
     tab = tab if tab in queues.TABS_BY_KEY else queues.DEFAULT_TAB
@@ -96,6 +96,18 @@ def queue(request):
         "can_prioritise": request.user.has_perm(desk_services.PRIORITY_PERMISSION),
         "manages_agents": request.user.has_perm(queues.MANAGE_AGENTS_PERMISSION),
     })
+
+
+def _filled(query):
+    """The query string without its empty fields (the filter form sends every field)."""
+    filled = query.copy()
+    for name in list(filled):
+        values = [v for v in filled.getlist(name) if v.strip()]
+        if values:
+            filled.setlist(name, values)
+        else:
+            del filled[name]
+    return filled
 
 
 def _without(params, *names) -> str:

@@ -10,8 +10,13 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-__all__ = ["CannedChannel", "CannedResponse", "RedLinePhrase", "DepartmentTaskStatus",
-           "DepartmentTask"]
+__all__ = [
+    "CannedChannel",
+    "CannedResponse",
+    "DepartmentTask",
+    "DepartmentTaskStatus",
+    "RedLinePhrase",
+]
 
 
 class CannedChannel(models.TextChoices):

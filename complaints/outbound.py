@@ -16,7 +16,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from sla.contact_hours import ContactWindow, next_contact_time
+from sla.contact_hours import ContactWindow, is_contact_time, next_contact_time
 
 from . import notify_backends
 from .errors import InvalidInput
@@ -62,15 +62,25 @@ def customer_message_queue(*, complaint: Complaint, body: str, purpose: str,
 
 
 def outbound_send_due(*, now: datetime | None = None, limit: int = 200) -> dict:
-    """Send queued messages whose time has come. Safe to run twice at once (SKIP LOCKED)."""
+    """Send queued messages whose time has come. Safe to run twice at once (SKIP LOCKED).
+
+    A message due before 18:00 that this run reaches only after it (a late or stopped worker)
+    waits for 08:00 instead; only urgent messages, which were queued for a time inside the
+    quiet hours, go out then.
+    """
     now = now or timezone.now()
-    counts = {"sent": 0, "failed": 0, "retry": 0}
-    backends = {}
+    counts = {"sent": 0, "failed": 0, "retry": 0, "deferred": 0}
+    backends, window = {}, contact_window()
+    quiet_now = not is_contact_time(now, window)
     with transaction.atomic():
         messages = list(OutboundMessage.objects.select_for_update(skip_locked=True, of=("self",))
                         .filter(status=OutboundStatus.QUEUED, send_after__lte=now)
                         .select_related("complaint").order_by("send_after")[:limit])
         for message in messages:
+            if quiet_now and is_contact_time(message.send_after, window):
+                message.send_after = next_contact_time(now, window)
+                counts["deferred"] += 1
+                continue
             if message.channel not in backends:
                 backends[message.channel] = notify_backends.backend_for(message.channel)
             outcome = _deliver(message, backends[message.channel], now)

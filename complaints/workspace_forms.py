@@ -6,7 +6,6 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from .lifecycle import Action
-from .roles import AGENT, SUPERVISOR
 from .models import (
     CannedResponse,
     CompensationType,
@@ -15,6 +14,7 @@ from .models import (
     RedLinePhrase,
     ResponsibilityType,
 )
+from .roles import AGENT, SUPERVISOR
 
 LOCAL_DATETIME = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
 

@@ -24,9 +24,9 @@ from .lifecycle import Action, Status
 from .models import (
     ActivityKind,
     CannedResponse,
-    Complaint,
     CompensationStatus,
     CompensationType,
+    Complaint,
     Department,
     DepartmentTask,
     DepartmentTaskStatus,

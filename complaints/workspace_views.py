@@ -5,8 +5,8 @@ calls one service. Success redirects back to the page; an invalid form comes bac
 errors (400), a stale version with who changed what and the user's input kept (409).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -65,7 +65,8 @@ def _render_page(request, reference: str, *, bound: dict | None = None, status: 
     return render(request, "complaints/detail.html", {
         "w": workspace, "complaint": complaint, "forms": page_forms,
         "conflict": conflict, "red_lines": red_lines,
-        "conflict_changes": ws_selectors.conflict_changes(conflict.changes) if conflict else [], "revealed": revealed,
+        "conflict_changes": ws_selectors.conflict_changes(conflict.changes) if conflict else [],
+        "revealed": revealed,
         "open_panel": open_panel, "compensation_limit": ws.compensation_limit(),
         "reason_required": [a.value for a in REASON_REQUIRED],
         "can_reveal": request.user.has_perm("complaints.reveal_personal_data"),
@@ -338,9 +339,7 @@ def _settings_page(request, *, item_id, model, form_class, save, perm_view, perm
 def canned_settings(request, item_id: int | None = None):
     return _settings_page(
         request, item_id=item_id, model=CannedResponse, form_class=forms.CannedResponseForm,
-        save=lambda item, d: ws.canned_save(actor=request.user, canned=item, **{
-            "title": d["title"], "body": d["body"], "channel": d["channel"],
-            "sort_order": d["sort_order"], "is_active": d["is_active"]}),
+        save=lambda item, d: ws.canned_save(actor=request.user, canned=item, **d),
         perm_view="complaints.view_cannedresponse",
         perm_change="complaints.change_cannedresponse",
         template="complaints/settings_canned.html", list_url="workspace-canned",

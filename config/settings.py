@@ -394,3 +394,7 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
     "ChannelEnum": "complaints.models.Channel",
     "ComplaintStatusEnum": "complaints.models.STATUS_CHOICES",
 })
+# The regulator import's status shares the field name "status" with the complaint's.
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
+    "RegulatorImportStatusEnum": "intake.models.RegulatorImportStatus",
+})

@@ -38,6 +38,9 @@ class PublicComplaintInput(serializers.Serializer):
                   "judged from the content.")
     accept_privacy = serializers.BooleanField(help_text="Must be true: the customer accepts "
                                                         "the personal information notice.")
+    submission_id = serializers.UUIDField(
+        required=False, help_text="A UUID the client makes once per complaint: sending it "
+                                  "again returns the complaint already recorded.")
     website = serializers.CharField(required=False, allow_blank=True,
                                     help_text="Leave empty (a trap for bots).")
 

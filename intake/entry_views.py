@@ -120,9 +120,9 @@ def regulator_import(request, import_id: int):
     return render(request, "intake/regulator_import.html", {
         "batch": batch, "outcome": outcome, "rows": imports.report_rows(batch, outcome),
         "outcomes": [("", _("All rows"), batch.processed_rows),
-                     ("refused", _("Refused"), batch.refused_count),
-                     ("created", _("Created"), batch.created_count),
-                     ("skipped", _("Already imported"), batch.skipped_count)]})
+                     *[(o, imports.outcome_label(o), batch_count) for o, batch_count in
+                       (("refused", batch.refused_count), ("created", batch.created_count),
+                        ("skipped", batch.skipped_count))]]})
 
 
 @staff_permission(imports.VIEW_PERMISSION)

@@ -47,6 +47,7 @@ from complaints.outbound import customer_message_queue
 from complaints.personal_data import InvalidPhone, is_mobile, normalize_phone
 
 from .channels import intake_receive
+from .models import InboundMessage
 from .parsers.message import REFERENCE_RE, IntakeAttachment, IntakeMessage
 
 logger = logging.getLogger(__name__)
@@ -204,6 +205,7 @@ class WebComplaint:
     email: str = ""
     category_code: str = ""
     attachments: tuple[IntakeAttachment, ...] = field(default=())
+    submission_id: str = ""  # the form's one-off id: a second delivery records nothing new
 
 
 def submission_rate_check(*, ip: str, phone: str, now: datetime | None = None) -> None:
@@ -230,9 +232,14 @@ def public_complaint_submit(*, submission: WebComplaint, ip: str,
     """Record a complaint from the public form or API (rate-limited). Nothing is written when
     a limit is reached or anything fails."""
     now = now or _now()
+    external_id = f"web:{submission.submission_id or uuid.uuid4().hex}"
+    first = (InboundMessage.objects.filter(channel="web", external_id=external_id)
+             .select_related("complaint").first())
+    if first is not None and first.complaint is not None:
+        return first.complaint  # the same form sent again: the complaint it made
     submission_rate_check(ip=ip, phone=submission.phone, now=now)
     message = IntakeMessage(
-        channel="web", external_id=f"web:{uuid.uuid4().hex}", received_at=now,
+        channel="web", external_id=external_id, received_at=now,
         description=submission.description, customer_name=submission.name,
         customer_phone=submission.phone, customer_email=submission.email,
         service_number=submission.service_number, location=submission.location,

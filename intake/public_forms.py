@@ -2,6 +2,7 @@
 and check what a customer typed; intake/public.py decides and records."""
 
 import re
+import uuid
 
 from django import forms
 from django.conf import settings
@@ -106,6 +107,9 @@ class PublicComplaintForm(forms.Form):
                 "information is used to handle this complaint."),
         error_messages={"required": _("Please read and accept the personal information "
                                       "notice; we cannot handle the complaint without it.")})
+    # Made when the form is shown: sending the same form twice (a double tap, a retry on a
+    # slow network) records one complaint.
+    submission_id = forms.UUIDField(required=False, widget=forms.HiddenInput)
     # Hidden from people; bots fill it in.
     website = forms.CharField(required=False, label=_("Leave this field empty"),
                               widget=forms.TextInput(attrs={"tabindex": "-1",
@@ -116,6 +120,8 @@ class PublicComplaintForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["category"].choices = category_choices()
+        if not self.is_bound:
+            self.initial.setdefault("submission_id", uuid.uuid4())
         _limit_length(self.fields["description"], settings.INTAKE_PUBLIC_MAX_DESCRIPTION)
         self.fields["attachments"].max_files = settings.INTAKE_PUBLIC_MAX_ATTACHMENTS
 
@@ -131,7 +137,7 @@ class PublicComplaintForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if (self.data.get(HONEYPOT) or "").strip():
+        if str(self.data.get(HONEYPOT) or "").strip():
             self.honeypot_filled = True
             raise ValidationError(_("Your complaint could not be accepted. Please try again "
                                     "or call our service hotline."), code="rejected")
@@ -143,7 +149,8 @@ class PublicComplaintForm(forms.Form):
             name=data["name"], phone=data["phone"], email=data["email"],
             service_number=data["service_number"], category_code=data["category"] or "",
             description=data["description"], location=data["location"],
-            attachments=data["attachments"])
+            attachments=data["attachments"],
+            submission_id=data["submission_id"].hex if data.get("submission_id") else "")
 
 
 class ReferenceField(forms.CharField):

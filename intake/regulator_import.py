@@ -21,6 +21,7 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from complaints.attachments import sniff_content_type
 from complaints.errors import InvalidInput, NotAllowed
@@ -194,16 +195,20 @@ def report_rows(batch: RegulatorImport, outcome: str = "") -> list[dict]:
     return list(batch.report)
 
 
+def outcome_label(outcome: str) -> str:
+    return {"created": pgettext("import outcome", "Created"),
+            "skipped": pgettext("import outcome", "Already imported"),
+            "refused": pgettext("import outcome", "Refused")}.get(outcome, outcome)
+
+
 def report_csv(batch: RegulatorImport, outcome: str = "") -> bytes:
     """The report as CSV with a BOM, so Excel opens the Chinese text correctly."""
-    labels = {"created": _("Created"), "skipped": _("Already imported"),
-              "refused": _("Refused")}
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([_("Row"), _("Case number"), _("Outcome"), _("Complaint"), _("Reasons")])
     for entry in report_rows(batch, outcome):
         writer.writerow([entry["row"], _safe_cell(entry["case_no"]),
-                         labels.get(entry["outcome"], entry["outcome"]), entry["reference"],
+                         outcome_label(entry["outcome"]), entry["reference"],
                          _safe_cell(" ".join(entry["errors"]))])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 

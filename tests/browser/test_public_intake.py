@@ -1,5 +1,7 @@
 """A customer complains on the public form in Chinese, then follows and adds to it."""
 
+import re
+
 import pytest
 
 from complaints.models import Activity, ActivityKind, Attachment, Complaint, OutboundMessage
@@ -87,3 +89,20 @@ def test_a_customer_submits_tracks_and_adds_information(page, screenshot, tmp_pa
     assert page.locator(".pub-status").inner_text() == "New"
     page.set_viewport_size(PHONE_SCREEN)
     screenshot(page, "public-track-detail-phone-en")
+
+
+def test_a_customer_signs_in_with_a_code_by_sms(page, screenshot):
+    from tests.factories import CustomerFactory, make_complaint
+
+    complaint = make_complaint(customer=CustomerFactory(phone=PHONE), channel="web")
+    page.set_viewport_size(PHONE_SCREEN)
+    page.goto(f"{page.base_url}/track/?mode=code&ref={complaint.reference}")
+    page.locator("#by-code button[type=submit]").click()
+    page.locator("#by-code #id_code").wait_for()
+    screenshot(page, "public-track-code-phone")
+    body = OutboundMessage.objects.get(complaint=complaint, purpose="tracking_code").body
+    code = re.search(r"(?<!\d)(\d{6})(?!\d)", body).group(1)
+    page.locator("#by-code #id_code").fill(code)
+    page.locator("#code-entry button[type=submit]").click()
+    page.locator("h1.pub-reference-title").wait_for()
+    assert page.locator("h1.pub-reference-title").inner_text() == complaint.reference

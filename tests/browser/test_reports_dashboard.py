@@ -3,6 +3,8 @@ figure to the complaints behind it."""
 
 import pytest
 
+from tests.integration.reports.conftest import dataset, national_day  # noqa: F401 - fixtures
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 

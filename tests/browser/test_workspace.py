@@ -97,7 +97,8 @@ def test_agent_takes_a_phone_complaint_and_works_it_to_resolution(page, agent, s
     page.locator("form[action$='/act/dispatch/'] button[type=submit]").click()
     page.locator("[data-testid=task-net-ops]").wait_for()
     assert Complaint.objects.get(pk=complaint.pk).status == Status.WAITING_DEPARTMENT
-    for department, result in ((network, "基站板卡故障，已于今日更换。"), (billing, "本月计费无误。")):
+    results = ((network, "基站板卡故障，已于今日更换。"), (billing, "本月计费无误。"))
+    for department, result in results:
         task = DepartmentTask.objects.get(complaint=complaint, department=department)
         page.fill(f"#result_{task.pk}", result)
         page.locator(f"form:has(#result_{task.pk}) button[type=submit]").click()

@@ -365,7 +365,8 @@ def test_sms_reply_keyword_answers_the_senders_resolved_complaint(resolved, comm
     customer = CustomerFactory(phone="13912345678")
     complaint = resolved(customer=customer)
     assert closing.sms_reply_receive(phone="13700000000", text="1") is None  # not a customer
-    assert closing.sms_reply_receive(phone=customer.phone, text="1. 我家宽带从昨天晚上开始又断了，路由器的灯一直红色闪烁，请尽快派人上门") is None
+    message = "1. 我家宽带从昨天晚上开始又断了，路由器的灯一直红色闪烁，请尽快派人上门"
+    assert closing.sms_reply_receive(phone=customer.phone, text=message) is None
     answered = committed(closing.sms_reply_receive, phone=customer.phone, text="2 还是不行")
     assert answered == complaint
     complaint.refresh_from_db()

@@ -181,6 +181,16 @@ def test_filters(team, agent, supervisor):
     assert found(status="new", priority="urgent") == {urgent.reference}
 
 
+def test_the_filter_forms_empty_fields_filter_nothing(queues, agent):
+    client = login(agent)
+    form = {"tab": "mine", "q": "", "status": "", "priority": "", "category": "", "channel": "",
+            "department": "", "assignee": "", "received_after": "", "received_before": "",
+            "sort": "due", "per_page": "25"}
+    assert references(client.get(URL, form)) == references(tab(client, "mine"))
+    urgent = client.get(URL, {**form, "priority": "urgent"})
+    assert references(urgent) == [] and 'role="alert"' not in urgent.content.decode()
+
+
 def test_a_bad_filter_says_so_and_lists_nothing(queues, agent):
     response = tab(login(agent), "all", received_after="not-a-date")
     assert references(response) == []

@@ -88,7 +88,7 @@ def test_an_unreachable_smtp_server_is_recorded_and_retried(settings):
                                                         email="li@example.cn"))
     message = customer_message_queue(complaint=complaint, body="处理结果如下", purpose="result",
                                      now=MORNING)
-    assert outbound_send_due(now=MORNING) == {"sent": 0, "failed": 0, "retry": 1}
+    assert outbound_send_due(now=MORNING) == {"sent": 0, "failed": 0, "retry": 1, "deferred": 0}
     message.refresh_from_db()
     assert message.status == "queued" and message.attempts == 1
     assert "ConnectionRefusedError" in message.last_error
@@ -115,7 +115,7 @@ def test_the_database_backend_only_records_the_sms_as_sent(settings, caplog):
     complaint = make_complaint(customer=CustomerFactory(phone="13912345678"))
     message = customer_message_queue(complaint=complaint, body="演示短信", purpose="progress",
                                      now=MORNING)
-    assert outbound_send_due(now=MORNING) == {"sent": 1, "failed": 0, "retry": 0}
+    assert outbound_send_due(now=MORNING) == {"sent": 1, "failed": 0, "retry": 0, "deferred": 0}
     message.refresh_from_db()
     assert message.status == "sent" and message.sent_at == MORNING and message.last_error == ""
     assert complaint.activities.filter(kind="notification", data__outbound_id=message.id).exists()

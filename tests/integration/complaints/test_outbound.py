@@ -114,7 +114,7 @@ def test_an_sms_queued_at_twenty_hundred_goes_out_at_eight_next_morning(gateway)
     for moment in [evening, datetime(2026, 11, 24, 23, 59, tzinfo=SH),
                    datetime(2026, 11, 25, 3, 0, tzinfo=SH),
                    datetime(2026, 11, 25, 7, 59, 59, tzinfo=SH)]:
-        assert outbound_send_due(now=moment) == {"sent": 0, "failed": 0, "retry": 0}
+        assert outbound_send_due(now=moment) == {"sent": 0, "failed": 0, "retry": 0, "deferred": 0}
     assert gateway.received == []
     assert outbound_send_due(now=datetime(2026, 11, 25, 8, 0, tzinfo=SH))["sent"] == 1
     message.refresh_from_db()
@@ -132,10 +132,10 @@ def test_failures_back_off_two_four_eight_sixteen_minutes_then_the_message_fails
         message.refresh_from_db()
         waits.append((message.send_after - now).total_seconds() / 60)
         assert outbound_send_due(now=message.send_after - (message.send_after - now) / 2) == {
-            "sent": 0, "failed": 0, "retry": 0}  # not before its time
+            "sent": 0, "failed": 0, "retry": 0, "deferred": 0}  # not before its time
         now = message.send_after
     assert waits == [2, 4, 8, 16]
-    assert outbound_send_due(now=now) == {"sent": 0, "failed": 1, "retry": 0}
+    assert outbound_send_due(now=now) == {"sent": 0, "failed": 1, "retry": 0, "deferred": 0}
     message.refresh_from_db()
     assert message.status == "failed" and message.attempts == 5
     assert "503" in message.last_error
@@ -168,3 +168,22 @@ def test_a_retry_asked_at_night_waits_for_eight(supervisor):
     retried = outbound_retry(message_id=message.id, actor=supervisor,
                              now=datetime(2026, 11, 24, 21, 30, tzinfo=SH))
     assert retried.send_after == datetime(2026, 11, 25, 8, 0, tzinfo=SH)
+
+
+def test_a_message_the_send_run_reaches_after_eighteen_hundred_waits_for_eight(gateway):
+    complaint = make_complaint(customer=CustomerFactory(phone="13912345678"))
+    message = customer_message_queue(complaint=complaint, body="进度通知", purpose="progress",
+                                     now=datetime(2026, 11, 24, 17, 59, tzinfo=SH))
+    late_run = datetime(2026, 11, 24, 18, 0, 30, tzinfo=SH)  # the worker was behind
+    assert outbound_send_due(now=late_run) == {"sent": 0, "failed": 0, "retry": 0,
+                                               "deferred": 1}
+    assert gateway.received == []
+    message.refresh_from_db()
+    assert message.status == "queued" and message.attempts == 0
+    assert message.send_after == datetime(2026, 11, 25, 8, 0, tzinfo=SH)
+    # An urgent message queued for the night still goes out at night.
+    urgent = customer_message_queue(complaint=complaint, body="紧急", purpose="urgent",
+                                    urgent=True, now=datetime(2026, 11, 24, 23, 0, tzinfo=SH))
+    assert outbound_send_due(now=datetime(2026, 11, 24, 23, 0, 5, tzinfo=SH))["sent"] == 1
+    urgent.refresh_from_db()
+    assert urgent.status == "sent"

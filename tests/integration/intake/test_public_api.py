@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from complaints.models import Attachment, Complaint, OutboundMessage
@@ -12,11 +13,16 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 200
 
 
 @pytest.fixture(autouse=True)
-def own_cache(settings):
+def own_cache(settings, monkeypatch):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
                                    "LOCATION": "public-api-tests"}}
     from django.core.cache import cache
 
+    from intake import public as public_module
+
+    # One instant for the whole test: fixed rate windows cannot roll over half-way through.
+    frozen = timezone.now()
+    monkeypatch.setattr(public_module, "_now", lambda: frozen)
     cache.clear()
     yield
     cache.clear()
@@ -110,3 +116,16 @@ def test_a_session_does_not_authenticate_it(api, agent):
     response = api.post(URL, payload(), format="json")
     assert response.status_code == 201
     assert Complaint.objects.get().activities.get(kind="created").actor is None
+
+
+@pytest.mark.parametrize("body", [[1, 2], {"name": ["a"], "website": 1, "phone": None}])
+def test_odd_json_answers_400(api, body):
+    response = api.post(URL, body, format="json")
+    assert response.status_code == 400
+    assert not Complaint.objects.exists()
+
+
+def test_broken_json_answers_400(api):
+    response = api.post(URL, b"{not json", content_type="application/json")
+    assert response.status_code == 400
+    assert not Complaint.objects.exists()

@@ -6,6 +6,7 @@ import re
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 
 from complaints.models import Attachment, Complaint, Customer, OutboundMessage
 from intake.models import ComplaintClassification, InboundMessage
@@ -17,12 +18,17 @@ PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<<>>\n%%EOF\n"
 
 
 @pytest.fixture(autouse=True)
-def own_cache(settings):
+def own_cache(settings, monkeypatch):
     """Rate counters live in the cache: a private, empty one per test."""
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
                                    "LOCATION": "public-submit-tests"}}
     from django.core.cache import cache
 
+    from intake import public as public_module
+
+    # One instant for the whole test: fixed rate windows cannot roll over half-way through.
+    frozen = timezone.now()
+    monkeypatch.setattr(public_module, "_now", lambda: frozen)
     cache.clear()
     yield
     cache.clear()
@@ -212,3 +218,33 @@ def test_the_form_speaks_chinese_and_english(client):
         assert 'name="website"' in page  # the honeypot
         assert "Personal information notice" in page or "个人信息" in page
         assert "Log out" not in page and "退出" not in page  # no staff chrome
+
+
+def test_the_acknowledgement_links_to_the_public_address():
+    """PUBLIC_BASE_URL makes the acknowledgement's tracking link absolute (settings at import)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**os.environ, "PUBLIC_BASE_URL": "https://ts.example.com/",
+           "DJANGO_SETTINGS_MODULE": "config.settings"}
+    env.pop("INTAKE_TRACKING_URL", None)
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); from django.conf import "
+         "settings; print(settings.INTAKE_TRACKING_URL)"],
+        cwd=Path(__file__).resolve().parents[3], env=env, capture_output=True, text=True,
+        check=True)
+    assert result.stdout.strip() == "https://ts.example.com/track/"
+
+
+def test_the_same_form_sent_twice_records_one_complaint(client, settings):
+    settings.INTAKE_PUBLIC_RATE_PHONE = "1/day"
+    page = client.get(URL).content.decode()
+    submission_id = re.search(r'name="submission_id" value="([0-9a-f-]+)"', page).group(1)
+    first = client.post(URL, form_data(submission_id=submission_id))
+    again = client.post(URL, form_data(submission_id=submission_id))  # a double tap
+    assert first.status_code == again.status_code == 302
+    assert Complaint.objects.count() == 1
+    assert OutboundMessage.objects.count() == 1
+    assert Complaint.objects.get().reference in client.get(again["Location"]).content.decode()

@@ -107,6 +107,8 @@ def dataset(national_day, roles):
     outside = _set(make_complaint(channel="phone", received_at=local(2025, 10, 20, 9, 0)),
                    status="new", category=coverage, assigned_department=north)
 
+    # Only the clocks below (transactional tests would have started real ones on creation).
+    Clock.objects.filter(complaint__in=[c1, c2, c3, c4, c5, outside]).delete()
     _clock(c1, "acknowledge", local(2025, 10, 9, 17, 30), state="met",
            completed=local(2025, 10, 9, 9, 30))
     _clock(c1, "resolution", local(2025, 10, 10, 17, 30), state="met",

@@ -1,0 +1,81 @@
+"""Closing sweeps and answers racing on real PostgreSQL."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+
+from complaints import closing, services
+from complaints.lifecycle import Action, Status
+from complaints.models import Activity, Complaint, FeedbackChannel, ResultConfirmation
+from tests.factories import make_complaint
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def in_thread(fn):
+    def run(*args):
+        try:
+            return fn(*args)
+        finally:
+            connection.close()
+
+    return run
+
+
+def resolved_complaints(n, agent):
+    complaints = []
+    for i in range(n):
+        complaint = make_complaint(actor=agent, description=f"宽带掉线 {i}")
+        for action in (Action.ACKNOWLEDGE, Action.START, Action.RESOLVE):
+            complaint = services.complaint_transition(
+                complaint_id=complaint.id, action=action, actor=agent, expected_version=None,
+                resolution_summary="已更换光猫。")
+        complaints.append(complaint)
+    return complaints
+
+
+def test_two_auto_close_sweeps_at_once_close_each_complaint_once(agent, settings):
+    settings.CALLBACK_SAMPLE_RATE = 0
+    complaints = resolved_complaints(12, agent)
+    later = closing.add_working_days(
+        Complaint.objects.get(pk=complaints[-1].pk).resolved_at, 3) + timedelta(hours=1)
+    start = threading.Barrier(2)
+
+    @in_thread
+    def sweep(_):
+        start.wait()
+        return closing.auto_close_sweep(now=later, batch_size=5)
+
+    with ThreadPoolExecutor(2) as pool:
+        closed = list(pool.map(sweep, range(2)))
+    assert sum(closed) == 12
+    assert set(Complaint.objects.values_list("status", flat=True)) == {Status.CLOSED}
+    closes = Activity.objects.filter(kind="status_change", data__action="close")
+    assert closes.count() == 12
+
+
+def test_two_answers_at_once_one_is_kept(agent, settings):
+    settings.CALLBACK_SAMPLE_RATE = 0
+    (complaint,) = resolved_complaints(1, agent)
+    start = threading.Barrier(2)
+
+    @in_thread
+    def answer(value):
+        start.wait()
+        try:
+            closing.result_answer(complaint_id=complaint.id, answer=value,
+                                  channel=FeedbackChannel.TRACKING_PAGE)
+            return "ok"
+        except Exception as error:  # noqa: BLE001 - the loser's refusal is the point
+            return type(error).__name__
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = sorted(pool.map(answer, ["solved", "not_solved"]))
+    assert outcomes[0] in {"AlreadyAnswered", "InvalidInput"} and outcomes[1] == "ok"
+    assert ResultConfirmation.objects.filter(complaint=complaint).count() == 1
+    kept = ResultConfirmation.objects.get(complaint=complaint).answer
+    expected = Status.CLOSED if kept == "solved" else Status.REOPENED
+    assert Complaint.objects.get(pk=complaint.pk).status == expected
