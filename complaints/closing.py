@@ -360,7 +360,22 @@ def sms_reply_receive(*, phone: str | None, text: str,
     result_answer(complaint_id=complaint.id, answer=answer, channel=FeedbackChannel.SMS_REPLY,
                   comment=text.strip() if text.strip() not in settings.CLOSING_CONFIRM_KEYWORDS
                   else "")
+    _sms_reply_acknowledge(complaint, answer)
     return complaint
+
+
+def _sms_reply_acknowledge(complaint: Complaint, answer: str) -> None:
+    """Tell the customer the reply arrived and what happens now."""
+    with translation.override(settings.LANGUAGE_CODE):
+        if answer == ResultAnswer.SOLVED:
+            body = _("Thank you for confirming that complaint %(reference)s is solved.")
+        else:
+            body = _("We are sorry complaint %(reference)s is not solved. It has been reopened "
+                     "and we will contact you again soon.")
+        body = body % {"reference": complaint.reference}
+    customer_message_queue(complaint=complaint, body=body, purpose="result_reply",
+                           dedupe_key=f"result-reply:{complaint.reference}:"
+                                      f"{complaint.reopen_count}")
 
 
 # --- satisfaction survey ------------------------------------------------------------------------

@@ -116,6 +116,13 @@ class NoteForm(VersionedForm):
                            widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class AttachForm(forms.Form):
+    """The files themselves are read from request.FILES ("files", up to 5)."""
+
+    note = forms.CharField(label=_("Note"), required=False, max_length=2000)
+    public = forms.BooleanField(label=_("Visible to the customer"), required=False)
+
+
 class RevealForm(forms.Form):
     reason = forms.CharField(label=_("Why do you need the full data?"), max_length=200)
 

@@ -49,6 +49,7 @@ def _initial_forms(complaint) -> dict:
         "escalate": forms.EscalateForm(initial={"level": min(complaint.escalation_level + 1, 3)}),
         "reply": forms.ReplyForm(initial={**v, "channel": default_channel}),
         "note": forms.NoteForm(initial=v),
+        "attach": forms.AttachForm(),
         "reveal": forms.RevealForm(),
     }
 
@@ -191,6 +192,13 @@ def _reply(request, complaint, data):
         "channel": OutboundChannel(data["channel"]).label}
 
 
+def _attach(request, complaint, data):
+    entry = services.complaint_attach_files(
+        complaint_id=complaint.id, files=request.FILES.getlist("files"), actor=request.user,
+        note=data["note"], public=data["public"])
+    return _("%(n)s file(s) attached.") % {"n": len(entry.data.get("attachments", []))}
+
+
 def _note(request, complaint, data):
     services.complaint_add_note(complaint_id=complaint.id, actor=request.user,
                                 body=data["body"], expected_version=data["version"])
@@ -211,6 +219,7 @@ HANDLERS = {
     "escalate": Handler(forms.EscalateForm, "sla.add_escalation", _escalate),
     "reply": Handler(forms.ReplyForm, CHANGE, _reply),
     "note": Handler(forms.NoteForm, CHANGE, _note),
+    "attach": Handler(forms.AttachForm, "complaints.add_attachment", _attach),
 }
 # Forms whose name on the page differs from the handler's.
 FORM_KEYS = {"transition": "transition", "dispatch-result": "dispatch_result"}
@@ -231,15 +240,19 @@ def complaint_act(request, reference: str, name: str):
     if not request.user.has_perm(handler.perm):
         raise PermissionDenied
     complaint = selectors.complaint_get_for_user(user=request.user, reference=reference)
-    form = handler.form(request.POST)
+    form = handler.form(request.POST, request.FILES)
     key = FORM_KEYS.get(name, name)
     if not form.is_valid():
         return _render_page(request, reference, bound={key: form}, status=400, open_panel=key)
     try:
         message = handler.run(request, complaint, form.cleaned_data)
     except StaleVersion as exc:
-        return _render_page(request, reference, bound={key: form}, status=409, conflict=exc,
-                            open_panel=key)
+        # Keep what the user typed, now against the current version: after reading the other
+        # person's changes above, sending again is a deliberate decision.
+        data = request.POST.copy()
+        data["version"] = str(exc.complaint.version)
+        return _render_page(request, reference, bound={key: handler.form(data, request.FILES)},
+                            status=409, conflict=exc, open_panel=key)
     except ws.RedLineWarning as exc:
         return _render_page(request, reference, bound={key: form}, red_lines=exc.matches,
                             open_panel=key)

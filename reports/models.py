@@ -55,6 +55,12 @@ class ComplaintFact(models.Model):
     def __str__(self) -> str:
         return f"{self.complaint_id} {self.day}"
 
+    @property
+    def resolution_hours(self) -> float | None:
+        if self.resolution_seconds is None:
+            return None
+        return round(self.resolution_seconds / 3600, 2)
+
 
 COUNTERS = ["received", "repeat", "external", "regulator_transfer", "ever_resolved",
             "reopened", "resolved", "first_contact", "esc_1", "esc_2", "esc_3", "ack_n",

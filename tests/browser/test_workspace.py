@@ -176,3 +176,35 @@ def test_supervisor_approves_a_compensation_and_works_an_escalated_complaint(
     assert escalated.status == Status.RESOLVED
     assert escalated.escalation.acknowledged_by == supervisor
     assert not OutboundMessage.objects.filter(complaint=escalated, purpose="resolution").exists()
+
+
+def test_a_second_save_shows_who_changed_what_and_keeps_the_input(page, agent, supervisor,
+                                                                  screenshot):
+    complaint = make_complaint(customer=CustomerFactory(name="赵敏", phone="13500003333"),
+                               description="宽带速度只有签约的一半。")
+    for action in (Action.ACKNOWLEDGE, Action.START):
+        complaint.refresh_from_db()
+        services.complaint_transition(complaint_id=complaint.id, action=action, actor=agent,
+                                      expected_version=complaint.version)
+    login(page, "agent_li", f"/complaints/{complaint.reference}/")
+    open_panel(page, "investigation")
+    page.fill("#investigation_findings", "客户路由器老化导致限速")
+    page.select_option("#investigation_responsibility_type", "customer")
+    # meanwhile a supervisor records another finding
+    complaint.refresh_from_db()
+    ws.investigation_record(complaint_id=complaint.id, actor=supervisor,
+                            expected_version=complaint.version, responsible_department=None,
+                            responsibility_type="company", findings="端口配置错误，已修正")
+    page.locator("form[action$='/act/investigation/'] button[type=submit]").click()
+    conflict = page.locator("#conflict")
+    conflict.wait_for()
+    assert "王" in conflict.inner_text() and "端口配置错误，已修正" in conflict.inner_text()
+    assert page.input_value("#investigation_findings") == "客户路由器老化导致限速"
+    screenshot(page, "workspace-conflict")
+    complaint.refresh_from_db()
+    assert complaint.responsibility_type == "company"
+    # having read the supervisor's change, the agent sends their finding deliberately
+    page.locator("form[action$='/act/investigation/'] button[type=submit]").click()
+    page.locator(".messages").wait_for()
+    complaint.refresh_from_db()
+    assert complaint.responsibility_type == "customer"

@@ -372,6 +372,8 @@ def test_sms_reply_keyword_answers_the_senders_resolved_complaint(resolved, comm
     complaint.refresh_from_db()
     assert complaint.status == Status.REOPENED
     assert ResultConfirmation.objects.get(complaint=complaint).channel == "sms_reply"
+    reply = OutboundMessage.objects.get(complaint=complaint, purpose="result_reply")
+    assert complaint.reference in reply.body
 
 
 # --- retention ---------------------------------------------------------------------------------

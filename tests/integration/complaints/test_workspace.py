@@ -149,6 +149,9 @@ def test_second_save_is_refused_with_who_changed_what_and_nothing_is_overwritten
     complaint = fresh(in_progress)
     assert complaint.responsibility_type == "company"
     assert complaint.responsible_department == department
+    # the kept form now carries the current version: sending again is a deliberate choice
+    assert re.search(rf'name="version" value="{complaint.version}" id="investigation_version"',
+                     html)
 
 
 # --- lifecycle buttons, assignment, information request -------------------------------------
@@ -466,3 +469,26 @@ def test_supervisor_edits_canned_responses_and_red_lines(supervisor, agent, web)
 def test_nav_links_for_supervisors_only(supervisor, agent, web):
     assert reverse("workspace-approvals") in web(supervisor).get("/").content.decode()
     assert reverse("workspace-approvals") not in web(agent).get("/").content.decode()
+
+
+# --- attachments ----------------------------------------------------------------------------
+
+
+def test_files_attached_on_the_page_show_in_the_timeline(agent, in_progress, web):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from complaints.models import Attachment
+
+    client = web(agent)
+    report = SimpleUploadedFile("基站检测报告.txt", "信号强度 -110dBm".encode(), "text/plain")
+    assert client.post(url(in_progress, "attach"), {
+        "files": [report], "note": "现场检测记录"}).status_code == 302
+    attachment = Attachment.objects.get()
+    html = client.get(url(in_progress)).content.decode()
+    assert "基站检测报告.txt" in html and "现场检测记录" in html
+    assert reverse("api-complaint-attachment", args=[in_progress.reference, attachment.pk]) in html
+    program = SimpleUploadedFile("发票.pdf", b"MZ\x90\x00" + b"\x00" * 100,
+                                 "application/pdf")
+    response = client.post(url(in_progress, "attach"), {"files": [program]})
+    assert response.status_code == 400
+    assert Attachment.objects.count() == 1

@@ -295,3 +295,18 @@ def test_the_tracking_page_speaks_chinese_and_english(complaint):
     sign_in(english, complaint.reference)
     html = english.get(f"/track/{complaint.reference}/").content.decode()
     assert '<html lang="en">' in html and ">New<" in html and "Complaint received" in html
+
+
+@pytest.mark.parametrize("entries", [1, 30])
+def test_the_page_costs_the_same_however_long_the_timeline(client, complaint, entries,
+                                                          django_assert_max_num_queries):
+    from complaints.services import complaint_attach_files
+
+    for n in range(entries):
+        complaint_add_note(complaint_id=complaint.id, actor=None, public=True, body=f"回复 {n}")
+        complaint_attach_files(complaint_id=complaint.id, by_customer=True, files=[
+            SimpleUploadedFile(f"{n}.png", PNG, content_type="image/png")])
+    sign_in(client, complaint.reference)
+    with django_assert_max_num_queries(6):
+        page = client.get(f"/track/{complaint.reference}/")
+    assert page.content.decode().count(".png</a>") == entries

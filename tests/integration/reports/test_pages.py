@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from reports.selectors import dashboard
+from reports.selectors import ReportFilter, dashboard
 
 from .conftest import RANGE
 
@@ -65,9 +65,13 @@ def test_dashboard_shows_the_figures_with_definitions(client, supervisor, datase
     assert "百万用户申诉率" in html and "越级投诉率" in html  # the definitions are on the page
 
 
-def test_every_figure_links_to_exactly_the_complaints_it_counted(client, supervisor, dataset):
+@pytest.mark.parametrize("narrow", [{}, {"department": "north"},
+                                    {"channel": "phone", "category": "billing"}])
+def test_every_figure_links_to_exactly_the_complaints_it_counted(client, supervisor, dataset,
+                                                                 narrow):
     client.force_login(supervisor)
-    links = _links(dashboard(RANGE))
+    links = _links(dashboard(ReportFilter(RANGE.received_after, RANGE.received_before,
+                                          **narrow)))
     assert len(links) > 60
     for count, url in links:
         parts = urlsplit(url)
@@ -80,6 +84,7 @@ def test_drill_down_lists_the_right_complaints(client, supervisor, dataset):
     client.force_login(supervisor)
     response = client.get(reverse("reports:complaints"), {**PARAMS, "measure": "first_contact"})
     assert [c.reference for c in response.context["page"]] == [dataset.c1.reference]
+    assert '<td class="num">21.0</td>' in response.content.decode()  # working hours
     response = client.get(reverse("reports:complaints"),
                           {**PARAMS, "metric": "resolution", "outcome": "breached"})
     assert {c.reference for c in response.context["page"]} == {dataset.c1.reference,
