@@ -24,7 +24,7 @@ from .lifecycle import OPEN_STATUSES, Status
 from .models import Category, Channel, Department, Priority
 from .roles import AGENT, SUPERVISOR
 
-AMBER_HOURS, RED_HOURS = 24, 4
+RED_HOURS = 4  # countdown.js marks the last four hours
 
 
 def _due(row, now: datetime) -> None:
@@ -39,7 +39,7 @@ def _due(row, now: datetime) -> None:
     amount = (f"{days}{day} " if days else "") + f"{hours:02d}:{minutes:02d}"
     row.due_text = (_("late %s") if left < 0 else _("left %s")) % amount
     row.due_state = ("late" if left < 0 else "soon" if left < RED_HOURS * 3600
-                     else "amber" if left < AMBER_HOURS * 3600 else "ok")
+                     else "amber" if left < queues.due_soon_window().total_seconds() else "ok")
 
 
 def _page_size(value: str) -> int:
@@ -80,7 +80,7 @@ def queue(request):
     staff = list(get_user_model().objects.filter(
         is_active=True, groups__name__in=[AGENT, SUPERVISOR]).distinct().order_by("username"))
     return render(request, "desk/queue.html", {
-        "tab": tab, "tabs": tabs, "page": page, "sort": sort, "per_page": per_page,
+        "tab": tab, "tabs": tabs, "amber_hours": queues.due_soon_window().total_seconds() / 3600, "page": page, "sort": sort, "per_page": per_page,
         "page_sizes": queues.PAGE_SIZES, "filterset": filterset, "params": params,
         "kept_query": kept.urlencode(), "tab_query": _without(params, "tab", "after", "before"),
         "results_count": _count_label(counts.get("results", 0)),

@@ -398,3 +398,7 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
     "RegulatorImportStatusEnum": "intake.models.RegulatorImportStatus",
 })
+
+# --- Desk (issue 6: queues, search, bulk actions) -------------------------------------------
+# "Due soon" tab and workload column: the nearest deadline falls within this many hours.
+DESK_DUE_SOON_HOURS = env.int("DESK_DUE_SOON_HOURS", default=24)

@@ -2,7 +2,6 @@
 // shortcuts, and the amber band of the countdowns (countdown.js marks late and < 4 h).
 // Everything is delegated to the document, so it keeps working after htmx swaps the queue.
 (function () {
-  var AMBER = 24 * 3600 * 1000;
 
   function picks() { return document.querySelectorAll(".desk-pick"); }
 
@@ -24,7 +23,8 @@
   }
 
   function bands() {
-    var now = Date.now();
+    var now = Date.now(), desk = document.querySelector(".desk[data-amber-hours]");
+    var AMBER = parseFloat(desk ? desk.dataset.amberHours : "24") * 3600 * 1000;
     document.querySelectorAll(".desk [data-deadline]").forEach(function (el) {
       var left = Date.parse(el.dataset.deadline) - now;
       el.classList.toggle("amber", left >= 4 * 3600 * 1000 && left < AMBER);

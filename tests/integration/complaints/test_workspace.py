@@ -492,3 +492,29 @@ def test_files_attached_on_the_page_show_in_the_timeline(agent, in_progress, web
     response = client.post(url(in_progress, "attach"), {"files": [program]})
     assert response.status_code == 400
     assert Attachment.objects.count() == 1
+
+
+def test_approval_queue_uses_a_fixed_number_of_queries(agent, supervisor, web, settings,
+                                                       django_assert_max_num_queries):
+    from complaints import workspace_services as ws
+
+    settings.COMPENSATION_APPROVAL_LIMIT = 100
+
+    def pending(n):
+        for _ in range(n):
+            complaint = make_complaint()
+            complaint.refresh_from_db()
+            ws.compensation_propose(complaint_id=complaint.id, actor=agent,
+                                    expected_version=complaint.version,
+                                    compensation_type="refund", amount=Decimal("300"),
+                                    reason="多扣费")
+
+    client = web(supervisor)
+    pending(2)
+    client.get(reverse("workspace-approvals"))
+    with django_assert_max_num_queries(12) as few:
+        client.get(reverse("workspace-approvals"))
+    pending(8)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        html = client.get(reverse("workspace-approvals")).content.decode()
+    assert html.count('name="decision" value="approve"') == 10
