@@ -38,3 +38,19 @@ def test_an_unknown_address_gets_the_not_found_page_in_chinese():
     response = Client().get("/no-such-page/", HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert response.status_code == 404
     assert "页面不存在" in response.content.decode()
+
+
+def test_uploaded_files_are_not_served_from_media_even_in_debug(settings):
+    import importlib
+
+    import config.urls
+
+    settings.DEBUG = True
+    try:
+        patterns = importlib.reload(config.urls).urlpatterns  # built as under `make run`
+        served = [p for p in patterns if str(p.pattern).startswith(settings.MEDIA_URL.lstrip("/"))
+                  or "media" in str(p.pattern)]
+        assert served == []
+    finally:
+        settings.DEBUG = False
+        importlib.reload(config.urls)
