@@ -206,21 +206,25 @@ def complaint_route(*, complaint_id: int, actor=None, department: Department | N
                 return None
             why = _("Category “%(category)s” is handled by %(department)s.") % {
                 "category": complaint.category.full_label, "department": department.name}
-        agent = None
-        if selectors.department_auto_assigns(department):
-            pick = selectors.agent_pick(department=department)
-            if pick is None:
-                note = _("No agent of the department is available; it waits in the queue.")
+        with transaction.atomic():
+            agent = None
+            if selectors.department_auto_assigns(department):
+                # One pick at a time per department: a second complaint arriving at the same
+                # instant waits here and then sees the first one's assignment in the counts.
+                Department.objects.select_for_update().filter(pk=department.pk).first()
+                pick = selectors.agent_pick(department=department)
+                if pick is None:
+                    note = _("No agent of the department is available; it waits in the queue.")
+                else:
+                    agent = pick.user
+                    note = _("Assigned automatically to the available agent with the fewest "
+                             "open complaints (%(count)s).") % {"count": pick.open_complaints}
             else:
-                agent = pick.user
-                note = _("Assigned automatically to the available agent with the fewest open "
-                         "complaints (%(count)s).") % {"count": pick.open_complaints}
-        else:
-            note = _("The department takes complaints from its queue.")
-        complaint_services.complaint_assign(
-            complaint_id=complaint.id, actor=actor, expected_version=None,
-            department=department, agent=agent,
-            reason=_("%(routing)s %(assignment)s") % {"routing": why, "assignment": note})
+                note = _("The department takes complaints from its queue.")
+            complaint_services.complaint_assign(
+                complaint_id=complaint.id, actor=actor, expected_version=None,
+                department=department, agent=agent,
+                reason=_("%(routing)s %(assignment)s") % {"routing": why, "assignment": note})
     return Routed(department, agent, note)
 
 
