@@ -13,11 +13,12 @@ import csv
 import io
 import logging
 import os
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import Q
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -95,6 +96,9 @@ def _check_file(name: str, data: bytes, now: datetime) -> None:
 
 # --- processing -----------------------------------------------------------------------------
 
+STALE_QUEUED = timedelta(minutes=10)
+STALE_RUNNING = timedelta(hours=1, minutes=5)  # the task's time limit is one hour
+
 
 def regulator_import_process(*, import_id: int, now: datetime | None = None) -> RegulatorImport:
     """Import the batch's rows, continuing where an earlier run stopped; a finished batch is
@@ -129,6 +133,27 @@ def regulator_import_process(*, import_id: int, now: datetime | None = None) -> 
             return batch  # another run of this batch moved on; it finishes the batch
     _save_progress(batch, status=RegulatorImportStatus.DONE, finished_at=timezone.now())
     return batch
+
+
+def regulator_imports_resume(*, now: datetime | None = None) -> list[int]:
+    """Queue again the batches a lost task left behind: still queued after STALE_QUEUED (the
+    broker was down at upload), or running longer than the task's time limit (the worker died).
+    Processing continues after the rows already reported, so queueing twice imports nothing
+    twice."""
+    now = now or timezone.now()
+    stale = (RegulatorImport.objects
+             .filter(Q(status=RegulatorImportStatus.QUEUED, created_at__lte=now - STALE_QUEUED)
+                     | Q(status=RegulatorImportStatus.RUNNING,
+                         started_at__lte=now - STALE_RUNNING))
+             .values_list("id", flat=True))
+    ids = list(stale)
+    # The resumed run gets a full time limit before it counts as lost in its turn.
+    RegulatorImport.objects.filter(pk__in=ids, status=RegulatorImportStatus.RUNNING) \
+        .update(started_at=now)
+    for import_id in ids:
+        logger.warning("regulator import %s was left unfinished; queued again", import_id)
+        _queue(import_id)
+    return ids
 
 
 def _import_row(result: RowResult, actor) -> dict:

@@ -250,7 +250,7 @@ def unclassified_complaint_ids(*, older_than: timedelta, newer_than: timedelta,
     return list(Complaint.objects.filter(
         status=Status.NEW, classification__isnull=True,
         created_at__lte=now - older_than, created_at__gte=now - newer_than)
-        .order_by("created_at").values_list("id", flat=True)[:limit])
+        .order_by("created_at", "id").values_list("id", flat=True)[:limit])
 
 
 def category_source(*, complaint: Complaint, record: ComplaintClassification | None) -> str:

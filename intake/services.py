@@ -171,6 +171,9 @@ def complaints_classify_pending(*, limit: int = 200) -> int:
     for complaint_id in ids:
         try:
             complaint_classify(complaint_id=complaint_id)
+            from .duplicates import complaint_link_possible_duplicate  # it imports services
+
+            complaint_link_possible_duplicate(complaint_id=complaint_id)  # as after creation
             done += 1
         except Exception:
             logger.exception("classifying complaint %s failed", complaint_id)

@@ -49,3 +49,10 @@ def regulator_import_process(import_id: int) -> dict:
     batch = process(import_id=import_id)
     return {"status": batch.status, "processed": batch.processed_rows,
             "created": batch.created_count}
+
+
+@shared_task(name="intake.regulator_imports_resume", acks_late=True, time_limit=120, **RETRY)
+def regulator_imports_resume() -> list[int]:
+    from .regulator_import import regulator_imports_resume as resume
+
+    return resume()

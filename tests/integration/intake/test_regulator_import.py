@@ -274,3 +274,36 @@ def test_a_workbook_damaged_after_the_header_fails_with_nothing_created(supervis
     batch = regulator_import.regulator_import_process(import_id=batch.id)
     assert batch.status == "failed" and batch.error
     assert not Complaint.objects.exists()
+
+
+def test_a_batch_a_lost_task_left_behind_is_resumed_and_finished(supervisor, eager,
+                                                                 django_capture_on_commit_callbacks):
+    now = timezone.now()
+    lost = RegulatorImport.objects.create(uploaded_by=supervisor, original_name="b.xlsx",
+                                          created_at=now - timedelta(minutes=30))
+    lost.file.save("b.xlsx", io.BytesIO(xlsx()))
+    fresh = RegulatorImport.objects.create(uploaded_by=supervisor, original_name="c.xlsx",
+                                           created_at=now - timedelta(minutes=1))
+    fresh.file.save("c.xlsx", io.BytesIO(xlsx()))  # its task may still be on its way
+
+    assert regulator_import.regulator_imports_resume(now=now) == [lost.id]
+    lost.refresh_from_db()
+    fresh.refresh_from_db()
+    assert (lost.status, lost.created_count) == ("done", 2)
+    assert fresh.status == "queued"
+    assert regulator_import.regulator_imports_resume(now=now) == []  # finished: left alone
+
+
+def test_the_classification_sweep_also_links_possible_duplicates(supervisor):
+    from intake.services import complaints_classify_pending
+
+    first = complaint_create(customer=customer_get_or_create(phone="13800138000"),
+                             channel="phone", subject="信号", description="手机信号太差了，打不了电话")
+    second = complaint_create(customer=first.customer, channel="phone", subject="信号",
+                              description="手机信号还是太差了，打不了电话")
+    Complaint.objects.filter(pk__in=[first.pk, second.pk]).update(
+        created_at=timezone.now() - timedelta(minutes=5))  # their receivers never ran
+
+    assert complaints_classify_pending() == 2
+    second.refresh_from_db()
+    assert second.possible_duplicate_of == first
