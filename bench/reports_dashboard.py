@@ -75,9 +75,8 @@ def main():
 
     os.environ["DATABASE_URL"] = f"{BASE}/{DB}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ.setdefault("DEBUG", "0")
-    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789abcdef")
-    os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+    # Default settings (DEBUG on, as `make run` and bench/seed_demo.py use them): no
+    # collectstatic manifest needed; the SQL log costs little for these few queries.
     import django
 
     django.setup()
@@ -95,7 +94,7 @@ def main():
           f"{DailyFigure.objects.count():,} daily rows")
     department = Department.objects.filter(parent__isnull=False).order_by("code").first()
     supervisor = get_user_model().objects.get(username="supervisor")
-    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans", secure=True)
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
     client.force_login(supervisor)
     today = timezone.localdate()
     for label, params in cases(today):

@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -157,7 +158,7 @@ def callbacks(request):
     page = Paginator(tasks, 50).get_page(request.GET.get("page"))
     return render(request, "closing/callbacks.html", {
         "page": page, "status": status, "everyone": everyone, "can_see_all": can_see_all,
-        "outcomes": CallbackOutcome.choices,
+        "outcomes": CallbackOutcome.choices, "now": timezone.now(),
         "reviews": closing_selectors.follow_up_list(user=request.user)[:50],
     })
 

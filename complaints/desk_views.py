@@ -80,7 +80,8 @@ def queue(request):
     staff = list(get_user_model().objects.filter(
         is_active=True, groups__name__in=[AGENT, SUPERVISOR]).distinct().order_by("username"))
     return render(request, "desk/queue.html", {
-        "tab": tab, "tabs": tabs, "amber_hours": queues.due_soon_window().total_seconds() / 3600, "page": page, "sort": sort, "per_page": per_page,
+        "tab": tab, "tabs": tabs, "page": page, "sort": sort, "per_page": per_page,
+        "amber_hours": queues.due_soon_window().total_seconds() / 3600,
         "page_sizes": queues.PAGE_SIZES, "filterset": filterset, "params": params,
         "kept_query": kept.urlencode(), "tab_query": _without(params, "tab", "after", "before"),
         "results_count": _count_label(counts.get("results", 0)),

@@ -50,7 +50,8 @@ def parse(query: str) -> ParsedQuery:
         return ParsedQuery("")
     prefix = settings.COMPLAINT_REFERENCE_PREFIX.upper()
     compact = text.replace(" ", "").upper()
-    if compact.startswith(prefix) and compact[len(prefix):].isdigit() and len(compact) > len(prefix):
+    number = compact[len(prefix):]
+    if compact.startswith(prefix) and number.isdigit():
         return ParsedQuery("reference", compact)
     if _PHONE.match(text):
         digits = re.sub(r"\D", "", text)

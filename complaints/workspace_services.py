@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from . import services
@@ -110,12 +110,14 @@ def canned_values(*, complaint: Complaint, expected_at: datetime | None) -> dict
     """Placeholder values for a complaint. The customer's name is used as the customer gave it:
     the message goes to that customer."""
     name = complaint.customer.name
-    return {
-        "customer_name": name if name and name != _("Unknown caller") else _("Dear customer"),
-        "reference": complaint.reference,
-        "expected_date": (timezone.localtime(expected_at).strftime("%Y-%m-%d")
-                          if expected_at else _("as soon as possible")),
-    }
+    with translation.override(settings.LANGUAGE_CODE):  # the customer's language, not the agent's
+        unknown = {_("Unknown caller"), "Unknown caller"}
+        return {
+            "customer_name": name if name and name not in unknown else _("Dear customer"),
+            "reference": complaint.reference,
+            "expected_date": (timezone.localtime(expected_at).strftime("%Y-%m-%d")
+                              if expected_at else _("as soon as possible")),
+        }
 
 
 def canned_save(*, actor, canned: CannedResponse | None = None, title: str, body: str,
@@ -126,7 +128,7 @@ def canned_save(*, actor, canned: CannedResponse | None = None, title: str, body
     if unknown:
         raise InvalidInput(_("Unknown placeholder(s): %(names)s. Use {customer_name}, "
                              "{reference} or {expected_date}.") % {
-            "names": ", ".join("{%s}" % n for n in sorted(unknown))}, field="body")
+            "names": ", ".join("{" + n + "}" for n in sorted(unknown))}, field="body")
     canned = canned or CannedResponse()
     canned.title, canned.body, canned.channel = title.strip(), body.strip(), channel
     canned.sort_order, canned.is_active = sort_order, is_active
@@ -387,13 +389,14 @@ def complaint_resolve(*, complaint_id: int, actor, expected_version: int | None,
             complaint_id=complaint_id, action=Action.RESOLVE, actor=actor,
             expected_version=expected_version, resolution_summary=summary)
         if notify_customer:
-            text = _("Your complaint %(reference)s has been resolved: %(summary)s") % {
-                "reference": complaint.reference, "summary": complaint.resolution_summary}
-            if complaint.compensation_status == CompensationStatus.APPROVED and \
-                    complaint.compensation_amount:
-                text += " " + _("Compensation: %(type)s ¥%(amount)s.") % {
-                    "type": complaint.get_compensation_type_display(),
-                    "amount": complaint.compensation_amount}
+            with translation.override(settings.LANGUAGE_CODE):  # the customer's language
+                text = _("Your complaint %(reference)s has been resolved: %(summary)s") % {
+                    "reference": complaint.reference, "summary": complaint.resolution_summary}
+                if complaint.compensation_status == CompensationStatus.APPROVED and \
+                        complaint.compensation_amount:
+                    text += " " + _("Compensation: %(type)s ¥%(amount)s.") % {
+                        "type": complaint.get_compensation_type_display(),
+                        "amount": complaint.compensation_amount}
             message = customer_message_queue(complaint=complaint, body=text,
                                              purpose="resolution", channel=channel)
             services.timeline_append(

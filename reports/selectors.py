@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from urllib.parse import urlencode
 
 from django.db import connection
-from django.db.models import Aggregate, Count, Exists, F, FloatField, OuterRef, Q, QuerySet
+from django.db.models import Aggregate, Count, Exists, F, FloatField, OuterRef, Q, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,7 +24,7 @@ from complaints.selectors import complaint_list
 from sla.models import Clock, ClockState, Metric
 
 from . import measures
-from .aggregates import GROUP, grouped_facts
+from .aggregates import fact_sums
 from .measures import AGE_BUCKETS, DEFINITIONS, hours, per_million, share
 from .models import COUNTERS, ComplaintFact, DailyFigure, DirtyDay, SubscriberCount
 
@@ -112,24 +112,37 @@ def list_url(report_filter: ReportFilter, **extra) -> str:
 # --- counts: daily figures for clean days, facts for the rest -----------------------------------
 
 
-def _rows(f: ReportFilter) -> list[dict]:
+def _live_days(f: ReportFilter) -> set[date]:
+    """Today and the days changed since their figures were built: counted from the facts."""
     today = timezone.localdate()
     dirty = set(DirtyDay.objects.filter(day__gte=f.received_after, day__lte=f.received_before)
                 .values_list("day", flat=True))
-    live_days = dirty | {d for d in (today,) if f.received_after <= d <= f.received_before}
-    stored = DailyFigure.objects.filter(f.fact_q()).exclude(day__in=live_days)
-    rows = list(stored.values(*GROUP, *COUNTERS))
+    return dirty | {d for d in (today,) if f.received_after <= d <= f.received_before}
+
+
+def _summed(f: ReportFilter, live_days: set[date], keys: list[str],
+            counters: list[str]) -> list[dict]:
+    """Counters grouped by `keys`: stored daily figures for clean days plus live facts."""
+    def grouped(queryset, expressions):
+        if not keys:  # one row of totals
+            return [queryset.aggregate(**expressions)]
+        return queryset.order_by().values(*keys).annotate(**expressions)
+
+    parts = [grouped(DailyFigure.objects.filter(f.fact_q()).exclude(day__in=live_days),
+                     {c: Sum(c) for c in counters})]
     if live_days:
-        rows += grouped_facts(ComplaintFact.objects.filter(f.fact_q(), day__in=live_days))
-    return rows
-
-
-def _total(rows, key=None) -> dict:
-    totals = dict.fromkeys(COUNTERS, 0)
-    for row in rows:
-        for name in COUNTERS:
-            totals[name] += row[name] or 0
-    return totals
+        sums = fact_sums()
+        parts.append(grouped(ComplaintFact.objects.filter(f.fact_q(), day__in=live_days),
+                             {c: sums[c] for c in counters}))
+    merged: dict[tuple, dict] = {}
+    for part in parts:
+        for row in part:
+            key = tuple(row[k] for k in keys)
+            if key not in merged:
+                merged[key] = {k: row[k] for k in keys} | dict.fromkeys(counters, 0)
+            for c in counters:
+                merged[key][c] += row[c] or 0
+    return list(merged.values())
 
 
 # --- durations ------------------------------------------------------------------------------
@@ -278,8 +291,11 @@ def dashboard(report_filter: ReportFilter) -> dict:
     def url(**extra):
         return list_url(f, **extra)
 
-    rows = _rows(f)
-    totals = _total(rows)
+    live_days = _live_days(f)
+    totals = (_summed(f, live_days, [], COUNTERS) or [dict.fromkeys(COUNTERS, 0)])[0]
+    by_day_channel = _summed(f, live_days, ["day", "channel"], ["received"])
+    by_day_category = _summed(f, live_days, ["day", "category_id"], ["received"])
+    by_department = _summed(f, live_days, ["department_id"], ["received"])
     channel_labels = dict(Channel.choices)
     categories = {c.id: c for c in Category.objects.select_related("parent")}
     departments = dict(Department.objects.values_list("id", "name"))
@@ -287,16 +303,18 @@ def dashboard(report_filter: ReportFilter) -> dict:
     per_day = defaultdict(lambda: defaultdict(int))
     per_day_category = defaultdict(lambda: defaultdict(int))
     per_channel, per_category, per_top, per_department = (defaultdict(int) for _ in range(4))
-    for row in rows:
+    for row in by_day_channel:
+        per_day[row["day"]][row["channel"]] += row["received"]
+        per_channel[row["channel"]] += row["received"]
+    for row in by_day_category:
         n = row["received"]
         category = categories.get(row["category_id"])
         top = category.parent if category and category.parent_id else category
-        per_day[row["day"]][row["channel"]] += n
         per_day_category[row["day"]][top.code if top else ""] += n
-        per_channel[row["channel"]] += n
         per_category[row["category_id"]] += n
         per_top[top.code if top else ""] += n
-        per_department[row["department_id"]] += n
+    for row in by_department:
+        per_department[row["department_id"]] += row["received"]
 
     days = [f.received_after + timedelta(days=i)
             for i in range((f.received_before - f.received_after).days + 1)]
@@ -411,7 +429,7 @@ def performance(report_filter: ReportFilter, *, by: str) -> list[dict]:
     handled = {r[key]: r for r in facts.values(key).annotate(
         received=Count("pk"), resolved=Count("pk", filter=Q(resolved=True)),
         res_n=Count("resolution_seconds"),
-        res_sum=_sum("resolution_seconds"))}
+        res_sum=Sum("resolution_seconds", default=0))}
     clocks = Clock.objects.filter(f.fact_q("complaint__report_fact__"),
                                   metric=Metric.RESOLUTION).order_by()
     compliance = {r[f"complaint__report_fact__{key}"]: r for r in clocks.values(
@@ -450,12 +468,6 @@ def performance(report_filter: ReportFilter, *, by: str) -> list[dict]:
                     "resolved_url": list_url(f, measure="resolved", **extra)})
     out.sort(key=lambda r: (-r["resolved"], -r["received"], str(r["name"])))
     return out
-
-
-def _sum(column):
-    from django.db.models import Sum
-
-    return Sum(column, default=0)
 
 
 # --- drill-down -----------------------------------------------------------------------------

@@ -8,11 +8,20 @@ RETRY = {"autoretry_for": (OperationalError, ConnectionError), "retry_backoff": 
 
 
 @shared_task(name="reports.refresh", acks_late=True, time_limit=600, soft_time_limit=540, **RETRY)
-def refresh() -> dict:
-    """Facts missed by events (bulk loads), then the daily figures of dirty past days."""
-    from .aggregates import dirty_rebuild, facts_catch_up
+def refresh() -> int:
+    """Every minute: rebuild the daily figures of past days that changes marked dirty."""
+    from .aggregates import dirty_rebuild
 
-    return {"facts": facts_catch_up(), "figures": dirty_rebuild()}
+    return dirty_rebuild()
+
+
+@shared_task(name="reports.catch_up", acks_late=True, time_limit=600, soft_time_limit=540,
+             **RETRY)
+def catch_up() -> int:
+    """Every ten minutes: figures of complaints changed without an event (bulk loads)."""
+    from .aggregates import facts_catch_up
+
+    return facts_catch_up()
 
 
 @shared_task(name="reports.export", acks_late=True, time_limit=3600, soft_time_limit=3500,

@@ -33,17 +33,12 @@ SEARCH_SQL = [
     USING gin (complaint_search_grams(subject || ' ' || description))
     """,
     """
-    CREATE INDEX IF NOT EXISTS complaint_reference_pattern ON complaints_complaint
-    (reference varchar_pattern_ops)
-    """,
-    """
     CREATE INDEX IF NOT EXISTS customer_phone_reversed ON complaints_customer
     (reverse(phone) text_pattern_ops)
     """,
 ]
 UNDO_SQL = [
     "DROP INDEX IF EXISTS customer_phone_reversed",
-    "DROP INDEX IF EXISTS complaint_reference_pattern",
     "DROP INDEX IF EXISTS complaint_search_grams_idx",
     "DROP FUNCTION IF EXISTS complaint_search_grams(text)",
 ]

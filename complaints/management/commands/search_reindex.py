@@ -50,8 +50,7 @@ class Command(BaseCommand):
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 for sql in migration.SEARCH_SQL:
                     cursor.execute(sql)
-                for index in ("complaint_search_grams_idx", "complaint_reference_pattern",
-                              "customer_phone_reversed"):
+                for index in ("complaint_search_grams_idx", "customer_phone_reversed"):
                     cursor.execute(f"REINDEX INDEX {index}")
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE complaints_complaint")

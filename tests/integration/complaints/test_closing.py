@@ -202,8 +202,15 @@ def test_survey_link_token_round_trip_and_tampering(resolved):
     complaint = resolved()
     token = closing.survey_token(complaint)
     assert closing.survey_complaint_from_token(token) == complaint
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInput, match="not valid|无效"):
         closing.survey_complaint_from_token(token[:-2] + "xx")
+
+
+def test_survey_links_expire(resolved, settings):
+    token = closing.survey_token(resolved())
+    settings.SURVEY_LINK_VALID_DAYS = 0
+    with pytest.raises(InvalidInput, match="expired|过期"):
+        closing.survey_complaint_from_token(token)
 
 
 # --- callbacks ---------------------------------------------------------------------------------
@@ -410,3 +417,18 @@ def test_anonymise_after_the_retention_period_keeps_the_statistics(resolved, com
     assert old.status == Status.CLOSED
     assert Activity.objects.filter(complaint=old, data__has_key="anonymised").exists()
     assert Customer.objects.get(pk=still_open.customer_id).anonymised_at is None
+
+
+def test_the_sweeps_are_scheduled_periodic_tasks(resolved, settings):
+    from complaints import tasks
+    from config.periodic import SCHEDULES
+
+    scheduled = {s.task for s in SCHEDULES}
+    assert {tasks.closing_auto_close.name, tasks.closing_anonymise.name} <= scheduled
+    settings.CLOSING_AUTO_CLOSE_WORKING_DAYS = 0
+    complaint = resolved()
+    Complaint.objects.filter(pk=complaint.pk).update(
+        resolved_at=timezone.now() - timedelta(days=1))
+    assert tasks.closing_auto_close.apply().get() == 1
+    assert tasks.closing_anonymise.apply().get() == 0
+    assert Complaint.objects.get(pk=complaint.pk).status == Status.CLOSED

@@ -243,6 +243,9 @@ def test_callback_page_lists_my_tasks_and_records_a_call(resolved, qa, client,
         page = client.get("/callbacks/")
     html = page.content.decode()
     assert html.count('name="result"') == 5
+    assert "closing-overdue" not in html
+    CallbackTask.objects.filter(pk=tasks[1].pk).update(due_at=timezone.now())
+    assert client.get("/callbacks/").content.decode().count("closing-overdue") == 1
     assert page.status_code == 200 and all(t.complaint.reference in html for t in tasks)
     phone = client.post(f"/callbacks/{tasks[0].id}/phone/")
     assert tasks[0].complaint.customer.phone in phone.content.decode()

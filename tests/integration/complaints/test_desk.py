@@ -13,7 +13,13 @@ from complaints import desk_selectors, services
 from complaints.lifecycle import Action
 from complaints.models import Complaint
 from intake.models import AgentAvailability
-from tests.factories import CustomerFactory, DepartmentFactory, StaffFactory, category, make_complaint
+from tests.factories import (
+    CustomerFactory,
+    DepartmentFactory,
+    StaffFactory,
+    category,
+    make_complaint,
+)
 
 pytestmark = pytest.mark.django_db
 URL = "/desk/"
