@@ -1,6 +1,7 @@
 """Closing the loop in the API: the customer's answer and rating as told to staff, and the
 callback queue. Thin: validate, call one service or selector, serialise."""
 
+from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
@@ -14,6 +15,7 @@ from .models import (
     CallbackStatus,
     CallbackTask,
     FeedbackChannel,
+    FollowUpTask,
     ResultAnswer,
     ResultConfirmation,
     SatisfactionSurvey,
@@ -197,3 +199,48 @@ class CallbackAttemptApi(APIView):
                                         **data.validated_data)
         task = closing_selectors.callback_get_for_user(user=request.user, task_id=task_id)
         return Response(CallbackOutput(task).data, status=status.HTTP_201_CREATED)
+
+
+class ReviewOutput(serializers.ModelSerializer):
+    reference = serializers.CharField(source="complaint.reference", read_only=True)
+    stars = serializers.IntegerField(source="complaint.satisfaction_survey.stars", read_only=True,
+                                     allow_null=True, default=None)
+    assignee = serializers.CharField(source="assignee.username", read_only=True, allow_null=True,
+                                     default=None)
+
+    class Meta:
+        model = FollowUpTask
+        fields = ["id", "reference", "kind", "stars", "assignee", "note", "status", "created_at",
+                  "completed_at"]
+
+
+class ReviewListApi(generics.ListAPIView):
+    """Open low-score reviews (supervisors)."""
+
+    serializer_class = ReviewOutput
+    permission_classes = [require_perm("complaints.change_followuptask")]
+    queryset = FollowUpTask.objects.none()
+
+    def get_queryset(self):
+        return closing_selectors.follow_up_list(user=self.request.user)
+
+
+class ReviewDoneInput(serializers.Serializer):
+    note = serializers.CharField(max_length=2000)
+
+
+class ReviewDoneApi(APIView):
+    """Record what the review of a low score found or did; the note goes on the timeline."""
+
+    permission_classes = [require_perm("complaints.change_followuptask")]
+
+    @extend_schema(request=ReviewDoneInput, responses={200: ReviewOutput})
+    def post(self, request, task_id: int):
+        data = ReviewDoneInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            task = closing.follow_up_complete(task_id=task_id, actor=request.user,
+                                              note=data.validated_data["note"])
+        except FollowUpTask.DoesNotExist:
+            raise Http404 from None
+        return Response(ReviewOutput(task).data)

@@ -276,3 +276,24 @@ def test_staff_panel_shows_the_answer_rating_and_callback(resolved, qa):
     assert "★★★☆☆" in html and "已到账" in html and "qa_sun" in html
     assert render_to_string("closing/_complaint_panel.html",
                             {"complaint": make_complaint()}).strip() == ""
+
+
+def test_low_score_reviews_are_worked_through_the_api(resolved, client_for, supervisor, agent):
+    complaint = resolved()
+    closing.survey_submit(complaint_id=complaint.id, stars=1, reasons=["speed"], channel="staff")
+    api = client_for(supervisor)
+    listed = api.get("/api/v1/reviews/").json()
+    rows = listed["results"] if isinstance(listed, dict) else listed
+    assert [(r["reference"], r["stars"], r["status"]) for r in rows] == [
+        (complaint.reference, 1, "open")]
+    assert api.post(f"/api/v1/reviews/{rows[0]['id']}/done/", {"note": ""},
+                    format="json").status_code == 400
+    done = api.post(f"/api/v1/reviews/{rows[0]['id']}/done/", {"note": "已致电道歉"},
+                    format="json")
+    assert done.status_code == 200 and done.json()["status"] == "done"
+    assert complaint.activities.filter(message__contains="已致电道歉").exists()
+    listed = api.get("/api/v1/reviews/").json()
+    assert (listed["results"] if isinstance(listed, dict) else listed) == []
+    assert client_for(agent).get("/api/v1/reviews/").status_code == 403
+    assert api.post("/api/v1/reviews/999999/done/", {"note": "x"},
+                    format="json").status_code == 404
