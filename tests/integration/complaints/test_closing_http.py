@@ -297,3 +297,17 @@ def test_low_score_reviews_are_worked_through_the_api(resolved, client_for, supe
     assert client_for(agent).get("/api/v1/reviews/").status_code == 403
     assert api.post("/api/v1/reviews/999999/done/", {"note": "x"},
                     format="json").status_code == 404
+
+
+def test_the_complaint_page_shows_the_answer_and_the_rating(resolved, client, agent):
+    complaint = resolved()
+    closing.result_answer(complaint_id=complaint.id, answer="solved", channel="staff",
+                          comment="客户确认已恢复")
+    closing.survey_submit(complaint_id=complaint.id, stars=4, reasons=["speed"],
+                          channel="staff")
+    client.force_login(agent)
+    page = client.get(f"/complaints/{complaint.reference}/",
+                                 HTTP_ACCEPT_LANGUAGE="en")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "Closing the loop" in html and "客户确认已恢复" in html and "★★★★" in html
