@@ -27,6 +27,10 @@ class Customer(models.Model):
                                       db_index=True)
     tier = models.CharField(_("tier"), max_length=16, choices=CustomerTier.choices,
                             default=CustomerTier.ORDINARY)
+    # The WeChat user (the official account's openid): a follower who writes again without a
+    # phone number is the same customer.
+    wechat_openid = models.CharField(_("WeChat openid"), max_length=64, blank=True,
+                                     db_index=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     # Closing the loop (issue 7): the latest callback's outcome, and the retention policy's mark.
     last_callback_outcome = models.CharField(_("last callback outcome"), max_length=24,

@@ -218,10 +218,20 @@ def _create(message: IntakeMessage, actor, stored_files: list) -> Complaint:
 
 
 def _customer(message: IntakeMessage) -> Customer:
+    openid = str(message.metadata.get("openid") or "")[:64] if message.channel == "wechat" else ""
+    if openid:
+        known = Customer.objects.filter(wechat_openid=openid).order_by("-phone", "id").first()
+        if known is not None and (not message.customer_phone
+                                  or message.customer_phone == known.phone):
+            return known  # the same follower writing again
     if message.customer_phone:
-        return customer_get_or_create(
+        customer = customer_get_or_create(
             phone=message.customer_phone, name=message.customer_name,
             email=message.customer_email, service_number=message.service_number[:40])
+        if openid and not customer.wechat_openid:
+            customer.wechat_openid = openid
+            customer.save(update_fields=["wechat_openid"])
+        return customer
     name = message.customer_name.strip()[:100]
     email = message.customer_email
     if email:
@@ -240,7 +250,7 @@ def _customer(message: IntakeMessage) -> Customer:
     # stays empty until an agent learns it.
     return Customer.objects.create(
         phone="", name=name or _("Unknown sender"), email=email,
-        service_number=message.service_number[:40])
+        service_number=message.service_number[:40], wechat_openid=openid)
 
 
 def _category(hint: str) -> Category | None:

@@ -99,6 +99,30 @@ def test_wechat_message_creates_a_complaint(client):
     assert complaint.customer.phone == "13987654321"
 
 
+def test_a_wechat_follower_writing_again_is_the_same_customer(client):
+    first = json.loads(body_of("wechat_message.json"))
+    del first["phone"]  # followers rarely give a number
+    second = first | {"msg_id": 24120857310009999, "content": "装机师傅还是没来，第二次投诉。"}
+    stranger = second | {"msg_id": 24120857310008888, "openid": "oOther000000000000000000000",
+                         "content": "我的话费被多扣了二十元。"}
+    for payload in (first, second, stranger):
+        body = json.dumps(payload, ensure_ascii=False).encode()
+        assert post(client, "wechat", body, key=str(payload["msg_id"])).status_code == 201
+
+    complaints = list(Complaint.objects.order_by("id").select_related("customer"))
+    assert len(complaints) == 3
+    assert complaints[0].customer == complaints[1].customer != complaints[2].customer
+    assert complaints[0].customer.wechat_openid == first["openid"]
+
+    # Later the follower gives a number: the known customer gets it, not a second record.
+    with_phone = second | {"msg_id": 24120857310007777, "phone": "13987654321"}
+    body = json.dumps(with_phone, ensure_ascii=False).encode()
+    assert post(client, "wechat", body, key="7777").status_code == 201
+    newest = Complaint.objects.order_by("-id").select_related("customer").first()
+    assert newest.customer.phone == "13987654321"
+    assert newest.customer.wechat_openid == first["openid"]
+
+
 def test_an_sms_citing_a_reference_is_added_to_that_complaint(client):
     complaint = make_complaint(customer=CustomerFactory(phone="13812345678"))
     Complaint.objects.filter(pk=complaint.pk).update(reference="TS20261125000123")
