@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from complaints import services as complaint_services
 from complaints.errors import InvalidInput, NotAllowed
-from complaints.lifecycle import OPEN_STATUSES
+from complaints.lifecycle import OPEN_STATUSES, Status
 from complaints.models import (
     Category,
     Channel,
@@ -54,12 +54,13 @@ def _require(actor, perm: str, message: str) -> None:
 # --- automatic classification ---------------------------------------------------------------
 
 
-def complaint_classify(*, complaint_id: int, actor=None) -> ComplaintClassification:
+def complaint_classify(*, complaint_id: int, actor=None) -> ComplaintClassification | None:
     """Run the rules (and, when no rule decides the category, the classifier) over a complaint,
     write the category, priority and flags they decide, and route it.
 
     Runs once per complaint: a second call (a redelivered event, the sweep) returns the first
-    result and changes nothing, so it never undoes an agent's later correction.
+    result and changes nothing, so it never undoes an agent's later correction. A complaint
+    closed before its classification ran (archived: read-only) is left as it is: None.
     """
     with transaction.atomic():
         complaint = (Complaint.objects.select_for_update(of=("self",))
@@ -67,6 +68,8 @@ def complaint_classify(*, complaint_id: int, actor=None) -> ComplaintClassificat
         existing = ComplaintClassification.objects.filter(complaint_id=complaint_id).first()
         if existing is not None:
             return existing
+        if complaint.status == Status.CLOSED:
+            return None
         specs = selectors.enabled_rule_specs()
         facts = selectors.complaint_facts(complaint=complaint,
                                           window_days=selectors.repeat_window_days(specs))

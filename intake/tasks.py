@@ -11,8 +11,9 @@ RETRY = {"autoretry_for": (OperationalError, ConnectionError), "retry_backoff": 
 
 
 @shared_task(name="intake.classify_complaint", acks_late=True, time_limit=120, **RETRY)
-def classify_complaint(complaint_id: int) -> int:
-    return services.complaint_classify(complaint_id=complaint_id).id
+def classify_complaint(complaint_id: int) -> int | None:
+    classification = services.complaint_classify(complaint_id=complaint_id)
+    return classification.id if classification else None
 
 
 @shared_task(name="intake.classify_pending", acks_late=True, time_limit=300,

@@ -181,3 +181,20 @@ def test_concurrent_classification_of_one_complaint_happens_once(seeded):
     assert classification_entries(complaint).count() == 1
     complaint.refresh_from_db()
     assert complaint.priority == "urgent" and complaint.version == 2
+
+
+def test_a_complaint_closed_before_its_classification_ran_is_left_alone(agent):
+    from complaints.lifecycle import Action, Status
+    from complaints.services import complaint_transition
+
+    complaint = make_complaint(description="手机信号太差了")  # no commit, so no receiver yet
+    for action in (Action.ACKNOWLEDGE, Action.START, Action.RESOLVE, Action.CLOSE):
+        complaint = complaint_transition(complaint_id=complaint.id, action=action, actor=agent,
+                                         expected_version=None, reason="已处理",
+                                         resolution_summary="已恢复信号")
+    assert complaint.status == Status.CLOSED
+
+    assert services.complaint_classify(complaint_id=complaint.id) is None  # no error either
+    complaint.refresh_from_db()
+    assert complaint.category is None
+    assert not ComplaintClassification.objects.filter(complaint=complaint).exists()
