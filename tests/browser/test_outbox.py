@@ -36,6 +36,7 @@ def test_a_supervisor_resends_a_failed_sms_from_the_outbox(page, supervisor, scr
     page.locator("input[name=username]").fill("sup_wang")
     page.locator("input[name=password]").fill("pass-1234")
     page.locator("form button[type=submit]").first.click()
+    page.locator("header nav details.menu > summary").click()
     page.locator("header nav a[href='/outbox/']").click()
     rows = page.locator("table.outbox tbody tr")
     rows.first.wait_for()

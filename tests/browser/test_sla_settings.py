@@ -30,6 +30,7 @@ def test_supervisor_changes_the_urgent_resolution_target(page, sla_defaults, sup
     page.get_by_label("用户名").fill("sup_wang")
     page.get_by_label("密码").fill("pass-1234")
     page.get_by_role("button", name="登录").click()
+    page.locator("details.menu > summary").click()  # 更多
     page.get_by_role("link", name="时限设置").click()
     page.get_by_role("heading", name="时限规则").wait_for()
 
