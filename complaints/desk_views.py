@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -17,7 +18,7 @@ from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from . import desk_selectors as queues
-from . import desk_services
+from . import desk_services, search
 from .desk_filters import FLAG_CHOICES, SORT_CHOICES, ComplaintFilter
 from .errors import DomainError
 from .lifecycle import OPEN_STATUSES, Status
@@ -66,12 +67,21 @@ def queue(request):
     sort = (filterset.form.cleaned_data.get("sort") if valid else "") or \
         queues.TABS_BY_KEY[tab].sort
     per_page = _page_size(params.get("per_page", ""))
+    text_search = search.parse(params.get("q", "")).kind == "text"
     page = queues.keyset_page(results, sort=sort, per_page=per_page,
-                              after=params.get("after", ""), before=params.get("before", ""))
+                              after=params.get("after", ""), before=params.get("before", ""),
+                              rows=queues.desk_base(user=request.user),
+                              recent_first=text_search)
+    detail_url = _detail_url_template()
     for row in page.rows:
         _due(row, now)
+        row.detail_url = detail_url.replace(REFERENCE_SLOT, row.reference) if detail_url else ""
+        row.pick_label = _("Select %(r)s") % {"r": row.reference}
+    # Words are looked up in a GIN index, which PostgreSQL can only read whole: counting the
+    # matches of a common word would cost what listing them all costs. Pages of them are cheap.
+    counted = valid and not text_search
     counts = queues.tab_counts(user=request.user, viewer=viewer, now=now,
-                               extra={"results": results} if valid else None)
+                               extra={"results": (results, tab)} if counted else None)
     kept = params.copy()
     for name in ("after", "before", "tab"):
         kept.pop(name, None)
@@ -79,24 +89,46 @@ def queue(request):
              "current": t.key == tab} for t in queues.TABS]
     staff = list(get_user_model().objects.filter(
         is_active=True, groups__name__in=[AGENT, SUPERVISOR]).distinct().order_by("username"))
+    categories = list(Category.objects.filter(is_active=True).select_related("parent")
+                      .order_by("parent__sort_order", "sort_order", "code"))
+    departments = list(Department.objects.filter(is_active=True))
+    # Options as (value, label, selected): the page renders a few hundred of them.
+    options = {
+        "status": [(s.value, s.label) for s in Status], "priority": Priority.choices,
+        "channel": Channel.choices, "sort": SORT_CHOICES,
+        "category": [(c.code, ("\u3000" if c.parent_id else "") + c.label) for c in categories],
+        "department": [(d.code, d.name) for d in departments],
+        "assignee": [(u.username, u.get_full_name() or u.username) for u in staff],
+    }
+    selected = {**{name: params.get(name, "") for name in options}, "sort": sort}
     return render(request, "desk/queue.html", {
+        "options": {name: [(value, label, value == selected[name]) for value, label in choices]
+                    for name, choices in options.items()},
+        "left_label": _("left %s"), "late_label": _("late %s"),
         "tab": tab, "tabs": tabs, "page": page, "sort": sort, "per_page": per_page,
         "amber_hours": queues.due_soon_window().total_seconds() / 3600,
         "page_sizes": queues.PAGE_SIZES, "filterset": filterset, "params": params,
         "kept_query": kept.urlencode(), "tab_query": _without(params, "tab", "after", "before"),
-        "results_count": _count_label(counts.get("results", 0)),
-        "statuses": [(s.value, s.label) for s in Status], "priorities": Priority.choices,
-        "channels": Channel.choices, "flags": FLAG_CHOICES, "sorts": SORT_CHOICES,
+        "results_count": _count_label(counts["results"]) if "results" in counts else "",
+        "priorities": Priority.choices, "flags": FLAG_CHOICES,
         "selected_flags": params.getlist("flag"),
-        "categories": list(Category.objects.filter(is_active=True).select_related("parent")
-                           .order_by("parent__sort_order", "sort_order", "code")),
-        "departments": list(Department.objects.filter(is_active=True)),
-        "staff": staff,
+        "departments": departments, "staff": staff,
         "available": queues.agent_available(request.user),
         "can_assign": request.user.has_perm(desk_services.ASSIGN_PERMISSION),
         "can_prioritise": request.user.has_perm(desk_services.PRIORITY_PERMISSION),
         "manages_agents": request.user.has_perm(queues.MANAGE_AGENTS_PERMISSION),
     })
+
+
+REFERENCE_SLOT = "REFERENCE"
+
+
+def _detail_url_template() -> str:
+    """The complaint page's URL with a slot for the reference ("" while it does not exist)."""
+    try:
+        return reverse("complaint-detail", args=[REFERENCE_SLOT])
+    except NoReverseMatch:
+        return ""
 
 
 def _filled(query):

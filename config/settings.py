@@ -402,3 +402,8 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
 # --- Desk (issue 6: queues, search, bulk actions) -------------------------------------------
 # "Due soon" tab and workload column: the nearest deadline falls within this many hours.
 DESK_DUE_SOON_HOURS = env.int("DESK_DUE_SOON_HOURS", default=24)
+# The queue indexes include the assignment columns (PostgreSQL counts from the index alone);
+# SQLite, for development, simply ignores the included columns.
+SILENCED_SYSTEM_CHECKS = [*globals().get("SILENCED_SYSTEM_CHECKS", []), "models.W040"]
+# PostgreSQL sort memory for the dashboard's percentiles (SET LOCAL, that query only).
+REPORTS_SORT_WORK_MEM = env("REPORTS_SORT_WORK_MEM", default="64MB")

@@ -21,13 +21,14 @@ from complaints.models import Activity, Complaint
 from sla.calendar import WorkCalendar
 
 from .measures import FactInput, fact_values, timeline_flags
-from .models import COUNTERS, ComplaintFact, DailyFigure, DirtyDay
+from .models import COUNTERS, OPEN_COUNTERS, ComplaintFact, DailyFigure, DirtyDay
 
 logger = logging.getLogger(__name__)
 CHUNK = 2000
 FACT_FIELDS = ["day", "department_id", "agent_id", "channel", "category_id", "is_repeat",
                "is_external", "is_regulator_transfer", "ever_resolved", "reopened", "resolved",
-               "first_contact", "escalation_max", "ack_seconds", "resolution_seconds", "refreshed_at"]
+               "first_contact", "escalation_max", "open_status", "ack_seconds",
+               "resolution_seconds", "refreshed_at"]
 COMPLAINT_COLUMNS = ["id", "received_at", "channel", "status", "is_repeat", "is_regulator",
                      "escalation_risk", "regulator_case_no", "acknowledged_at", "resolved_at",
                      "reopen_count", "category_id", "responsible_department_id",
@@ -125,6 +126,8 @@ def fact_sums() -> dict:
         "ack_sum": Sum("ack_seconds", default=0),
         "res_n": Count("resolution_seconds"),
         "res_sum": Sum("resolution_seconds", default=0),
+        **{name: Count("pk", filter=Q(open_status=name.removeprefix("open_")))
+           for name in OPEN_COUNTERS},
     }
 
 

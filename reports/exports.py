@@ -10,17 +10,16 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import tempfile
 from collections.abc import Iterable, Iterator
 
 from django.conf import settings
-from django.core.files.base import ContentFile
+from django.core.files.base import File
 from django.db import transaction
 from django.http import HttpResponse, QueryDict, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
-
-from complaints.models import Complaint
 
 from .models import ExportFormat, ExportJob, ExportStatus
 
@@ -179,7 +178,7 @@ def report_tables(figures: dict, agents: list[dict] | None = None,
     for key, rows in (("agents", agents), ("departments", departments)):
         if rows is not None:
             tables[key] = (_("Agents") if key == "agents" else _("Departments"),
-                           [_("Name"), _("Received"), _("Resolved"),
+                           [_("Name"), _("Complaints received"), _("Resolved"),
                             _("Mean resolution (working hours)"), _("Deadlines met"),
                             _("Deadlines decided"), _("Met (%)"), _("Average stars")],
                            [[str(r["name"]), r["received"], r["resolved"],
@@ -244,12 +243,21 @@ def export_job_run(*, job_id: int) -> str:
                 yield row
 
         rows = counted(complaint_rows(queryset))
-        if job.format == ExportFormat.CSV:
-            content = "".join(csv_stream(complaint_header(), rows)).encode("utf-8")
-        else:
-            content = xlsx_bytes([(_("Complaints"), complaint_header(), rows)])
         name = f"complaints-{timezone.localtime():%Y%m%d-%H%M}-{job.pk}.{job.format}"
-        job.file.save(name, ContentFile(content), save=False)
+        # Through a temporary file: a million rows never sit in memory at once.
+        with tempfile.TemporaryFile() as spool:
+            if job.format == ExportFormat.CSV:
+                for line in csv_stream(complaint_header(), rows):
+                    spool.write(line.encode("utf-8"))
+            else:
+                book = Workbook(write_only=True)
+                sheet = book.create_sheet(title=_("Complaints"))
+                sheet.append(complaint_header())
+                for row in rows:
+                    sheet.append([_safe(c) for c in row])
+                book.save(spool)
+            spool.seek(0)
+            job.file.save(name, File(spool), save=False)
         job.done, job.status, job.finished_at = job.total, ExportStatus.DONE, timezone.now()
         job.save(update_fields=["file", "done", "status", "finished_at"])
     except Exception as exc:  # the job must not stay "running" for ever

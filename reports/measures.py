@@ -14,17 +14,19 @@ from datetime import datetime
 
 from django.utils.translation import gettext_lazy as _
 
-from complaints.lifecycle import Action
+from complaints.lifecycle import OPEN_STATUSES, Action
 from sla.calendar import WorkCalendar, working_time_between
 
 REGULATOR_CHANNEL = "regulator"
+OPEN = frozenset(s.value for s in OPEN_STATUSES)
 
-# (key, label, lower bound in days inclusive, upper bound exclusive or None)
+# Age of an open complaint in calendar days since the day it was received (Beijing time):
+# (key, label, lower bound inclusive, upper bound exclusive or None). 0 = received today.
 AGE_BUCKETS = [
-    ("lt1", _("under 1 day"), 0, 1),
-    ("1to3", _("1–3 days"), 1, 3),
-    ("3to7", _("3–7 days"), 3, 7),
-    ("7to15", _("7–15 days"), 7, 15),
+    ("lt1", _("received today"), 0, 1),
+    ("1to3", _("1–2 days"), 1, 3),
+    ("3to7", _("3–6 days"), 3, 7),
+    ("7to15", _("7–14 days"), 7, 15),
     ("ge15", _("15 days or more"), 15, None),
 ]
 
@@ -32,7 +34,8 @@ DEFINITIONS = {
     "received": _("Complaints received in the range, by the day they were received "
                   "(Beijing time)."),
     "backlog": _("Open complaints now (new, acknowledged, in progress, waiting, reopened) by "
-                 "status and by age since received; the date range does not apply."),
+                 "status and by age in calendar days since the day received (Beijing time); "
+                 "the date range does not apply."),
     "compliance": _("Per deadline: complaints with a clock of that deadline met in time, and "
                     "complaints with one breached (breached, finished late, or still running "
                     "past due). Share = met ÷ (met + breached); clocks still running in time or "
@@ -59,9 +62,9 @@ DEFINITIONS = {
                    "completed ones reached and satisfied."),
     "top": _("Complaints received per category and per responsible department (the assigned "
              "department when none is responsible)."),
-    "performance": _("Per agent and department (assigned): complaints resolved, mean "
-                     "resolution time in working hours, resolution deadlines met ÷ decided, "
-                     "average satisfaction."),
+    "performance": _("Per agent (assigned) and per department (responsible, else assigned): "
+                     "complaints received and resolved, mean resolution time in working hours, "
+                     "resolution deadlines met ÷ decided, average satisfaction."),
 }
 
 
@@ -88,6 +91,7 @@ def fact_values(item: FactInput, cal: WorkCalendar) -> dict:
     """The derived fields of ComplaintFact for one complaint."""
     resolved = item.resolved_at is not None
     return {
+        "open_status": item.status if item.status in OPEN else "",
         "is_repeat": item.is_repeat,
         "is_external": item.channel == REGULATOR_CHANNEL or item.is_regulator
         or item.escalation_risk,

@@ -43,6 +43,8 @@ class ComplaintFact(models.Model):
                                               null=True, blank=True)
     resolution_seconds = models.PositiveIntegerField(_("resolution time (working seconds)"),
                                                      null=True, blank=True)
+    open_status = models.CharField(_("open status"), max_length=24, blank=True,
+                                   help_text=_("The status while open; empty once finished."))
     refreshed_at = models.DateTimeField(_("refreshed at"), default=timezone.now)
 
     class Meta:
@@ -62,9 +64,11 @@ class ComplaintFact(models.Model):
         return round(self.resolution_seconds / 3600, 2)
 
 
+OPEN_COUNTERS = ["open_new", "open_acknowledged", "open_in_progress", "open_waiting_customer",
+                 "open_waiting_department", "open_reopened"]
 COUNTERS = ["received", "repeat", "external", "regulator_transfer", "ever_resolved",
             "reopened", "resolved", "first_contact", "esc_1", "esc_2", "esc_3", "ack_n",
-            "ack_sum", "res_n", "res_sum"]
+            "ack_sum", "res_n", "res_sum", *OPEN_COUNTERS]
 
 
 class DailyFigure(models.Model):
@@ -91,6 +95,15 @@ class DailyFigure(models.Model):
     ack_sum = models.BigIntegerField(_("acknowledgement seconds"), default=0)
     res_n = models.PositiveIntegerField(_("with resolution time"), default=0)
     res_sum = models.BigIntegerField(_("resolution seconds"), default=0)
+    # Open complaints received that day, by status now: the backlog, counted by received day.
+    open_new = models.PositiveIntegerField(_("open: new"), default=0)
+    open_acknowledged = models.PositiveIntegerField(_("open: acknowledged"), default=0)
+    open_in_progress = models.PositiveIntegerField(_("open: in progress"), default=0)
+    open_waiting_customer = models.PositiveIntegerField(_("open: waiting for customer"),
+                                                        default=0)
+    open_waiting_department = models.PositiveIntegerField(_("open: waiting for department"),
+                                                          default=0)
+    open_reopened = models.PositiveIntegerField(_("open: reopened"), default=0)
 
     class Meta:
         verbose_name = _("daily figure")

@@ -2,11 +2,13 @@
 department performance, exports and the scheduled summaries."""
 
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from complaints.selectors import complaint_list
 
@@ -91,11 +93,43 @@ def complaints(request):
                      .order_by("-received_at", "-id"), PAGE_SIZE).get_page(
         request.GET.get("page"))
     return render(request, "reports/complaints.html", {
-        "form": form, "page": page, "query": _without(request.GET, "page", "format"),
+        "form": form, "page": page, "figure": _figure_label(request.GET), "query": _without(request.GET, "page", "format"),
         "dashboard_query": _without(request.GET, "page", "format", "measure", "metric",
                                     "outcome", "level", "backlog", "status", "age",
                                     "department_id", "agent_id"),
     })
+
+
+FIGURE_LABELS = {
+    "repeat": gettext_lazy("Repeat complaints"),
+    "external": gettext_lazy("Escalated to regulators or media"),
+    "regulator_transfer": gettext_lazy("Regulator transfers"),
+    "reopened": gettext_lazy("Reopened"), "ever_resolved": gettext_lazy("Resolved at least once"),
+    "resolved": gettext_lazy("Resolved"), "first_contact": gettext_lazy("First-contact resolution"),
+    "acknowledged": gettext_lazy("Acknowledged"), "surveyed": gettext_lazy("Surveys answered"),
+    "satisfied": gettext_lazy("Satisfied"), "callback": gettext_lazy("Callback tasks"),
+    "callback_done": gettext_lazy("Callbacks completed"),
+}
+
+
+def _figure_label(params) -> str:
+    """What the list shows, in words, for the heading."""
+    from complaints.lifecycle import STATUS_LABELS, Status
+    from sla.models import Metric
+
+    parts = []
+    if params.get("measure") in FIGURE_LABELS:
+        parts.append(str(FIGURE_LABELS[params["measure"]]))
+    if params.get("backlog"):
+        parts.append(_("Open now"))
+        if params.get("status") in Status.__members__.values():
+            parts.append(str(STATUS_LABELS[Status(params["status"])]))
+    if params.get("metric") in Metric.values:
+        outcome = _("met") if params.get("outcome") == "met" else _("breached")
+        parts.append(f"{Metric(params['metric']).label}: {outcome}")
+    if params.get("level"):
+        parts.append(_("Escalated to level %(level)s") % {"level": params["level"]})
+    return " · ".join(parts)
 
 
 def _without(params, *names) -> str:
@@ -107,7 +141,7 @@ def _without(params, *names) -> str:
 
 def _export(request, queryset, fmt: str, *, kind: str):
     if not request.user.has_perm("reports.add_exportjob"):
-        raise Http404
+        raise PermissionDenied
     count = queryset.count()
     if exports.export_is_large(count):
         query = {k: request.GET.getlist(k) for k in request.GET if k not in ("format", "page")}

@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -103,12 +104,14 @@ def next_due_refresh(*, complaint_id: int) -> None:
     on it) equal to the earliest due time of its running or breached clocks."""
     from django.db.models import Min, OuterRef, Subquery
 
-    nearest = (Clock.objects.filter(complaint=OuterRef("pk"), state__in=NEXT_DUE_STATES)
+    nearest = (Clock.objects.filter(NEXT_DUE_CLOCKS, complaint=OuterRef("pk"))
                .values("complaint").annotate(first=Min("due_at")).values("first"))
     Complaint.objects.filter(pk=complaint_id).update(next_due_at=Subquery(nearest))
 
 
-NEXT_DUE_STATES = [ClockState.RUNNING, ClockState.BREACHED]
+# Clocks that still run: late ones count until met or stopped (they keep the BREACHED state).
+NEXT_DUE_CLOCKS = Q(state=ClockState.RUNNING) | Q(state=ClockState.BREACHED,
+                                                  completed_at__isnull=True)
 
 
 def _complaint(complaint_id: int) -> Complaint:

@@ -43,10 +43,15 @@ UNDO_SQL = [
     "DROP FUNCTION IF EXISTS complaint_search_grams(text)",
 ]
 
+OPEN_VALUES = ["acknowledged", "in_progress", "new", "reopened", "waiting_customer",
+               "waiting_department"]
+DESK_INCLUDE = ["assigned_agent", "assigned_department"]
+
 NEXT_DUE_SQL = """
 UPDATE complaints_complaint AS c SET next_due_at = d.due
 FROM (SELECT complaint_id, MIN(due_at) AS due FROM sla_clock
-      WHERE state IN ('running', 'breached') GROUP BY complaint_id) AS d
+      WHERE state = 'running' OR (state = 'breached' AND completed_at IS NULL)
+      GROUP BY complaint_id) AS d
 WHERE c.id = d.complaint_id
 """
 
@@ -72,7 +77,8 @@ def fill_next_due(apps, schema_editor):
         return
     Complaint = apps.get_model("complaints", "Complaint")
     Clock = apps.get_model("sla", "Clock")
-    due = (Clock.objects.filter(complaint=models.OuterRef("pk"), state__in=["running", "breached"])
+    due = (Clock.objects.filter(Q(state="running") | Q(state="breached", completed_at__isnull=True),
+                                complaint=models.OuterRef("pk"))
            .values("complaint").annotate(first=models.Min("due_at")).values("first"))
     Complaint.objects.update(next_due_at=models.Subquery(due))
 
@@ -90,18 +96,35 @@ class Migration(migrations.Migration):
         migrations.RunPython(fill_next_due, migrations.RunPython.noop),
         migrations.AddIndex(
             model_name="complaint",
-            index=models.Index(condition=Q(next_due_at__isnull=False),
-                               fields=["next_due_at", "id"], name="complaint_next_due"),
+            index=models.Index(fields=["next_due_at", "id"], include=DESK_INCLUDE,
+                               name="complaint_next_due"),
         ),
         migrations.AddIndex(
             model_name="complaint",
-            index=models.Index(condition=Q(resolved_at__isnull=False),
+            index=models.Index(condition=Q(resolved_at__isnull=False), include=DESK_INCLUDE,
                                fields=["resolved_at", "id"], name="complaint_resolved"),
         ),
         migrations.AddIndex(
             model_name="complaint",
-            index=models.Index(condition=Q(escalation_level__gt=0),
-                               fields=["next_due_at", "id"], name="complaint_escalated"),
+            index=models.Index(condition=Q(escalation_level__gt=0, status__in=OPEN_VALUES),
+                               include=DESK_INCLUDE, fields=["next_due_at", "id"],
+                               name="complaint_escalated"),
+        ),
+        migrations.AddIndex(
+            model_name="complaint",
+            index=models.Index(condition=Q(assigned_agent__isnull=True, status__in=OPEN_VALUES),
+                               include=["assigned_department"], fields=["next_due_at", "id"],
+                               name="complaint_unassigned"),
+        ),
+        migrations.AddIndex(
+            model_name="complaint",
+            index=models.Index(fields=["assigned_agent", "next_due_at", "id"],
+                               name="complaint_agent_next_due"),
+        ),
+        migrations.AddIndex(
+            model_name="complaint",
+            index=models.Index(fields=["priority", "-received_at"],
+                               name="complaint_priority_recv"),
         ),
         migrations.RunPython(create_search, drop_search),
     ]

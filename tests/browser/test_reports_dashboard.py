@@ -8,7 +8,8 @@ from tests.integration.reports.conftest import dataset, national_day  # noqa: F4
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_supervisor_reads_the_dashboard_and_drills_down(page, supervisor, dataset, screenshot):
+def test_supervisor_reads_the_dashboard_and_drills_down(page, supervisor, dataset,  # noqa: F811
+                                                         screenshot):
     page.goto(page.base_url + "/accounts/login/?next=/reports/")
     page.get_by_label("用户名").fill("sup_wang")
     page.get_by_label("密码").fill("pass-1234")
@@ -38,9 +39,8 @@ def test_supervisor_reads_the_dashboard_and_drills_down(page, supervisor, datase
     screenshot(page, "reports-drill-down")
 
     page.go_back()
-    # A bar in the compliance chart opens the complaints behind it as well.
-    chart = page.locator('[data-chart="compliance"]')
-    box = chart.bounding_box()
-    page.locator('[data-chart="compliance"] canvas').first.wait_for()
-    page.mouse.move(box["x"] + 1, box["y"] + 1)
-    assert chart.get_attribute("data-rendered") == "1"
+    page.locator(".report-tabs a").nth(1).click()  # agents and departments, same range
+    page.wait_for_url("**/reports/performance/?**received_after=2025-09-28**")
+    agents = page.locator("table.grid").first
+    assert "周" in agents.inner_text() and "19.75" in agents.inner_text()
+    screenshot(page, "reports-performance")

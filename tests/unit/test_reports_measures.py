@@ -5,8 +5,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from reports.measures import (FactInput, age_bucket, fact_values, per_million, percentile,
-                              share, timeline_flags)
+from reports.measures import (
+    FactInput,
+    age_bucket,
+    fact_values,
+    per_million,
+    percentile,
+    share,
+    timeline_flags,
+)
 from sla.calendar import WorkCalendar
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -20,10 +27,10 @@ def at(*args):
 
 
 def item(**kwargs):
-    values = dict(received_at=at(2025, 9, 30, 16, 30), channel="phone", status="resolved",
-                  is_repeat=False, is_regulator=False, escalation_risk=False,
-                  regulator_case_no="", acknowledged_at=None, resolved_at=None, reopen_count=0,
-                  dispatched=False, transferred=False)
+    values = {"received_at": at(2025, 9, 30, 16, 30), "channel": "phone", "status": "resolved",
+              "is_repeat": False, "is_regulator": False, "escalation_risk": False,
+              "regulator_case_no": "", "acknowledged_at": None, "resolved_at": None,
+              "reopen_count": 0, "dispatched": False, "transferred": False}
     values.update(kwargs)
     return FactInput(**values)
 

@@ -27,11 +27,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, batch_size, rebuild, **options):
         from sla.models import Clock
-        from sla.services import NEXT_DUE_STATES
+        from sla.services import NEXT_DUE_CLOCKS
 
         started = time.monotonic()
         bounds = Complaint.objects.aggregate(low=Min("id"), high=Max("id"))
-        nearest = (Clock.objects.filter(complaint=OuterRef("pk"), state__in=NEXT_DUE_STATES)
+        nearest = (Clock.objects.filter(NEXT_DUE_CLOCKS, complaint=OuterRef("pk"))
                    .values("complaint").annotate(first=Min("due_at")).values("first"))
         done = 0
         if bounds["low"] is not None:

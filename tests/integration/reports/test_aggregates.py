@@ -7,7 +7,7 @@ import pytest
 
 from complaints import services
 from reports.aggregates import dirty_rebuild, facts_catch_up, grouped_facts
-from reports.models import ComplaintFact, DailyFigure, DirtyDay
+from reports.models import COUNTERS, ComplaintFact, DailyFigure, DirtyDay
 from reports.selectors import dashboard
 
 from .conftest import RANGE
@@ -18,9 +18,7 @@ HOLIDAY = date(2025, 10, 3)
 
 def _stored():
     return sorted((tuple(sorted(r.items())) for r in DailyFigure.objects.values(
-        "day", "department_id", "channel", "category_id", "received", "repeat", "external",
-        "regulator_transfer", "ever_resolved", "reopened", "resolved", "first_contact",
-        "esc_1", "esc_2", "esc_3", "ack_n", "ack_sum", "res_n", "res_sum")), key=str)
+        "day", "department_id", "channel", "category_id", *COUNTERS)), key=str)
 
 
 def _live():
@@ -45,6 +43,7 @@ def test_a_change_is_counted_at_once_and_rebuilt_later(dataset, supervisor,
     assert list(DirtyDay.objects.values_list("day", flat=True)) == [HOLIDAY]
     assert _stored() != _live()  # the stored figures of that day are stale …
     after = dashboard(RANGE)  # … but the dashboard counts that day live
+    assert before["backlog"]["total"] == 3 and after["backlog"]["total"] == 2
     assert after["rates"]["first_contact"]["count"] == 2
     assert after["rates"]["first_contact"]["of"] == 3
     assert after["durations"]["resolution"]["count"] == 3
@@ -86,3 +85,28 @@ def test_rebuild_command(dataset):
     call_command("reports_rebuild")
     assert ComplaintFact.objects.count() == 6
     assert _stored() == _live()
+
+
+def test_a_new_complaint_is_in_todays_backlog_at_once(dataset, client, supervisor,
+                                                      django_capture_on_commit_callbacks):
+    from tests.factories import make_complaint
+
+    with django_capture_on_commit_callbacks(execute=True):
+        fresh = make_complaint(channel="web")
+    backlog = dashboard(RANGE)["backlog"]
+    ages = {a["age"]: a for a in backlog["by_age"]}
+    assert ages["lt1"]["count"] == 1 and ages["ge15"]["count"] == 3
+    client.force_login(supervisor)
+    page = client.get(ages["lt1"]["url"])
+    assert [c.reference for c in page.context["page"]] == [fresh.reference]
+
+
+def test_periodic_tasks_run_the_services(dataset, supervisor):
+    from reports import tasks
+
+    ComplaintFact.objects.filter(complaint=dataset.c3).delete()
+    assert tasks.catch_up() == 1  # the missing complaint figure is back …
+    assert tasks.refresh() > 0  # … and its day rebuilt
+    assert not DirtyDay.objects.exists() and _stored() == _live()
+    assert len(tasks.send_scheduled()) == 2  # last week's and last month's summaries
+    assert tasks.send_scheduled() == []

@@ -85,6 +85,8 @@ def test_drill_down_lists_the_right_complaints(client, supervisor, dataset):
     response = client.get(reverse("reports:complaints"), {**PARAMS, "measure": "first_contact"})
     assert [c.reference for c in response.context["page"]] == [dataset.c1.reference]
     assert '<td class="num">21.0</td>' in response.content.decode()  # working hours
+    assert "Received 2025-09-28 – 2025-10-10 · First-contact resolution" in \
+        response.content.decode()
     response = client.get(reverse("reports:complaints"),
                           {**PARAMS, "metric": "resolution", "outcome": "breached"})
     assert {c.reference for c in response.context["page"]} == {dataset.c1.reference,
