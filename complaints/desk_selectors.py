@@ -67,6 +67,7 @@ TABS = [
 ]
 TABS_BY_KEY = {t.key: t for t in TABS}
 DEFAULT_TAB = "mine"
+SUPERVISOR_TAB = "overdue"
 
 
 @dataclass(frozen=True)

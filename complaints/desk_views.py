@@ -58,8 +58,10 @@ def queue(request):
     now = timezone.now()
     params = _filled(request.GET)
     viewer = queues.Viewer.of(request.user)
-    tab = params.get("tab") or ("all" if params.get("q", "").strip() else queues.DEFAULT_TAB)
-    tab = tab if tab in queues.TABS_BY_KEY else queues.DEFAULT_TAB
+    # Agents start with their own complaints, supervisors with what is late.
+    default = queues.SUPERVISOR_TAB if viewer.sees_all else queues.DEFAULT_TAB
+    tab = params.get("tab") or ("all" if params.get("q", "").strip() else default)
+    tab = tab if tab in queues.TABS_BY_KEY else default
     base = queues.tab_queryset(user=request.user, viewer=viewer, tab=tab, now=now)
     filterset = ComplaintFilter(params, queryset=base, request=request)
     valid = filterset.is_valid()

@@ -362,3 +362,10 @@ def test_recent_first_pages_equal_the_plain_order(team, agent, spread_days):
 
     assert walk(True) == walk(False)
     assert [len(p) for p in walk(True)] == [10, 10, 3]
+
+
+def test_agents_start_with_their_own_and_supervisors_with_what_is_late(queues, agent,
+                                                                       supervisor):
+    assert references(login(agent).get(URL)) == references(tab(login(agent), "mine"))
+    assert references(login(supervisor).get(URL)) == references(tab(login(supervisor),
+                                                                    "overdue"))
