@@ -107,3 +107,18 @@ def client_for():
         return client
 
     return make
+
+
+@pytest.fixture
+def without_auto_classification():
+    """Intake's automatic classification, grading and routing switched off for one test, then
+    restored in its original place among the receivers (the order they run in matters: intake
+    classifies a new complaint before its clocks start)."""
+    from complaints.events import complaint_changed
+
+    saved = list(complaint_changed.receivers)
+    complaint_changed.disconnect(dispatch_uid="intake.classify_on_create")
+    yield
+    with complaint_changed.lock:
+        complaint_changed.receivers = saved
+        complaint_changed.sender_receivers_cache.clear()

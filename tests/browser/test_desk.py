@@ -12,14 +12,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(autouse=True)
-def _without_auto_classification():
+def _plain_priorities(without_auto_classification):
     """The test sets priorities itself; intake's grading would raise some behind its back."""
-    from complaints.events import complaint_changed
-    from intake.receivers import on_complaint_changed
-
-    complaint_changed.disconnect(dispatch_uid="intake.classify_on_create")
-    yield
-    complaint_changed.connect(on_complaint_changed, dispatch_uid="intake.classify_on_create")
 
 
 def test_agent_filters_searches_and_bulk_assigns(page, agent, screenshot):

@@ -37,16 +37,10 @@ def local(*args) -> datetime:
 
 
 @pytest.fixture(autouse=True)
-def _plain_intake(settings):
+def _plain_intake(settings, without_auto_classification):
     """Intake's automatic grading and routing would change priorities and assignees behind
     these tests' backs (tested in tests/integration/intake)."""
-    from complaints.events import complaint_changed
-    from intake.receivers import on_complaint_changed
-
     settings.CALLBACK_SAMPLE_RATE = 0
-    complaint_changed.disconnect(dispatch_uid="intake.classify_on_create")
-    yield
-    complaint_changed.connect(on_complaint_changed, dispatch_uid="intake.classify_on_create")
 
 
 @pytest.fixture

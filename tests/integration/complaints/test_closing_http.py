@@ -33,16 +33,10 @@ SMS_SECRET = "whsec_closing_sms"
 
 
 @pytest.fixture(autouse=True)
-def _setup(settings):
-    from complaints.events import complaint_changed
-    from intake.receivers import on_complaint_changed
-
+def _setup(settings, without_auto_classification):
     settings.CALLBACK_SAMPLE_RATE = 0
     settings.INTAKE_WEBHOOK_SECRETS = {"sms": SMS_SECRET, "wechat": "x", "app": "y"}
     cache.clear()
-    complaint_changed.disconnect(dispatch_uid="intake.classify_on_create")
-    yield
-    complaint_changed.connect(on_complaint_changed, dispatch_uid="intake.classify_on_create")
 
 
 @pytest.fixture

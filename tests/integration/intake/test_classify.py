@@ -151,20 +151,14 @@ def test_sweep_classifies_complaints_that_missed_it():
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_classification_of_one_complaint_happens_once(seeded):
+def test_concurrent_classification_of_one_complaint_happens_once(seeded,
+                                                                  without_auto_classification):
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
     from django.db import connection
 
-    from complaints.events import complaint_changed
-    from intake.receivers import on_complaint_changed
-
-    complaint_changed.disconnect(dispatch_uid="intake.classify_on_create")
-    try:
-        complaint = make_complaint(description="宽带天天断网，我要找记者曝光")
-    finally:
-        complaint_changed.connect(on_complaint_changed, dispatch_uid="intake.classify_on_create")
+    complaint = make_complaint(description="宽带天天断网，我要找记者曝光")
     start = threading.Barrier(4)
 
     def classify(_):

@@ -46,13 +46,6 @@ def act(committed):
 
 
 @pytest.fixture(autouse=True)
-def _without_auto_classification():
+def _plain_grading(without_auto_classification):
     """These tests set priority and category themselves; intake's automatic grading (tested in
     tests/integration/intake) would otherwise raise them behind the test's back."""
-    from complaints.events import complaint_changed
-
-    from intake.receivers import on_complaint_changed
-
-    complaint_changed.disconnect(dispatch_uid="intake.classify_on_create")
-    yield
-    complaint_changed.connect(on_complaint_changed, dispatch_uid="intake.classify_on_create")
