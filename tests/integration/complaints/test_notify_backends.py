@@ -9,7 +9,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from complaints import notify_backends
 from complaints.models import OutboundMessage
@@ -23,15 +22,6 @@ SH = ZoneInfo("Asia/Shanghai")
 MORNING = datetime(2026, 11, 25, 10, 0, tzinfo=SH)
 
 
-class Inbox:
-    def __init__(self):
-        self.envelopes = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's naming
-        self.envelopes.append(envelope)
-        return "250 Message accepted for delivery"
-
-
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -39,17 +29,9 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def smtp_server(settings):
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+def smtp_server(smtp_server, settings):
     settings.DEFAULT_FROM_EMAIL = "投诉处理中心 <complaints@example.cn>"
-    yield inbox
-    controller.stop()
+    return smtp_server
 
 
 def test_the_acknowledgement_email_reaches_an_smtp_server_in_readable_chinese(smtp_server):
