@@ -128,6 +128,25 @@ def tab_queryset(*, user, viewer: Viewer, tab: str, now: datetime) -> QuerySet:
     return desk_base(user=user).filter(tab_condition(tab, viewer=viewer, now=now))
 
 
+def chosen_tab(params, *, viewer: Viewer) -> str:
+    """The tab a desk query string asks for: a search looks everywhere; agents start with their
+    own complaints, supervisors with what is late."""
+    default = SUPERVISOR_TAB if viewer.sees_all else DEFAULT_TAB
+    tab = params.get("tab") or ("all" if params.get("q", "").strip() else default)
+    return tab if tab in TABS_BY_KEY else default
+
+
+def desk_filterset(params, *, user, now: datetime, request=None, viewer: Viewer | None = None):
+    """(tab, filter set) of a desk query string: the list the desk shows, and what its export
+    writes."""
+    from .desk_filters import ComplaintFilter
+
+    viewer = viewer or Viewer.of(user)
+    tab = chosen_tab(params, viewer=viewer)
+    base = tab_queryset(user=user, viewer=viewer, tab=tab, now=now)
+    return tab, ComplaintFilter(params, queryset=base, request=request)
+
+
 def tab_counts(*, user, viewer: Viewer, now: datetime,
                extra: dict[str, tuple[QuerySet, str]] | None = None) -> dict[str, int]:
     """Every tab's count (and of any `extra` (queryset, tab key)), each stopping at

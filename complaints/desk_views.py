@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from . import desk_selectors as queues
 from . import desk_services, search
-from .desk_filters import FLAG_CHOICES, SORT_CHOICES, ComplaintFilter
+from .desk_filters import FLAG_CHOICES, SORT_CHOICES
 from .errors import DomainError
 from .lifecycle import OPEN_STATUSES, Status
 from .models import Category, Channel, Department, Priority
@@ -58,14 +58,10 @@ def queue(request):
     now = timezone.now()
     params = _filled(request.GET)
     viewer = queues.Viewer.of(request.user)
-    # Agents start with their own complaints, supervisors with what is late.
-    default = queues.SUPERVISOR_TAB if viewer.sees_all else queues.DEFAULT_TAB
-    tab = params.get("tab") or ("all" if params.get("q", "").strip() else default)
-    tab = tab if tab in queues.TABS_BY_KEY else default
-    base = queues.tab_queryset(user=request.user, viewer=viewer, tab=tab, now=now)
-    filterset = ComplaintFilter(params, queryset=base, request=request)
+    tab, filterset = queues.desk_filterset(params, user=request.user, now=now, request=request,
+                                           viewer=viewer)
     valid = filterset.is_valid()
-    results = filterset.qs if valid else base.none()
+    results = filterset.qs if valid else filterset.queryset.none()
     sort = (filterset.form.cleaned_data.get("sort") if valid else "") or \
         queues.TABS_BY_KEY[tab].sort
     per_page = _page_size(params.get("per_page", ""))

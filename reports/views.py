@@ -10,7 +10,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from complaints.selectors import complaint_list
 
 from . import exports, selectors
 from .forms import report_filter_from
@@ -155,11 +154,13 @@ def _export(request, queryset, fmt: str, *, kind: str):
 @login_required
 @permission_required(VIEW, raise_exception=True)
 def desk_export(request):
-    """Any desk list (the desk's filter names) as CSV or XLSX."""
-    from complaints.desk_filters import ComplaintFilter
+    """Any desk list (the desk's tab and filter names) as CSV or XLSX: what the desk shows."""
+    from complaints.desk_selectors import desk_filterset
 
     fmt = _format(request) or ExportFormat.CSV
-    filterset = ComplaintFilter(request.GET, queryset=complaint_list(user=request.user))
+    params = request.GET.copy()
+    params.setdefault("tab", "all")  # without a tab: every complaint the filters match
+    _tab, filterset = desk_filterset(params, user=request.user, now=timezone.now())
     if not filterset.is_valid():
         return HttpResponseBadRequest(filterset.errors.as_text())
     return _export(request, filterset.qs, fmt, kind="desk")

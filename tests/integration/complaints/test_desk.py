@@ -369,3 +369,22 @@ def test_agents_start_with_their_own_and_supervisors_with_what_is_late(queues, a
     assert references(login(agent).get(URL)) == references(tab(login(agent), "mine"))
     assert references(login(supervisor).get(URL)) == references(tab(login(supervisor),
                                                                     "overdue"))
+
+
+def test_the_export_link_writes_the_list_the_desk_shows(queues, supervisor):
+    import csv
+    import html
+    import io
+
+    client = login(supervisor)
+    page = tab(client, "overdue").content.decode()
+    link = html.unescape(re.search(r'href="(/reports/export/desk/[^"]*format=csv)"', page)[1])
+    exported = client.get(link)
+    text = b"".join(exported.streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))[1:]
+    assert {r[0] for r in rows} == {queues["other_overdue"].reference,
+                                    queues["mine_overdue"].reference}
+
+
+def test_agents_without_reports_get_no_export_link(queues, agent):
+    assert "/reports/export/desk/" not in tab(login(agent), "mine").content.decode()
