@@ -53,3 +53,23 @@ def seeded(db):
                           ("intake.migrations.0002_default_rules", Rule)]:
         if not model.objects.exists():
             importlib.import_module(module).seed(apps, None)
+
+
+@pytest.fixture
+def public_cache(settings, monkeypatch):
+    """The public pages keep rate counters and one-time codes in the cache: a private, empty
+    one per test, and one instant for the whole test so fixed rate windows cannot roll over
+    half-way through."""
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    from intake import public
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                   "LOCATION": "public-intake-tests"}}
+    frozen = timezone.now()
+    monkeypatch.setattr(public, "_now", lambda: frozen)
+    cache.clear()
+    yield
+    cache.clear()
+

@@ -2,30 +2,18 @@
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
 from rest_framework.test import APIClient
 
 from complaints.models import Attachment, Complaint, OutboundMessage
 
 pytestmark = pytest.mark.django_db
-URL = "/api/v1/public/complaints/"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 200
+URL = "/api/v1/public/complaints/"
 
 
 @pytest.fixture(autouse=True)
-def own_cache(settings, monkeypatch):
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                                   "LOCATION": "public-api-tests"}}
-    from django.core.cache import cache
-
-    from intake import public as public_module
-
-    # One instant for the whole test: fixed rate windows cannot roll over half-way through.
-    frozen = timezone.now()
-    monkeypatch.setattr(public_module, "_now", lambda: frozen)
-    cache.clear()
-    yield
-    cache.clear()
+def _own_cache(public_cache):
+    """Rate counters and codes: a private, empty cache per test (see conftest)."""
 
 
 @pytest.fixture

@@ -6,32 +6,19 @@ import re
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from django.utils import timezone
 
 from complaints.models import Attachment, Complaint, Customer, OutboundMessage
 from intake.models import ComplaintClassification, InboundMessage
 
 pytestmark = pytest.mark.django_db
-URL = "/submit/"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 200
+URL = "/submit/"
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<<>>\n%%EOF\n"
 
 
 @pytest.fixture(autouse=True)
-def own_cache(settings, monkeypatch):
-    """Rate counters live in the cache: a private, empty one per test."""
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                                   "LOCATION": "public-submit-tests"}}
-    from django.core.cache import cache
-
-    from intake import public as public_module
-
-    # One instant for the whole test: fixed rate windows cannot roll over half-way through.
-    frozen = timezone.now()
-    monkeypatch.setattr(public_module, "_now", lambda: frozen)
-    cache.clear()
-    yield
-    cache.clear()
+def _own_cache(public_cache):
+    """Rate counters and codes: a private, empty cache per test (see conftest)."""
 
 
 @pytest.fixture

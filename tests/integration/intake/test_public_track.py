@@ -19,18 +19,8 @@ PHONE = "13900139000"
 
 
 @pytest.fixture(autouse=True)
-def own_cache(settings, monkeypatch):
-    """Counters and codes live in the cache: a private, empty one per test."""
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                                   "LOCATION": "public-track-tests"}}
-    from django.core.cache import cache
-
-    # One instant for the whole test: fixed rate windows cannot roll over half-way through.
-    frozen = timezone.now()
-    monkeypatch.setattr(public, "_now", lambda: frozen)
-    cache.clear()
-    yield
-    cache.clear()
+def _own_cache(public_cache):
+    """Rate counters and codes: a private, empty cache per test (see conftest)."""
 
 
 @pytest.fixture
