@@ -105,12 +105,9 @@ def callback_reason(complaint: Complaint) -> str | None:
 
 def _calendar():
     """The standard working calendar (official holidays and make-up days included)."""
-    from sla.models import BusinessCalendar
-    from sla.selectors import work_calendars
+    from sla.selectors import standard_calendar
 
-    calendars = work_calendars()
-    standard = BusinessCalendar.objects.filter(code="standard").values_list("id", flat=True)
-    return calendars.get(standard.first()) or next(iter(calendars.values()))
+    return standard_calendar()
 
 
 def add_working_days(start: datetime, days: int) -> datetime:

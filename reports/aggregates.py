@@ -37,15 +37,9 @@ COMPLAINT_COLUMNS = ["id", "received_at", "channel", "status", "is_repeat", "is_
 
 def standard_calendar() -> WorkCalendar:
     """The calendar working hours are reported in: the `standard` business calendar."""
-    from sla.models import BusinessCalendar
-    from sla.selectors import work_calendars
+    from sla.selectors import standard_calendar as calendar
 
-    calendars = work_calendars()
-    standard = BusinessCalendar.objects.filter(code="standard").values_list("id", flat=True)
-    key = standard.first()
-    if key in calendars:
-        return calendars[key]
-    return next(iter(calendars.values()), None) or WorkCalendar.standard()
+    return calendar()
 
 
 def _facts_for(rows: list[dict], cal: WorkCalendar, now) -> list[ComplaintFact]:

@@ -37,6 +37,18 @@ def work_calendars() -> dict[int, WorkCalendar]:
     return calendars
 
 
+def standard_calendar_id() -> int | None:
+    return BusinessCalendar.objects.filter(code="standard").values_list("id", flat=True).first()
+
+
+def standard_calendar() -> WorkCalendar:
+    """The `standard` business calendar (official holidays and make-up days included): the one
+    reports count working hours in and closing the loop counts working days in."""
+    calendars = work_calendars()
+    return (calendars.get(standard_calendar_id()) or next(iter(calendars.values()), None)
+            or WorkCalendar.standard())
+
+
 def policy_rules() -> list[PolicyRule]:
     policies = (SlaPolicy.objects.filter(is_active=True).select_related("category")
                 .prefetch_related(Prefetch("targets", queryset=SlaTarget.objects.all())))

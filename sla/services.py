@@ -29,7 +29,7 @@ from . import policy as sla_policy
 from .calendar import WorkCalendar, unverified_years
 from .models import Clock, ClockState, Escalation, Metric, SlaEvent, SlaEventKind
 from .policy import PolicyRule, Target
-from .selectors import complaint_facts, policy_rules, work_calendars
+from .selectors import complaint_facts, policy_rules, standard_calendar_id, work_calendars
 
 logger = logging.getLogger(__name__)
 
@@ -55,10 +55,7 @@ class Context:
     def load(cls) -> Context:
         calendars = work_calendars()
         rules = {r.id: r for r in policy_rules()}
-        from .models import BusinessCalendar
-
-        default = BusinessCalendar.objects.filter(code="standard").values_list("id", flat=True)
-        return cls(calendars, rules, default.first() or next(iter(calendars)))
+        return cls(calendars, rules, standard_calendar_id() or next(iter(calendars)))
 
     def calendar(self, calendar_id: int | None) -> WorkCalendar:
         return self.calendars.get(calendar_id) or self.calendars[self.default_calendar_id]
