@@ -24,6 +24,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from complaints import memo
 from complaints.errors import InvalidInput
 from complaints.models import (
     ActivityKind,
@@ -72,7 +73,16 @@ class IntakeResult:
 
 
 def intake_receive(*, message: IntakeMessage, actor=None) -> IntakeResult:
-    """Record `message`: appended to the complaint it answers, else a new complaint."""
+    """Record `message`: appended to the complaint it answers, else a new complaint.
+
+    One memo scope (complaints/memo.py) covers the message and the events its commit sets
+    off (classification, deadlines, report figures): each reads the calendars, deadline
+    policies and rules once, and the complaint's report figures are computed once."""
+    with memo.scope():
+        return _receive(message, actor)
+
+
+def _receive(message: IntakeMessage, actor) -> IntakeResult:
     stored_files: list[str] = []
     try:
         with transaction.atomic():

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Prefetch, Q, QuerySet
 
+from complaints import memo
 from complaints.lifecycle import OPEN_STATUSES, Status
 from complaints.models import Category, Complaint, Department
 from complaints.roles import AGENT
@@ -38,8 +39,8 @@ def rule_list() -> QuerySet[Rule]:
 
 
 def category_parents() -> dict[str, str]:
-    return dict(Category.objects.filter(parent__isnull=False)
-                .values_list("code", "parent__code"))
+    return memo.get("intake.category_parents", lambda: dict(
+        Category.objects.filter(parent__isnull=False).values_list("code", "parent__code")))
 
 
 def rule_spec(rule: Rule) -> rules.RuleSpec:
@@ -59,7 +60,9 @@ def rule_spec(rule: Rule) -> rules.RuleSpec:
 
 
 def enabled_rule_specs() -> list[rules.RuleSpec]:
-    return [rule_spec(r) for r in rule_list().filter(enabled=True)]
+    """The enabled rules in evaluation order (once per memo scope)."""
+    return memo.get("intake.enabled_rule_specs",
+                    lambda: [rule_spec(r) for r in rule_list().filter(enabled=True)])
 
 
 def repeat_window_days(specs: list[rules.RuleSpec]) -> int:

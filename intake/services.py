@@ -79,6 +79,7 @@ def complaint_classify(*, complaint_id: int, actor=None) -> ComplaintClassificat
         # Rules win over suggestions: the classifier is asked only when neither intake nor a
         # rule decided the category (which also keeps the model off most requests' path).
         category_code, source, version, suggestions = evaluation.category, "", None, []
+        picked = None
         if complaint.category_id:
             source = "intake"
         elif evaluation.category_rule is not None:
@@ -92,7 +93,8 @@ def complaint_classify(*, complaint_id: int, actor=None) -> ComplaintClassificat
 
         changes = {}
         if category_code and not complaint.category_id:
-            changes["category"] = Category.objects.get(code=category_code)
+            changes["category"] = picked.category if picked is not None else \
+                Category.objects.get(code=category_code)
         if evaluation.priority != complaint.priority:
             changes["priority"] = evaluation.priority
         for flag in sorted(evaluation.flags):

@@ -1,5 +1,6 @@
 """Facts follow complaint events (published after commit by complaints.services)."""
 
+from complaints import memo
 from complaints.events import ComplaintEvent
 
 from .aggregates import facts_refresh
@@ -7,5 +8,10 @@ from .aggregates import facts_refresh
 
 def on_complaint_changed(sender, event: ComplaintEvent, **kwargs) -> None:
     # One complaint: a handful of queries. Its received day is marked dirty, so the dashboard
-    # counts that day live until the periodic task rebuilds it.
-    facts_refresh(complaint_ids=[event.complaint_id])
+    # counts that day live until the periodic task rebuilds it. Inside a memo scope (one
+    # intake message: created, then classified) once, when the scope ends.
+    memo.batch("reports.facts", event.complaint_id, _refresh)
+
+
+def _refresh(complaint_ids: list[int]) -> None:
+    facts_refresh(complaint_ids=complaint_ids)

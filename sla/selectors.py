@@ -4,6 +4,7 @@ from datetime import time
 
 from django.db.models import Prefetch
 
+from complaints import memo
 from complaints.models import Complaint
 
 from .calendar import WorkCalendar
@@ -20,7 +21,12 @@ def _parse_hours(raw: dict) -> tuple:
 
 
 def work_calendars() -> dict[int, WorkCalendar]:
-    """Every business calendar by id, with the official days loaded from the table."""
+    """Every business calendar by id, with the official days loaded from the table (once per
+    memo scope: callers must not change what they get)."""
+    return memo.get("sla.work_calendars", _load_work_calendars)
+
+
+def _load_work_calendars() -> dict[int, WorkCalendar]:
     holidays, workdays = set(), set()
     for day, is_workday in CalendarDay.objects.values_list("date", "is_workday"):
         (workdays if is_workday else holidays).add(day)
@@ -38,7 +44,8 @@ def work_calendars() -> dict[int, WorkCalendar]:
 
 
 def standard_calendar_id() -> int | None:
-    return BusinessCalendar.objects.filter(code="standard").values_list("id", flat=True).first()
+    return memo.get("sla.standard_calendar_id", lambda: BusinessCalendar.objects.filter(
+        code="standard").values_list("id", flat=True).first())
 
 
 def standard_calendar() -> WorkCalendar:
@@ -50,6 +57,11 @@ def standard_calendar() -> WorkCalendar:
 
 
 def policy_rules() -> list[PolicyRule]:
+    """The active deadline policies (once per memo scope)."""
+    return memo.get("sla.policy_rules", _load_policy_rules)
+
+
+def _load_policy_rules() -> list[PolicyRule]:
     policies = (SlaPolicy.objects.filter(is_active=True).select_related("category")
                 .prefetch_related(Prefetch("targets", queryset=SlaTarget.objects.all())))
     return [

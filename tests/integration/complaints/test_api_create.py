@@ -146,3 +146,31 @@ def test_two_simultaneous_retries_create_one_complaint(agent, client_for):
     assert sorted(a.status_code for a in answers) == [200, 201]
     assert len({a.json()["reference"] for a in answers}) == 1
     assert Complaint.objects.count() == 1 and OutboundMessage.objects.count() == 1
+
+
+def test_one_create_reads_the_settings_once_and_counts_the_classified_complaint(client_for,
+                                                                               agent):
+    """Classification, the deadlines and the report figures each used to read the calendars
+    and the deadline policies again, and the figures were written twice (created, then
+    classified). One intake message now reads each setting once and writes its figures once,
+    after classification: the dashboard counts it under the category the rules chose."""
+    from django.test.utils import CaptureQueriesContext
+
+    from reports.models import ComplaintFact
+
+    client = client_for(agent)
+    _post(client, external_ref="CALL-warm")  # the session and permissions, cached per user
+    with CaptureQueriesContext(connection) as captured:
+        response = _post(client, external_ref="CALL-once")
+    assert response.status_code == 201, response.json()
+    statements = [q["sql"] for q in captured.captured_queries]
+
+    def count(fragment):
+        return sum(fragment in sql for sql in statements)
+
+    assert count('FROM "sla_calendarday"') == 1
+    assert count('FROM "sla_slapolicy"') == 1
+    assert count('FROM "intake_rule"') == 1
+    assert count('INSERT INTO "reports_complaintfact"') == 1
+    fact = ComplaintFact.objects.get(complaint__reference=response.json()["reference"])
+    assert fact.category.code == response.json()["category"]["code"] == "network-broadband"
