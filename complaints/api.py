@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 from intake.channels import intake_receive
 from intake.parsers.message import IntakeMessage
 
-from . import selectors, services
+from . import selectors, services, workspace_services
 from .errors import InvalidInput
 from .lifecycle import Action, Status
 from .models import (
@@ -314,7 +314,9 @@ class TransitionInput(serializers.Serializer):
     departments = serializers.SlugRelatedField(
         slug_field="code", many=True, required=False, default=list,
         queryset=Department.objects.filter(is_active=True),
-        help_text="Department codes the work is dispatched to (dispatch only).")
+        help_text="Dispatch only (required): the department codes the work goes to, one task "
+                  "each; `reason` says what they should do. Each department's result is "
+                  "recorded at dispatches/{id}/result/.")
 
 
 def _detail_response(request, reference, code=status.HTTP_200_OK):
@@ -339,6 +341,14 @@ class ComplaintTransitionApi(APIView):
         complaint = selectors.complaint_get_for_user(user=request.user, reference=reference)
         data = TransitionInput(data=request.data)
         data.is_valid(raise_exception=True)
+        if action == Action.DISPATCH:
+            # As the page and dispatches/ do: one task per department, each answered later
+            # with its result; `reason` says what they should do.
+            workspace_services.dispatch_create(complaint_id=complaint.id, actor=request.user,
+                            expected_version=data.validated_data["version"],
+                            departments=data.validated_data["departments"],
+                            instructions=data.validated_data["reason"])
+            return _detail_response(request, reference)
         services.complaint_transition(
             complaint_id=complaint.id, action=action, actor=request.user,
             expected_version=data.validated_data["version"],

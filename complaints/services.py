@@ -235,6 +235,12 @@ def complaint_transition(
             data["reopen_count"] = complaint.reopen_count
         elif action == Action.DISPATCH and departments:
             data["departments"] = [d.code for d in departments]
+        elif action == Action.RECEIVE_RESULT and complaint.department_tasks.filter(
+                status="open").exists():
+            # The last department's result (dispatch_return) brings the complaint back;
+            # moving it by hand would leave those departments' work open and unanswered.
+            raise InvalidInput(_("Departments still owe their result: record each "
+                                 "department's result instead."), field="action")
         elif action == Action.MERGE:
             target = _merge_target(complaint, merged_into_reference)
             complaint.merged_into = target

@@ -59,21 +59,56 @@ def test_supervisor_may_also_cancel(client_for, supervisor, complaint):
 
 def test_action_endpoint_walks_the_lifecycle(client_for, agent, complaint):
     client = client_for(agent)
+    billing = DepartmentFactory(code="billing-team")
     version = 1
-    for action, extra, status in [
-        ("acknowledge", {}, "acknowledged"),
-        ("start", {}, "in_progress"),
-        ("dispatch", {}, "waiting_department"),
-        ("receive_result", {}, "in_progress"),
-        ("resolve", {"resolution_summary": "已退还误扣费用30元"}, "resolved"),
-        ("close", {}, "closed"),
-    ]:
+
+    def act(action, status, **extra):
         response = client.post(url(complaint, f"{action}/"), {"version": version, **extra},
                                format="json")
         assert response.status_code == 200, response.json()
         assert response.json()["status"] == status
-        version = response.json()["version"]
+        return response.json()["version"], response
+
+    version, _r = act("acknowledge", "acknowledged")
+    version, _r = act("start", "in_progress")
+    version, _r = act("dispatch", "waiting_department", departments=["billing-team"],
+                      reason="核实扣费记录")
+    # Dispatching through the action endpoint gives the department its task, as the page does.
+    tasks = client.get(url(complaint, "dispatches/")).json()
+    assert [(t["department"], t["status"], t["instructions"]) for t in tasks] == [
+        ("billing-team", "open", "核实扣费记录")]
+    # While the department owes its result, the complaint cannot be moved back by hand.
+    refused = client.post(url(complaint, "receive_result/"), {"version": version},
+                          format="json")
+    assert refused.status_code == 400
+    assert "结果" in refused.json()["detail"]
+    result = client.post(url(complaint, f"dispatches/{tasks[0]['id']}/result/"),
+                         {"version": version, "result": "确有误扣，已冲正"}, format="json")
+    assert result.status_code == 200, result.json()
+    version = client.get(url(complaint)).json()["version"]
+    version, _r = act("resolve", "resolved", resolution_summary="已退还误扣费用30元")
+    version, response = act("close", "closed")
     assert [e["kind"] for e in response.json()["timeline"]].count("status_change") == 6
+    assert billing.tasks.get().status == "returned"
+
+
+def test_dispatch_through_the_action_endpoint_needs_departments_and_instructions(
+        client_for, agent, complaint):
+    client = client_for(agent)
+    DepartmentFactory(code="net-ops")
+    version = 1
+    for action in ("acknowledge", "start"):
+        version = client.post(url(complaint, f"{action}/"), {"version": version},
+                              format="json").json()["version"]
+    no_departments = client.post(url(complaint, "dispatch/"),
+                                 {"version": version, "reason": "排查基站"}, format="json")
+    no_instructions = client.post(url(complaint, "dispatch/"),
+                                  {"version": version, "departments": ["net-ops"]},
+                                  format="json")
+    assert (no_departments.status_code, no_instructions.status_code) == (400, 400)
+    assert no_departments.json()["field"] == "departments"
+    assert no_instructions.json()["field"] == "instructions"
+    assert Complaint.objects.get(pk=complaint.pk).status == "in_progress"
 
 
 def test_illegal_action_names_the_state_and_the_action(client_for, agent, complaint):
