@@ -229,10 +229,10 @@ def dispatch_create(*, complaint_id: int, actor, expected_version: int | None,
         Notification.objects.bulk_create([
             Notification(recipient_id=d.supervisor_id, complaint_id=complaint_id,
                          kind="dispatch",
-                         message=_("%(reference)s was dispatched to %(department)s: "
-                                   "%(instructions)s") % {
+                         message=(_("%(reference)s was dispatched to %(department)s: "
+                                    "%(instructions)s") % {
                              "reference": complaint.reference, "department": d.name,
-                             "instructions": instructions}[:500])
+                             "instructions": instructions})[:500])
             for d in departments if d.supervisor_id and d.supervisor_id != actor.pk])
     return tasks
 

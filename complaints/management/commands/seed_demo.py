@@ -28,7 +28,7 @@ from django.db import connection, reset_queries, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from complaints import demo_data, services
+from complaints import demo_data, services, workspace_services
 from complaints.demo_data import ComplaintSpec
 from complaints.lifecycle import Action, Status
 from complaints.models import (
@@ -40,6 +40,7 @@ from complaints.models import (
     Complaint,
     Customer,
     Department,
+    DepartmentTask,
     ReferenceCounter,
     Visibility,
 )
@@ -246,7 +247,20 @@ class ServiceSeeder:
             expected_version=None, department=self.org.departments[spec.department_code],
             agent=agent)
         pending = list(spec.notes)
+        department = self.org.departments[spec.department_code]
         for action in spec.path:
+            if action == Action.DISPATCH:  # as agents do: one task for the department
+                workspace_services.dispatch_create(
+                    complaint_id=complaint.id, actor=actor, expected_version=None,
+                    departments=[department],
+                    instructions=_reason(spec, action, references) or DISPATCH_INSTRUCTIONS)
+                continue
+            if action == Action.RECEIVE_RESULT:  # its result brings the complaint back
+                for task in DepartmentTask.objects.filter(complaint=complaint, status="open"):
+                    workspace_services.dispatch_return(
+                        complaint_id=complaint.id, task_id=task.id, actor=actor,
+                        result=DISPATCH_RESULT, expected_version=None)
+                continue
             services.complaint_transition(
                 complaint_id=complaint.id, action=action, actor=actor, expected_version=None,
                 reason=_reason(spec, action, references),
@@ -259,6 +273,10 @@ class ServiceSeeder:
                                                 body=note[0], public=note[1])
                     pending.remove(note)
 
+
+
+DISPATCH_INSTRUCTIONS = "请核实客户反映的问题并在时限内回单，附处理结果。"
+DISPATCH_RESULT = "已现场核实并处理，客户问题已解决，详见处理记录。"
 
 
 def _reason(spec: ComplaintSpec, action: Action, references: dict[int, str]) -> str:

@@ -22,6 +22,7 @@ from complaints.models import (
     CustomerTier,
     Department,
     DepartmentLevel,
+    DepartmentTask,
     Priority,
     ProductLine,
     ReferenceCounter,
@@ -83,6 +84,14 @@ def test_small_run_shows_every_status_and_channel_with_real_timelines():
         assert merged.merged_into.customer == merged.customer
     assert all(c.resolution_summary for c in Complaint.objects.filter(
         status__in=[Status.RESOLVED, Status.CLOSED]))
+    # Dispatched complaints carry their department's task, as on the page: open while the
+    # complaint waits for the department, answered with a result once it came back.
+    waiting = Complaint.objects.filter(status=Status.WAITING_DEPARTMENT)
+    assert waiting and all(c.department_tasks.filter(status="open").count() == 1
+                           for c in waiting)
+    returned = DepartmentTask.objects.filter(status="returned")
+    assert returned and all(t.result and t.complaint.status != Status.WAITING_DEPARTMENT
+                            for t in returned)
 
 
 @pytest.mark.django_db

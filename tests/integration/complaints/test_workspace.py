@@ -246,6 +246,20 @@ def test_dispatch_to_two_departments_and_receive_both_results(
     assert "基站板卡故障，已更换" in html and "计费无误" in html
 
 
+def test_the_departments_supervisor_is_told_of_the_dispatch(agent, supervisor, in_progress,
+                                                            web):
+    network = DepartmentFactory(code="net-ops", name="网络运维部", supervisor=supervisor)
+    long_instructions = "核查基站告警" * 200  # 1,200 characters
+    response = web(agent).post(url(in_progress, "dispatch"), {
+        "version": in_progress.version, "departments": [network.pk],
+        "instructions": long_instructions})
+    assert response.status_code == 302
+    notice = Notification.objects.get(recipient=supervisor, kind="dispatch")
+    assert notice.complaint_id == in_progress.pk
+    assert notice.message.startswith(f"{in_progress.reference}已派单至网络运维部：核查基站告警")
+    assert len(notice.message) == 500  # the instructions cut to fit
+
+
 def test_dispatch_without_departments_changes_nothing(agent, in_progress, web):
     response = web(agent).post(url(in_progress, "dispatch"), {
         "version": in_progress.version, "instructions": "核查"})
