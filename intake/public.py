@@ -303,14 +303,28 @@ def _denied() -> TrackingDenied:
                             "number (or code). Check both and try again."))
 
 
-def _failure_check(*, ip: str, reference: str, now: datetime) -> None:
+def _failure_check(*, ip: str, reference: str | None, now: datetime) -> None:
+    """Refuse an attempt from an address that failed too often, and phone-number guesses at a
+    reference that was failed too often from anywhere.
+
+    The reference lock (`reference` given: the phone path only) stops guessing one
+    complaint's phone number from many addresses. It does not shut the customer out: a stranger
+    who fails on purpose cannot read the one-time code texted to the customer's phone, so the
+    code path checks the address only (each code also dies after a few wrong tries)."""
     rate = parse_rate(settings.INTAKE_TRACK_FAILURES)
-    for scope, ident in (("track-fail-ip", ip), ("track-fail-ref", reference)):
-        count, remaining = _count(scope, ident, rate, now)
-        if count >= rate.count:
-            raise RateLimited(_("Too many unsuccessful attempts. For your security, please "
-                                "try again in %(wait)s.") % {"wait": _wait_words(remaining)},
-                              retry_after=remaining)
+    count, remaining = _count("track-fail-ip", ip, rate, now)
+    if count >= rate.count:
+        raise RateLimited(_("Too many unsuccessful attempts. For your security, please "
+                            "try again in %(wait)s.") % {"wait": _wait_words(remaining)},
+                          retry_after=remaining)
+    if reference is None:
+        return
+    count, remaining = _count("track-fail-ref", reference, rate, now)
+    if count >= rate.count:
+        raise RateLimited(_("Too many unsuccessful attempts. For your security, please "
+                            "try again in %(wait)s, or ask for a one-time code: we text it to "
+                            "the phone number of the complaint.") % {
+                              "wait": _wait_words(remaining)}, retry_after=remaining)
 
 
 def _failure_record(*, ip: str, reference: str, now: datetime) -> None:
@@ -430,7 +444,7 @@ def tracking_open_with_code(*, session, reference: str, code: str, ip: str,
     dies after INTAKE_TRACK_CODE_ATTEMPTS wrong tries."""
     now = now or _now()
     reference = normalize_reference(reference)
-    _failure_check(ip=ip, reference=reference, now=now)
+    _failure_check(ip=ip, reference=None, now=now)
     key = _code_key(reference)
     stored = cache.get(key)
     code = (code or "").strip()

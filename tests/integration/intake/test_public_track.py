@@ -102,7 +102,26 @@ def test_repeated_failures_are_throttled(client, complaint, settings):
     assert client.get(f"/track/{complaint.reference}/").status_code == 302
     # The reference is protected from other addresses too.
     elsewhere = Client(HTTP_ACCEPT_LANGUAGE="en")
-    assert sign_in(elsewhere, complaint.reference, REMOTE_ADDR="10.8.8.8").status_code == 429
+    locked = sign_in(elsewhere, complaint.reference, REMOTE_ADDR="10.8.8.8")
+    assert locked.status_code == 429
+    assert "or ask for a one-time code" in locked.content.decode()
+
+
+def test_a_stranger_failing_on_purpose_cannot_shut_the_customer_out(client, complaint,
+                                                                    settings):
+    """Failing on purpose locks phone-number guesses at the reference, but not the one-time
+    code texted to the customer's own phone."""
+    settings.INTAKE_TRACK_FAILURES = "3/15min"
+    stranger = Client(HTTP_ACCEPT_LANGUAGE="en", REMOTE_ADDR="10.9.9.9")
+    for _ in range(3):
+        assert sign_in(stranger, complaint.reference, phone="13700137000").status_code == 400
+    assert sign_in(client, complaint.reference).status_code == 429  # phone path locked
+    assert request_code(client, complaint.reference).status_code == 200
+    response = enter_code(client, complaint.reference, sent_code(complaint))
+    assert response.status_code == 302
+    assert client.get(response["Location"]).status_code == 200
+    # The stranger's own address stays locked, code or not.
+    assert enter_code(stranger, complaint.reference, "000000").status_code == 429
 
 
 def request_code(client, reference, **extra):
