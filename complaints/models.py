@@ -440,6 +440,19 @@ class ReferenceCounter(models.Model):
         verbose_name_plural = _("reference counters")
 
 
+class SettingsVersion(models.Model):
+    """A random token per settings table, replaced by a database trigger on every change to
+    that table (complaints/settings_cache.py): how a process knows the settings it keeps are
+    still current. Rolled back with the change that set it."""
+
+    table = models.CharField(max_length=63, primary_key=True)
+    token = models.CharField(max_length=32)
+
+    class Meta:
+        verbose_name = _("settings version")
+        verbose_name_plural = _("settings versions")
+
+
 class Notification(models.Model):
     """An in-app message to a staff member (escalations, warnings, approvals)."""
 

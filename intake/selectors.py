@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from complaints import memo
+from complaints.settings_cache import cached
 from complaints.lifecycle import OPEN_STATUSES, Status
 from complaints.models import Category, Complaint, Department
 from complaints.roles import AGENT
@@ -31,6 +32,10 @@ logger = logging.getLogger(__name__)
 # --- rules ----------------------------------------------------------------------------------
 
 
+RULE_TABLES = ("intake_rule", "intake_rule_categories", "complaints_category",
+               "complaints_department")
+
+
 def rule_list() -> QuerySet[Rule]:
     """All rules in evaluation order, with what the list page shows joined in."""
     return Rule.objects.select_related("set_category", "set_category__parent", "route_to",
@@ -39,7 +44,7 @@ def rule_list() -> QuerySet[Rule]:
 
 
 def category_parents() -> dict[str, str]:
-    return memo.get("intake.category_parents", lambda: dict(
+    return cached(("complaints_category",), "intake.category_parents", lambda: dict(
         Category.objects.filter(parent__isnull=False).values_list("code", "parent__code")))
 
 
@@ -60,9 +65,10 @@ def rule_spec(rule: Rule) -> rules.RuleSpec:
 
 
 def enabled_rule_specs() -> list[rules.RuleSpec]:
-    """The enabled rules in evaluation order (once per memo scope)."""
-    return memo.get("intake.enabled_rule_specs",
-                    lambda: [rule_spec(r) for r in rule_list().filter(enabled=True)])
+    """The enabled rules in evaluation order (kept until a rule, category or department
+    changes)."""
+    return cached(RULE_TABLES, "intake.enabled_rule_specs",
+                  lambda: [rule_spec(r) for r in rule_list().filter(enabled=True)])
 
 
 def repeat_window_days(specs: list[rules.RuleSpec]) -> int:
@@ -276,13 +282,15 @@ def classification_preview(*, text: str, channel: str, tier: str,
     from django.utils import timezone
 
     now = timezone.now()
+    with memo.scope():  # the settings tokens read once
+        parents, specs = category_parents(), enabled_rule_specs()
     facts = rules.ComplaintFacts(
         text=text, channel=channel, customer_tier=tier, received_at=now,
         category=category.code if category else None,
         flags=frozenset(flag for flag, on in (("vip", tier == "vip"),
                                               ("regulator", channel == "regulator")) if on),
-        recent_complaints=(now,) * recent_complaints, category_parents=category_parents())
-    evaluation = rules.evaluate(enabled_rule_specs(), facts)
+        recent_complaints=(now,) * recent_complaints, category_parents=parents)
+    evaluation = rules.evaluate(specs, facts)
     decisions = [d.as_dict() for d in evaluation.decisions]
     names = explain.Names(decisions, categories=[evaluation.category] if evaluation.category
                           else [], departments=[evaluation.department] if evaluation.department

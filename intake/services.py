@@ -17,6 +17,7 @@ from django.db.models import Max
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from complaints import memo
 from complaints import services as complaint_services
 from complaints.errors import InvalidInput, NotAllowed
 from complaints.lifecycle import OPEN_STATUSES, Status
@@ -62,7 +63,7 @@ def complaint_classify(*, complaint_id: int, actor=None) -> ComplaintClassificat
     result and changes nothing, so it never undoes an agent's later correction. A complaint
     closed before its classification ran (archived: read-only) is left as it is: None.
     """
-    with transaction.atomic():
+    with memo.scope(), transaction.atomic():
         complaint = (Complaint.objects.select_for_update(of=("self",))
                      .select_related("customer", "category").get(pk=complaint_id))
         existing = ComplaintClassification.objects.filter(complaint_id=complaint_id).first()

@@ -4,12 +4,16 @@ from datetime import time
 
 from django.db.models import Prefetch
 
-from complaints import memo
+from complaints.settings_cache import cached
 from complaints.models import Complaint
 
 from .calendar import WorkCalendar
 from .models import BusinessCalendar, CalendarDay, CalendarYear, SlaPolicy, SlaTarget
 from .policy import ComplaintFacts, PolicyRule, Target
+
+
+CALENDAR_TABLES = ("sla_calendarday", "sla_calendaryear", "sla_businesscalendar")
+POLICY_TABLES = ("sla_slapolicy", "sla_slatarget", "complaints_category")
 
 
 def _parse_hours(raw: dict) -> tuple:
@@ -21,9 +25,9 @@ def _parse_hours(raw: dict) -> tuple:
 
 
 def work_calendars() -> dict[int, WorkCalendar]:
-    """Every business calendar by id, with the official days loaded from the table (once per
-    memo scope: callers must not change what they get)."""
-    return memo.get("sla.work_calendars", _load_work_calendars)
+    """Every business calendar by id, with the official days loaded from the table (kept until
+    a calendar table changes: callers must not change what they get)."""
+    return cached(CALENDAR_TABLES, "sla.work_calendars", _load_work_calendars)
 
 
 def _load_work_calendars() -> dict[int, WorkCalendar]:
@@ -44,8 +48,9 @@ def _load_work_calendars() -> dict[int, WorkCalendar]:
 
 
 def standard_calendar_id() -> int | None:
-    return memo.get("sla.standard_calendar_id", lambda: BusinessCalendar.objects.filter(
-        code="standard").values_list("id", flat=True).first())
+    return cached(("sla_businesscalendar",), "sla.standard_calendar_id",
+                  lambda: BusinessCalendar.objects.filter(code="standard")
+                  .values_list("id", flat=True).first())
 
 
 def standard_calendar() -> WorkCalendar:
@@ -57,8 +62,8 @@ def standard_calendar() -> WorkCalendar:
 
 
 def policy_rules() -> list[PolicyRule]:
-    """The active deadline policies (once per memo scope)."""
-    return memo.get("sla.policy_rules", _load_policy_rules)
+    """The active deadline policies (kept until a policy table changes)."""
+    return cached(POLICY_TABLES, "sla.policy_rules", _load_policy_rules)
 
 
 def _load_policy_rules() -> list[PolicyRule]:

@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from complaints import memo
 from complaints import services as complaint_services
 from complaints.db import bulk_update_rows, insert_rows
 from complaints.errors import InvalidInput, NotAllowed
@@ -53,6 +54,11 @@ class Context:
 
     @classmethod
     def load(cls) -> Context:
+        with memo.scope():  # the settings tokens read once
+            return cls._load()
+
+    @classmethod
+    def _load(cls) -> Context:
         calendars = work_calendars()
         rules = {r.id: r for r in policy_rules()}
         return cls(calendars, rules, standard_calendar_id() or next(iter(calendars)))

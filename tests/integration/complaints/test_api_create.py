@@ -168,9 +168,11 @@ def test_one_create_reads_the_settings_once_and_counts_the_classified_complaint(
     def count(fragment):
         return sum(fragment in sql for sql in statements)
 
-    assert count('FROM "sla_calendarday"') == 1
-    assert count('FROM "sla_slapolicy"') == 1
-    assert count('FROM "intake_rule"') == 1
+    # Kept from the first create (complaints/settings_cache.py), or read once at most.
+    assert count('FROM "sla_calendarday"') <= 1
+    assert count('FROM "sla_slapolicy"') <= 1
+    assert count('FROM "intake_rule"') <= 1
+    assert count('FROM "complaints_settingsversion"') <= 3  # intake, classification, clocks
     assert count('INSERT INTO "reports_complaintfact"') == 1
     fact = ComplaintFact.objects.get(complaint__reference=response.json()["reference"])
     assert fact.category.code == response.json()["category"]["code"] == "network-broadband"

@@ -1,0 +1,33 @@
+"""Settings versions: a token per settings table, replaced by a trigger on every change, so
+processes may keep calendars, deadline policies and rules until they change."""
+
+from django.db import migrations, models
+
+from complaints import settings_triggers
+
+TABLES = ["complaints_category", "complaints_department"]
+
+
+def forwards(apps, schema_editor):
+    settings_triggers.install(schema_editor, TABLES)
+
+
+def backwards(apps, schema_editor):
+    settings_triggers.remove(schema_editor, TABLES)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("complaints", "0009_customer_wechat_openid")]
+
+    operations = [
+        migrations.CreateModel(
+            name="SettingsVersion",
+            fields=[
+                ("table", models.CharField(max_length=63, primary_key=True, serialize=False)),
+                ("token", models.CharField(max_length=32)),
+            ],
+            options={"verbose_name": "settings version",
+                     "verbose_name_plural": "settings versions"},
+        ),
+        migrations.RunPython(forwards, backwards),
+    ]

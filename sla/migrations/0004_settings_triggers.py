@@ -1,0 +1,23 @@
+"""Calendars and deadline policies replace their settings token on every change
+(complaints/settings_cache.py)."""
+
+from django.db import migrations
+
+from complaints import settings_triggers
+
+TABLES = ["sla_calendarday", "sla_calendaryear", "sla_businesscalendar", "sla_slapolicy",
+          "sla_slatarget"]
+
+
+def forwards(apps, schema_editor):
+    settings_triggers.install(schema_editor, TABLES)
+
+
+def backwards(apps, schema_editor):
+    settings_triggers.remove(schema_editor, TABLES)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("sla", "0003_warning_label"), ("complaints", "0010_settings_version")]
+
+    operations = [migrations.RunPython(forwards, backwards)]
