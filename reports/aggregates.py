@@ -4,7 +4,8 @@
   event) and marks the received days whose figures they change as dirty.
 - `daily_rebuild(days)` sums the facts of those days into DailyFigure and clears their dirty
   marks, unless the day was marked again meanwhile.
-- `rebuild_all()` does both for everything (`manage.py reports_rebuild`).
+- `rebuild_all()` does both for everything (`manage.py reports_rebuild`); `daily_rebuild_all()`
+  only the daily figures (`--daily-only`, after a migration added a daily counter).
 """
 
 from __future__ import annotations
@@ -20,8 +21,16 @@ from django.utils import timezone
 from complaints.models import Activity, Complaint
 from sla.calendar import WorkCalendar
 
-from .measures import FactInput, fact_values, timeline_flags
-from .models import COUNTERS, OPEN_COUNTERS, ComplaintFact, DailyFigure, DirtyDay
+from .measures import DURATION_EDGES, FactInput, fact_values, timeline_flags
+from .models import (
+    ACK_BUCKETS,
+    COUNTERS,
+    OPEN_COUNTERS,
+    RES_BUCKETS,
+    ComplaintFact,
+    DailyFigure,
+    DirtyDay,
+)
 
 logger = logging.getLogger(__name__)
 CHUNK = 2000
@@ -122,7 +131,17 @@ def fact_sums() -> dict:
         "res_sum": Sum("resolution_seconds", default=0),
         **{name: Count("pk", filter=Q(open_status=name.removeprefix("open_")))
            for name in OPEN_COUNTERS},
+        **duration_bucket_counts("ack_seconds", ACK_BUCKETS),
+        **duration_bucket_counts("resolution_seconds", RES_BUCKETS),
     }
+
+
+def duration_bucket_counts(column: str, names: list[str]) -> dict:
+    """Complaints per bucket of measures.DURATION_EDGES (NULL durations in none)."""
+    upper = [*DURATION_EDGES[1:], None]
+    return {name: Count("pk", filter=Q(**{f"{column}__gte": low})
+                        & (Q(**{f"{column}__lt": high}) if high is not None else Q()))
+            for name, low, high in zip(names, DURATION_EDGES, upper)}
 
 
 GROUP = ["day", "department_id", "channel", "category_id"]
@@ -178,10 +197,14 @@ def rebuild_all(*, stdout=None) -> tuple[int, int]:
     # NOT EXISTS plans as an anti-join; NOT IN (subquery) over a million ids does not.
     ComplaintFact.objects.filter(~Exists(Complaint.objects.filter(pk=OuterRef("complaint_id")))
                                  ).delete()
+    return facts, daily_rebuild_all()
+
+
+def daily_rebuild_all() -> int:
+    """Every day's figures from the facts as they are (`reports_rebuild --daily-only`)."""
     days = list(ComplaintFact.objects.order_by().values_list("day", flat=True).distinct())
     DailyFigure.objects.exclude(day__in=days).delete()
-    figures = daily_rebuild(days=days)
-    return facts, figures
+    return daily_rebuild(days=days)
 
 
 assert set(COUNTERS) == set(fact_sums())

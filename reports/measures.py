@@ -8,7 +8,8 @@ department / channel / category filters, except the backlog, which is the open c
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -139,10 +140,54 @@ def percentile(sorted_values: list[float], fraction: float) -> float | None:
     """Linear interpolation between closest ranks (PostgreSQL's percentile_cont)."""
     if not sorted_values:
         return None
-    position = fraction * (len(sorted_values) - 1)
+    low, high, weight = percentile_ranks(len(sorted_values), fraction)
+    return interpolate(sorted_values[low], sorted_values[high], weight)
+
+
+def percentile_ranks(count: int, fraction: float) -> tuple[int, int, float]:
+    """The 0-based ranks percentile_cont reads among `count` sorted values, and the weight of
+    the higher one (its own arithmetic: floor and ceil of fraction × (count − 1))."""
+    position = fraction * (count - 1)
     low = math.floor(position)
-    high = min(low + 1, len(sorted_values) - 1)
-    return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (position - low)
+    return low, math.ceil(position), position - low
+
+
+def interpolate(low_value: float, high_value: float, weight: float) -> float:
+    return low_value + (high_value - low_value) * weight
+
+
+# Working seconds (9 h = one working day). The daily figures keep, per measured duration, how
+# many complaints fall in each bucket: bucket i holds EDGES[i] <= seconds < EDGES[i + 1], the
+# last one everything from 30 working days. A percentile then needs only the complaints of the
+# bucket holding its rank. Stored figures depend on these edges: changing them needs a
+# migration that marks every day dirty (as reports/migrations/0003 does).
+DURATION_EDGES = (
+    0, 1, 60, 300, 600, 900, 1200, 1800, 2700,  # exactly 0, under a minute, minutes
+    3600, 5400, 7200, 10800, 14400, 18000, 21600, 25200, 28800,  # hours
+    32400, 40500, 48600, 56700, 64800, 81000, 97200, 129600, 162000,  # 1–5 working days
+    226800, 324000, 486000, 648000, 972000,  # 7, 10, 15, 20, 30 working days
+)
+
+
+def duration_bucket(seconds: int) -> int:
+    return bisect_right(DURATION_EDGES, seconds) - 1
+
+
+def bucket_is_one_value(bucket: int) -> bool:
+    """Whole seconds: a bucket one second wide holds a single value (0, for example)."""
+    return bucket + 1 < len(DURATION_EDGES) and \
+        DURATION_EDGES[bucket + 1] - DURATION_EDGES[bucket] == 1
+
+
+def rank_bucket(histogram: Sequence[int], rank: int) -> tuple[int, int]:
+    """The bucket holding the `rank`-th smallest value (0-based) and how many values lie in the
+    buckets below it."""
+    below = 0
+    for bucket, count in enumerate(histogram):
+        if rank < below + count:
+            return bucket, below
+        below += count
+    raise ValueError(f"rank {rank} is beyond the {below} values of the histogram")
 
 
 def share(part: int, whole: int) -> float | None:
