@@ -12,6 +12,7 @@ from .models import (
     OutboundMessage,
     PersonalDataAccess,
     ReferenceCounter,
+    SettingsVersion,
 )
 
 PERSONAL_FIELDS = ("name", "phone", "email", "id_number")
@@ -204,3 +205,20 @@ class OutboundMessageAdmin(admin.ModelAdmin):
 
 from . import admin_workspace  # noqa: E402,F401  (canned responses, red lines, dispatches)
 from . import admin_closing  # noqa: E402,F401  (answers, surveys, callbacks: issue 7)
+
+
+@admin.register(SettingsVersion)
+class SettingsVersionAdmin(admin.ModelAdmin):
+    """Read-only: the tokens are written by database triggers (complaints/settings_cache.py)."""
+
+    list_display = ("table", "token")
+    search_fields = ("table",)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

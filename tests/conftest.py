@@ -50,6 +50,21 @@ def _seed_data_after_flush(request):
 
 
 @pytest.fixture
+def migration_seeds(db):
+    """The rows data migrations seed (categories, calendars, deadline policies, rules), for a
+    test that needs them whichever test ran before: a transactional one empties every table."""
+    import importlib
+
+    from django.apps import apps
+
+    from complaints.models import Category
+
+    if not Category.objects.exists():
+        for module in MIGRATION_SEEDS:
+            importlib.import_module(module).seed(apps, None)
+
+
+@pytest.fixture
 def is_postgres():
     return connection.vendor == "postgresql"
 

@@ -14,7 +14,7 @@ from sla.calendar import is_working_day
 from sla.models import SlaTarget
 from sla.selectors import policy_rules, work_calendars
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("migration_seeds")]
 NEW_HOLIDAY = date(2026, 12, 7)  # an ordinary Monday, made a holiday below
 
 

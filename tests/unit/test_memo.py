@@ -69,7 +69,7 @@ def test_an_error_in_the_block_still_runs_what_was_batched():
     assert flushed == [[5]]
 
 
-@pytest.mark.django_db
+@pytest.mark.usefixtures("migration_seeds")
 def test_saving_a_registered_setting_inside_a_scope_reads_it_again():
     from sla.models import SlaPolicy
     from sla.selectors import policy_rules
