@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Benchmark: intake throughput through the API (`POST /api/v1/complaints/`) against a minimal
-Django view that inserts one row, both served by the same gunicorn, in the same session.
+Django view that inserts one row, both served by the same gunicorn, in the same session; and
+the "DRF floor" (the product's authentication and permission classes, a serializer, the same
+one-row insert), the least any authenticated endpoint does.
 
 Usage (PostgreSQL and Redis on loopback):
     .venv/bin/python bench/intake_api.py [--requests 600] [--concurrency 8] [--rounds 2]
@@ -9,8 +11,8 @@ Creates (and drops) the database `complaints_bench_intake`, migrates it, trains 
 on the shipped labelled set (as production has one), creates an agent with an API token, starts
 gunicorn as docker compose does (`config.wsgi`, 3 sync workers, DEBUG off, Redis cache) with
 bench/intake_settings.py (the product's settings plus /bench/minimal/), and fires authenticated
-POSTs at concurrency 8 from threads in this process: alternately at the minimal view and at the
-API, `--rounds` times each. Every API request is a new complaint (a new call id as
+POSTs at concurrency 8 from threads in this process: at the minimal view, the DRF floor and the
+API in turn, `--rounds` times each. Every API request is a new complaint (a new call id as
 external_ref; new and repeat callers; texts that rules classify and texts left to the
 classifier). Prints requests/s, median and p95 latency, the queries one create costs, and the
 load average, as Markdown for docs/benchmarks.md.
@@ -257,7 +259,8 @@ def main():
         return
     port = free_port()
     server = start_gunicorn(env, port)
-    targets = {"minimal view": "/bench/minimal/", "intake API": "/api/v1/complaints/"}
+    targets = {"minimal view": "/bench/minimal/", "DRF floor": "/bench/drf-floor/",
+               "intake API": "/api/v1/complaints/"}
     results = {name: [] for name in targets}
     try:
         for name, path in targets.items():  # warm every worker: imports, classifier, caches

@@ -8,6 +8,9 @@ from django.http import JsonResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from config.urls import urlpatterns as product_urlpatterns
 
@@ -27,4 +30,26 @@ def minimal(request):
     return JsonResponse({"id": row_id}, status=201)
 
 
-urlpatterns = [path("bench/minimal/", minimal), *product_urlpatterns]
+class FloorSerializer(serializers.Serializer):
+    channel = serializers.CharField(max_length=20)
+    external_ref = serializers.CharField(max_length=100)
+    description = serializers.CharField(max_length=4000)
+    customer = serializers.DictField()
+
+
+class DrfFloor(APIView):
+    """The floor of any authenticated DRF endpoint: the product's authentication and permission
+    classes, a serializer, one INSERT. No product code could answer faster."""
+
+    def post(self, request):
+        serializer = FloorSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with connection.cursor() as cursor:
+            cursor.execute("INSERT INTO bench_minimal (body) VALUES (%s) RETURNING id",
+                           [json.dumps(serializer.validated_data, ensure_ascii=False)])
+            (row_id,) = cursor.fetchone()
+        return Response({"id": row_id}, status=201)
+
+
+urlpatterns = [path("bench/minimal/", minimal), path("bench/drf-floor/", DrfFloor.as_view()),
+               *product_urlpatterns]
