@@ -48,3 +48,9 @@ def remove(schema_editor, tables: list[str]) -> None:
             for event in ("insert", "update", "delete"):
                 schema_editor.execute(
                     f'DROP TRIGGER IF EXISTS "{table}_settings_changed_{event}"')
+
+
+def remove_function(schema_editor) -> None:
+    """After every table's triggers are gone (the migration that created the function)."""
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(f"DROP FUNCTION IF EXISTS {FUNCTION}()")

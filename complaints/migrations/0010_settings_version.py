@@ -14,6 +14,7 @@ def forwards(apps, schema_editor):
 
 def backwards(apps, schema_editor):
     settings_triggers.remove(schema_editor, TABLES)
+    settings_triggers.remove_function(schema_editor)
 
 
 class Migration(migrations.Migration):
