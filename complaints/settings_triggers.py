@@ -54,3 +54,19 @@ def remove_function(schema_editor) -> None:
     """After every table's triggers are gone (the migration that created the function)."""
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(f"DROP FUNCTION IF EXISTS {FUNCTION}()")
+
+
+def operation(tables: list[str], *, owns_function: bool = False):
+    """The migration operation installing these tables' triggers (and removing them when the
+    migration is unapplied; with `owns_function`, the trigger function too)."""
+    from django.db import migrations
+
+    def forwards(apps, schema_editor):
+        install(schema_editor, tables)
+
+    def backwards(apps, schema_editor):
+        remove(schema_editor, tables)
+        if owns_function:
+            remove_function(schema_editor)
+
+    return migrations.RunPython(forwards, backwards)

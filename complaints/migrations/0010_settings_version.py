@@ -8,15 +8,6 @@ from complaints import settings_triggers
 TABLES = ["complaints_category", "complaints_department"]
 
 
-def forwards(apps, schema_editor):
-    settings_triggers.install(schema_editor, TABLES)
-
-
-def backwards(apps, schema_editor):
-    settings_triggers.remove(schema_editor, TABLES)
-    settings_triggers.remove_function(schema_editor)
-
-
 class Migration(migrations.Migration):
     dependencies = [("complaints", "0009_customer_wechat_openid")]
 
@@ -30,5 +21,5 @@ class Migration(migrations.Migration):
             options={"verbose_name": "settings version",
                      "verbose_name_plural": "settings versions"},
         ),
-        migrations.RunPython(forwards, backwards),
+        settings_triggers.operation(TABLES, owns_function=True),
     ]

@@ -9,15 +9,7 @@ TABLES = ["sla_calendarday", "sla_calendaryear", "sla_businesscalendar", "sla_sl
           "sla_slatarget"]
 
 
-def forwards(apps, schema_editor):
-    settings_triggers.install(schema_editor, TABLES)
-
-
-def backwards(apps, schema_editor):
-    settings_triggers.remove(schema_editor, TABLES)
-
-
 class Migration(migrations.Migration):
     dependencies = [("sla", "0003_warning_label"), ("complaints", "0010_settings_version")]
 
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [settings_triggers.operation(TABLES)]
