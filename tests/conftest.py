@@ -23,45 +23,30 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-MIGRATION_SEEDS = ["complaints.migrations.0002_seed_categories", "sla.migrations.0002_defaults",
-                   "intake.migrations.0002_default_rules"]
-
-
 @pytest.fixture(autouse=True)
 def _seed_data_after_flush(request):
-    """Transactional tests empty every table afterwards; data migrations do not run again, so
-    put their rows back for whichever test comes next (roles and beat tasks come back through
-    post_migrate on their own)."""
+    """Transactional tests empty every table afterwards and data migrations do not run again:
+    a transactional test puts their rows back for itself if an earlier one emptied them (roles
+    and beat tasks come back through post_migrate on their own). Other tests that need them
+    use the `migration_seeds` fixture."""
     marker = request.node.get_closest_marker("django_db")
     transactional = (marker is not None and marker.kwargs.get("transaction")) or \
         "live_server" in request.fixturenames or "transactional_db" in request.fixturenames
     if not transactional:
         return
     request.getfixturevalue("transactional_db")
-    import importlib
+    from tests import seeds
 
-    from django.apps import apps
-
-    from complaints.models import Category
-
-    if not Category.objects.exists():
-        for module in MIGRATION_SEEDS:
-            importlib.import_module(module).seed(apps, None)
+    seeds.restore()
 
 
 @pytest.fixture
 def migration_seeds(db):
     """The rows data migrations seed (categories, calendars, deadline policies, rules), for a
     test that needs them whichever test ran before: a transactional one empties every table."""
-    import importlib
+    from tests import seeds
 
-    from django.apps import apps
-
-    from complaints.models import Category
-
-    if not Category.objects.exists():
-        for module in MIGRATION_SEEDS:
-            importlib.import_module(module).seed(apps, None)
+    seeds.restore()
 
 
 @pytest.fixture

@@ -10,6 +10,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.test import Client
 
+from tests import seeds
+
 pytestmark = pytest.mark.django_db
 
 SKIP_PREFIXES = ("/admin/", "/static/", "/api/docs/", "/api/schema/", "/i18n/",
@@ -62,6 +64,7 @@ def demo(django_db_setup, django_db_blocker):
     yield
     with django_db_blocker.unblock():
         call_command("flush", interactive=False, verbosity=0)
+        seeds.restore()  # for the tests after this module
 
 
 @pytest.mark.parametrize("username", ["agent1", "supervisor", "admin"])
