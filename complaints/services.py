@@ -148,10 +148,20 @@ def complaint_create(
     return complaint
 
 
-def _lock(complaint_id: int, expected_version: int | None) -> Complaint:
-    """The complaint row locked for this transaction, after checking the caller's version."""
-    complaint = (Complaint.objects.select_for_update()
-                 .select_related("customer").get(pk=complaint_id))
+def _lock(complaint_id: int, expected_version: int | None,
+          locked: Complaint | None = None) -> Complaint:
+    """The complaint row locked for this transaction, after checking the caller's version.
+
+    `locked` is the same row as a caller inside this transaction already locked it
+    (select_for_update, e.g. classification): reading and locking it again would only cost a
+    query, so it is checked and used as it is (and changed in place by the writer)."""
+    if locked is not None:
+        if locked.pk != complaint_id or not connection.in_atomic_block:
+            raise ValueError("`locked` must be this complaint, locked in the current transaction")
+        complaint = locked
+    else:
+        complaint = (Complaint.objects.select_for_update()
+                     .select_related("customer").get(pk=complaint_id))
     if expected_version is not None and complaint.version != expected_version:
         changes = list(complaint.activities.filter(version__gt=expected_version)
                        .select_related("actor").order_by("created_at", "id"))
@@ -299,18 +309,20 @@ def complaint_update_fields(*, complaint_id: int, changes: dict, actor=None,
                             expected_version: int | None = None, reason: str = "",
                             kind: str = ActivityKind.FIELD_CHANGE, actor_type: str | None = None,
                             message: str = "", visibility: str = Visibility.INTERNAL,
-                            extra: dict | None = None) -> Complaint:
+                            extra: dict | None = None,
+                            locked: Complaint | None = None) -> Complaint:
     """Change non-status fields, audited with old and new values and the reason.
 
     Fields whose value does not change are ignored; if nothing changes nothing is written.
     Receivers of the "fields_changed" event see {"changed": {field: [old, new]}}.
+    `locked`: the complaint as the caller locked it in its transaction (see `_lock`).
     """
     unknown = set(changes) - UPDATABLE_FIELDS
     if unknown:
         raise InvalidInput(_("These fields cannot be changed here: %(fields)s.") % {
             "fields": ", ".join(sorted(unknown))})
     with transaction.atomic():
-        complaint = _lock(complaint_id, expected_version)
+        complaint = _lock(complaint_id, expected_version, locked)
         diff = {}
         for name, value in changes.items():
             field = Complaint._meta.get_field(name)
@@ -318,7 +330,6 @@ def complaint_update_fields(*, complaint_id: int, changes: dict, actor=None,
             new = value.pk if field.is_relation and value is not None else value
             if old != new:
                 diff[name] = [_plain(old), _plain(new)]
-                setattr(complaint, name, value)
         if not diff:
             return complaint
         if complaint.status == Status.CLOSED:
@@ -326,6 +337,8 @@ def complaint_update_fields(*, complaint_id: int, changes: dict, actor=None,
             raise InvalidInput(_("Complaint %(reference)s is closed and archived: its fields "
                                  "cannot be changed any more; add a note instead.") % {
                 "reference": complaint.reference})
+        for name in diff:  # only now: a refused change leaves a caller's `locked` as it was
+            setattr(complaint, name, changes[name])
         _bump(complaint, actor, list(diff))
         data = {"changed": diff, **(extra or {})}
         if reason:
@@ -340,12 +353,14 @@ def complaint_update_fields(*, complaint_id: int, changes: dict, actor=None,
 
 def complaint_assign(*, complaint_id: int, actor, expected_version: int | None,
                      department: Department | None = None, agent=None,
-                     reason: str = "") -> Complaint:
-    """Assign to a department and/or an agent. The agent must belong to the department."""
+                     reason: str = "", locked: Complaint | None = None) -> Complaint:
+    """Assign to a department and/or an agent. The agent must belong to the department.
+
+    `locked`: the complaint as the caller locked it in its transaction (see `_lock`)."""
     if department is None and agent is None:
         raise InvalidInput(_("Choose a department or an agent."), field="department")
     with transaction.atomic():
-        complaint = _lock(complaint_id, expected_version)
+        complaint = _lock(complaint_id, expected_version, locked)
         if Status(complaint.status) in lifecycle.FINAL_STATUSES:
             raise InvalidInput(_("A closed, merged or cancelled complaint cannot be assigned."))
         department = department or complaint.assigned_department

@@ -64,8 +64,9 @@ def complaint_classify(*, complaint_id: int, actor=None) -> ComplaintClassificat
     closed before its classification ran (archived: read-only) is left as it is: None.
     """
     with memo.scope(), transaction.atomic():
+        # category__parent: routing names the category (full_label) from this same object.
         complaint = (Complaint.objects.select_for_update(of=("self",))
-                     .select_related("customer", "category").get(pk=complaint_id))
+                     .select_related("customer", "category__parent").get(pk=complaint_id))
         existing = ComplaintClassification.objects.filter(complaint_id=complaint_id).first()
         if existing is not None:
             return existing
@@ -95,7 +96,7 @@ def complaint_classify(*, complaint_id: int, actor=None) -> ComplaintClassificat
         changes = {}
         if category_code and not complaint.category_id:
             changes["category"] = picked.category if picked is not None else \
-                Category.objects.get(code=category_code)
+                Category.objects.select_related("parent").get(code=category_code)
         if evaluation.priority != complaint.priority:
             changes["priority"] = evaluation.priority
         for flag in sorted(evaluation.flags):
@@ -111,16 +112,18 @@ def complaint_classify(*, complaint_id: int, actor=None) -> ComplaintClassificat
                 fired = list(dict.fromkeys(d["rule"] for d in applied if d["rule"]))
                 reason = _("Rules fired: %(rules)s") % {"rules": _(", ").join(fired)} \
                     if fired else _("Classifier suggestion")
+            # `locked`: the row is ours until commit; `complaint` is brought up to date in place.
             complaint_services.complaint_update_fields(
                 complaint_id=complaint.id, changes=changes, actor=actor, reason=reason,
-                message=message, extra={"classification": {"decisions": applied}})
+                message=message, extra={"classification": {"decisions": applied}},
+                locked=complaint)
 
         routed = None
         department = _department(evaluation.department)
         if complaint.assigned_department_id is None and complaint.assigned_agent_id is None:
             routed = complaint_route(complaint_id=complaint.id, actor=actor,
                                      department=department,
-                                     rule_name=_route_rule(evaluation))
+                                     rule_name=_route_rule(evaluation), locked=complaint)
         return ComplaintClassification.objects.create(
             complaint=complaint, classified_at=timezone.now(),
             rules_fired=[{"id": f.rule.id, "name": f.rule.name, "position": f.rule.position,
@@ -197,12 +200,15 @@ class Routed:
 
 
 def complaint_route(*, complaint_id: int, actor=None, department: Department | None = None,
-                    rule_name: str = "") -> Routed | None:
+                    rule_name: str = "", locked: Complaint | None = None) -> Routed | None:
     """Send an open complaint to its department: the one given (a rule's), else the one
     responsible for its category. There it goes to the available agent with the fewest open
-    complaints if the department assigns automatically, else it waits in the queue."""
-    complaint = Complaint.objects.select_related("category", "category__parent") \
-        .get(pk=complaint_id)
+    complaints if the department assigns automatically, else it waits in the queue.
+
+    `locked`: the complaint as complaint_classify locked it (category and its parent loaded),
+    used instead of reading it again and handed on to complaint_assign."""
+    complaint = locked if locked is not None else \
+        Complaint.objects.select_related("category", "category__parent").get(pk=complaint_id)
     if complaint.status not in OPEN_STATUSES:
         return None
     with translation.override(settings.LANGUAGE_CODE):
@@ -232,7 +238,7 @@ def complaint_route(*, complaint_id: int, actor=None, department: Department | N
                 note = _("The department takes complaints from its queue.")
             complaint_services.complaint_assign(
                 complaint_id=complaint.id, actor=actor, expected_version=None,
-                department=department, agent=agent,
+                department=department, agent=agent, locked=locked,
                 reason=_("%(routing)s %(assignment)s") % {"routing": why, "assignment": note})
     return Routed(department, agent, note)
 

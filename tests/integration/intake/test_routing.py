@@ -146,3 +146,27 @@ def test_demo_routing_command_maps_categories_to_the_demo_departments(created, r
     assert created(description="乱扣我话费").assigned_department.code == "gd-billing"
     call_command("seed_routing", "--if-empty")  # leaves a supervisor's changes alone
     assert CategoryRoute.objects.count() == 6
+
+
+def test_classification_routing_and_assignment_read_the_complaint_once(noc):
+    """complaint_classify locks the complaint and hands that object to the field update,
+    routing and assignment (`locked=`) instead of each reading and locking it again; the
+    result is the same as when each read it."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    (agent,) = agents(noc, "noc_one")
+    DepartmentRouting.objects.create(department=noc, auto_assign=True)
+    complaint = make_complaint(description=NETWORK_TEXT)
+    with CaptureQueriesContext(connection) as captured:
+        services.complaint_classify(complaint_id=complaint.id)
+    reads = [q["sql"] for q in captured.captured_queries
+             if q["sql"].startswith("SELECT") and 'FROM "complaints_complaint"' in q["sql"]
+             and f'"complaints_complaint"."id" = {complaint.id}' in q["sql"]]
+    assert len(reads) == 1, reads
+    complaint.refresh_from_db()
+    assert complaint.category.code == "network-coverage" and complaint.version == 3
+    assert complaint.assigned_department == noc and complaint.assigned_agent == agent
+    changes = list(Activity.objects.filter(complaint=complaint).exclude(
+        kind=ActivityKind.CREATED).order_by("id").values_list("kind", "version"))
+    assert changes == [(ActivityKind.FIELD_CHANGE, 2), (ActivityKind.ASSIGNMENT, 3)]
