@@ -154,7 +154,10 @@ def _lock(complaint_id: int, expected_version: int | None,
 
     `locked` is the same row as a caller inside this transaction already locked it
     (select_for_update, e.g. classification): reading and locking it again would only cost a
-    query, so it is checked and used as it is (and changed in place by the writer)."""
+    query, so it is checked and used as it is (and changed in place by the writer). Such a
+    writer takes no savepoint of its own either (two statements): the caller's transaction is
+    the unit, and an error in the writer fails all of it, as the caller does not go on after
+    one."""
     if locked is not None:
         if locked.pk != complaint_id or not connection.in_atomic_block:
             raise ValueError("`locked` must be this complaint, locked in the current transaction")
@@ -321,7 +324,7 @@ def complaint_update_fields(*, complaint_id: int, changes: dict, actor=None,
     if unknown:
         raise InvalidInput(_("These fields cannot be changed here: %(fields)s.") % {
             "fields": ", ".join(sorted(unknown))})
-    with transaction.atomic():
+    with transaction.atomic(savepoint=locked is None):
         complaint = _lock(complaint_id, expected_version, locked)
         diff = {}
         for name, value in changes.items():
@@ -359,7 +362,7 @@ def complaint_assign(*, complaint_id: int, actor, expected_version: int | None,
     `locked`: the complaint as the caller locked it in its transaction (see `_lock`)."""
     if department is None and agent is None:
         raise InvalidInput(_("Choose a department or an agent."), field="department")
-    with transaction.atomic():
+    with transaction.atomic(savepoint=locked is None):
         complaint = _lock(complaint_id, expected_version, locked)
         if Status(complaint.status) in lifecycle.FINAL_STATUSES:
             raise InvalidInput(_("A closed, merged or cancelled complaint cannot be assigned."))

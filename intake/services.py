@@ -206,7 +206,8 @@ def complaint_route(*, complaint_id: int, actor=None, department: Department | N
     complaints if the department assigns automatically, else it waits in the queue.
 
     `locked`: the complaint as complaint_classify locked it (category and its parent loaded),
-    used instead of reading it again and handed on to complaint_assign."""
+    used instead of reading it again and handed on to complaint_assign; inside that
+    transaction no savepoint is taken (an error fails the classification as a whole)."""
     complaint = locked if locked is not None else \
         Complaint.objects.select_related("category", "category__parent").get(pk=complaint_id)
     if complaint.status not in OPEN_STATUSES:
@@ -221,7 +222,7 @@ def complaint_route(*, complaint_id: int, actor=None, department: Department | N
                 return None
             why = _("Category “%(category)s” is handled by %(department)s.") % {
                 "category": complaint.category.full_label, "department": department.name}
-        with transaction.atomic():
+        with transaction.atomic(savepoint=locked is None):
             agent = None
             if selectors.department_auto_assigns(department):
                 # One pick at a time per department: a second complaint arriving at the same

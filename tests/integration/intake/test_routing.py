@@ -150,8 +150,8 @@ def test_demo_routing_command_maps_categories_to_the_demo_departments(created, r
 
 def test_classification_routing_and_assignment_read_the_complaint_once(noc):
     """complaint_classify locks the complaint and hands that object to the field update,
-    routing and assignment (`locked=`) instead of each reading and locking it again; the
-    result is the same as when each read it."""
+    routing and assignment (`locked=`) instead of each reading and locking it again (and each
+    taking a savepoint); the result is the same as when each read it."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -164,6 +164,11 @@ def test_classification_routing_and_assignment_read_the_complaint_once(noc):
              if q["sql"].startswith("SELECT") and 'FROM "complaints_complaint"' in q["sql"]
              and f'"complaints_complaint"."id" = {complaint.id}' in q["sql"]]
     assert len(reads) == 1, reads
+    # Only classification's own (a savepoint here, inside the test's transaction): the writers
+    # it calls with the locked complaint take none.
+    savepoints = [q["sql"] for q in captured.captured_queries
+                  if q["sql"].startswith("SAVEPOINT")]
+    assert len(savepoints) == 1, savepoints
     complaint.refresh_from_db()
     assert complaint.category.code == "network-coverage" and complaint.version == 3
     assert complaint.assigned_department == noc and complaint.assigned_agent == agent
