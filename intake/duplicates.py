@@ -38,14 +38,19 @@ def possible_duplicate_candidate(complaint: Complaint) -> Complaint | None:
             .order_by("received_at", "id").first())
 
 
-def complaint_link_possible_duplicate(*, complaint_id: int) -> Complaint | None:
+def complaint_link_possible_duplicate(*, complaint_id: int,
+                                      locked: Complaint | None = None) -> Complaint | None:
     """Link the complaint to the open complaint it may duplicate; returns that one, or None.
 
     Idempotent: a complaint already linked keeps its link and nothing is written again.
+    `locked`: the complaint as classification locked it in the enclosing transaction (its
+    category and the category's parent loaded), used instead of reading and locking it again;
+    the savepoint stays, so a failed link leaves that transaction usable.
     """
     with transaction.atomic():
-        complaint = (Complaint.objects.select_for_update(of=("self",))
-                     .select_related("category").get(pk=complaint_id))
+        complaint = locked if locked is not None else (
+            Complaint.objects.select_for_update(of=("self",))
+            .select_related("category").get(pk=complaint_id))
         if complaint.possible_duplicate_of_id is not None:
             return None
         original = possible_duplicate_candidate(complaint)

@@ -3,7 +3,7 @@ whichever channel or endpoint created it."""
 
 from complaints.events import ComplaintEvent
 
-from . import duplicates, services
+from . import services
 
 
 def on_complaint_changed(sender, event: ComplaintEvent, **kwargs) -> None:
@@ -11,6 +11,6 @@ def on_complaint_changed(sender, event: ComplaintEvent, **kwargs) -> None:
     # If this fails (the error is logged), the periodic sweep classifies the complaint later;
     # complaint_classify runs once per complaint, so a repeat changes nothing.
     if event.kind == "created":
-        services.complaint_classify(complaint_id=event.complaint_id)
-        # The category is known now: link a possible duplicate (once; see intake/duplicates.py).
-        duplicates.complaint_link_possible_duplicate(complaint_id=event.complaint_id)
+        # Once the category is known, a possible duplicate is linked (once; see
+        # intake/duplicates.py), in the classification's transaction.
+        services.complaint_classify(complaint_id=event.complaint_id, link_duplicate=True)

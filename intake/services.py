@@ -30,7 +30,7 @@ from complaints.models import (
     Priority,
 )
 
-from . import classifier, explain, rules, selectors
+from . import classifier, duplicates, explain, rules, selectors
 from .models import (
     FLAG_FIELDS,
     AgentAvailability,
@@ -55,86 +55,108 @@ def _require(actor, perm: str, message: str) -> None:
 # --- automatic classification ---------------------------------------------------------------
 
 
-def complaint_classify(*, complaint_id: int, actor=None) -> ComplaintClassification | None:
+def complaint_classify(*, complaint_id: int, actor=None,
+                       link_duplicate: bool = False) -> ComplaintClassification | None:
     """Run the rules (and, when no rule decides the category, the classifier) over a complaint,
     write the category, priority and flags they decide, and route it.
 
     Runs once per complaint: a second call (a redelivered event, the sweep) returns the first
     result and changes nothing, so it never undoes an agent's later correction. A complaint
     closed before its classification ran (archived: read-only) is left as it is: None.
+
+    `link_duplicate` (after creation, and the sweep) then links a possible duplicate
+    (intake/duplicates.py), whatever the classification returned, in the same transaction on
+    the same row lock instead of a transaction and lock of its own. The link keeps its
+    savepoint: if it fails, the classification still commits (and its events go out) and the
+    link's error is raised after that, as when the link ran after the classification.
     """
+    link_error = None
     with memo.scope(), transaction.atomic():
         # category__parent: routing names the category (full_label) from this same object.
         complaint = (Complaint.objects.select_for_update(of=("self",))
                      .select_related("customer", "category__parent").get(pk=complaint_id))
-        existing = ComplaintClassification.objects.filter(complaint_id=complaint_id).first()
-        if existing is not None:
-            return existing
-        if complaint.status == Status.CLOSED:
-            return None
-        specs = selectors.enabled_rule_specs()
-        facts = selectors.complaint_facts(complaint=complaint,
-                                          window_days=selectors.repeat_window_days(specs))
-        evaluation = rules.evaluate(specs, facts)
-        decisions = [d.as_dict() for d in evaluation.decisions]
+        classification = _classify(complaint, actor)
+        if link_duplicate:
+            try:
+                duplicates.complaint_link_possible_duplicate(complaint_id=complaint_id,
+                                                             locked=complaint)
+            except Exception as error:  # rolled back to the link's savepoint
+                link_error = error
+    if link_error is not None:
+        raise link_error
+    return classification
 
-        # Rules win over suggestions: the classifier is asked only when neither intake nor a
-        # rule decided the category (which also keeps the model off most requests' path).
-        category_code, source, version, suggestions = evaluation.category, "", None, []
-        picked = None
-        if complaint.category_id:
-            source = "intake"
-        elif evaluation.category_rule is not None:
-            source = "rule"
-        else:
-            version, suggestions = _suggestions(complaint)
-            picked = _confident(suggestions)
-            if picked is not None:
-                category_code, source = picked.category.code, "classifier"
-                decisions.append(_classifier_decision(picked, version))
 
-        changes = {}
-        if category_code and not complaint.category_id:
-            changes["category"] = picked.category if picked is not None else \
-                Category.objects.select_related("parent").get(code=category_code)
-        if evaluation.priority != complaint.priority:
-            changes["priority"] = evaluation.priority
-        for flag in sorted(evaluation.flags):
-            if not getattr(complaint, FLAG_FIELDS[flag]):
-                changes[FLAG_FIELDS[flag]] = True
-        applied = sorted((d for d in decisions if d["applied"] and d["field"] != "department"),
-                         key=lambda d: FIELD_ORDER[d["field"]])
-        if changes:
-            with translation.override(settings.LANGUAGE_CODE):
-                names = explain.Names(decisions)
-                message = "\n".join([_("Automatic classification and grading:")] +
-                                    [explain.decision_text(d, names) for d in applied])
-                fired = list(dict.fromkeys(d["rule"] for d in applied if d["rule"]))
-                reason = _("Rules fired: %(rules)s") % {"rules": _(", ").join(fired)} \
-                    if fired else _("Classifier suggestion")
-            # `locked`: the row is ours until commit; `complaint` is brought up to date in place.
-            complaint_services.complaint_update_fields(
-                complaint_id=complaint.id, changes=changes, actor=actor, reason=reason,
-                message=message, extra={"classification": {"decisions": applied}},
-                locked=complaint)
+def _classify(complaint: Complaint, actor) -> ComplaintClassification | None:
+    """complaint_classify's work on the complaint it locked."""
+    existing = ComplaintClassification.objects.filter(complaint_id=complaint.id).first()
+    if existing is not None:
+        return existing
+    if complaint.status == Status.CLOSED:
+        return None
+    specs = selectors.enabled_rule_specs()
+    facts = selectors.complaint_facts(complaint=complaint,
+                                      window_days=selectors.repeat_window_days(specs))
+    evaluation = rules.evaluate(specs, facts)
+    decisions = [d.as_dict() for d in evaluation.decisions]
 
-        routed = None
-        department = _department(evaluation.department)
-        if complaint.assigned_department_id is None and complaint.assigned_agent_id is None:
-            routed = complaint_route(complaint_id=complaint.id, actor=actor,
-                                     department=department,
-                                     rule_name=_route_rule(evaluation), locked=complaint)
-        return ComplaintClassification.objects.create(
-            complaint=complaint, classified_at=timezone.now(),
-            rules_fired=[{"id": f.rule.id, "name": f.rule.name, "position": f.rule.position,
-                          "reasons": [r.as_dict() for r in f.reasons]}
-                         for f in evaluation.fired],
-            decisions=decisions,
-            suggestions=[{"code": s.category.code, "confidence": s.confidence}
-                         for s in suggestions],
-            model_version=version, category_source=source,
-            department=routed.department if routed else None,
-            assigned_agent=routed.agent if routed else None)
+    # Rules win over suggestions: the classifier is asked only when neither intake nor a
+    # rule decided the category (which also keeps the model off most requests' path).
+    category_code, source, version, suggestions = evaluation.category, "", None, []
+    picked = None
+    if complaint.category_id:
+        source = "intake"
+    elif evaluation.category_rule is not None:
+        source = "rule"
+    else:
+        version, suggestions = _suggestions(complaint)
+        picked = _confident(suggestions)
+        if picked is not None:
+            category_code, source = picked.category.code, "classifier"
+            decisions.append(_classifier_decision(picked, version))
+
+    changes = {}
+    if category_code and not complaint.category_id:
+        changes["category"] = picked.category if picked is not None else \
+            Category.objects.select_related("parent").get(code=category_code)
+    if evaluation.priority != complaint.priority:
+        changes["priority"] = evaluation.priority
+    for flag in sorted(evaluation.flags):
+        if not getattr(complaint, FLAG_FIELDS[flag]):
+            changes[FLAG_FIELDS[flag]] = True
+    applied = sorted((d for d in decisions if d["applied"] and d["field"] != "department"),
+                     key=lambda d: FIELD_ORDER[d["field"]])
+    if changes:
+        with translation.override(settings.LANGUAGE_CODE):
+            names = explain.Names(decisions)
+            message = "\n".join([_("Automatic classification and grading:")] +
+                                [explain.decision_text(d, names) for d in applied])
+            fired = list(dict.fromkeys(d["rule"] for d in applied if d["rule"]))
+            reason = _("Rules fired: %(rules)s") % {"rules": _(", ").join(fired)} \
+                if fired else _("Classifier suggestion")
+        # `locked`: the row is ours until commit; `complaint` is brought up to date in place.
+        complaint_services.complaint_update_fields(
+            complaint_id=complaint.id, changes=changes, actor=actor, reason=reason,
+            message=message, extra={"classification": {"decisions": applied}},
+            locked=complaint)
+
+    routed = None
+    department = _department(evaluation.department)
+    if complaint.assigned_department_id is None and complaint.assigned_agent_id is None:
+        routed = complaint_route(complaint_id=complaint.id, actor=actor,
+                                 department=department,
+                                 rule_name=_route_rule(evaluation), locked=complaint)
+    return ComplaintClassification.objects.create(
+        complaint=complaint, classified_at=timezone.now(),
+        rules_fired=[{"id": f.rule.id, "name": f.rule.name, "position": f.rule.position,
+                      "reasons": [r.as_dict() for r in f.reasons]}
+                     for f in evaluation.fired],
+        decisions=decisions,
+        suggestions=[{"code": s.category.code, "confidence": s.confidence}
+                     for s in suggestions],
+        model_version=version, category_source=source,
+        department=routed.department if routed else None,
+        assigned_agent=routed.agent if routed else None)
 
 
 def _suggestions(complaint: Complaint):
@@ -179,10 +201,7 @@ def complaints_classify_pending(*, limit: int = 200) -> int:
     done = 0
     for complaint_id in ids:
         try:
-            complaint_classify(complaint_id=complaint_id)
-            from .duplicates import complaint_link_possible_duplicate  # it imports services
-
-            complaint_link_possible_duplicate(complaint_id=complaint_id)  # as after creation
+            complaint_classify(complaint_id=complaint_id, link_duplicate=True)  # as on creation
             done += 1
         except Exception:
             logger.exception("classifying complaint %s failed", complaint_id)

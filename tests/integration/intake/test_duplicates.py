@@ -117,3 +117,25 @@ def test_an_agent_merges_the_duplicate(agent, original, client_for,
     new.refresh_from_db()
     assert new.status == "merged" and new.merged_into == original
     assert response.data["merged_into"] == original.reference
+
+
+def test_a_failing_link_keeps_the_classification_and_the_error_is_logged(
+        agent, original, monkeypatch, caplog, django_capture_on_commit_callbacks):
+    """The link runs in the classification's transaction (intake/services.py), in a savepoint
+    of its own: when it fails the classification and its timeline entries still commit, the
+    error reaches the event's log, and nothing of the link is left."""
+    from intake import duplicates
+    from intake.models import ComplaintClassification
+
+    def broken(complaint):
+        Complaint.objects.filter(pk=complaint.pk).update(possible_duplicate_of=original)
+        raise RuntimeError("duplicate lookup broke")
+
+    monkeypatch.setattr(duplicates, "possible_duplicate_candidate", broken)
+    with caplog.at_level("ERROR", logger="complaints.events"):
+        new = enter(agent, django_capture_on_commit_callbacks, description="宽带今天又掉线了")
+    assert ComplaintClassification.objects.filter(complaint=new).exists()
+    assert new.category is not None and new.possible_duplicate_of is None
+    assert new.activities.filter(kind="field_change").count() == 1  # the classification's
+    assert any("duplicate lookup broke" in str(r.exc_info[1]) for r in caplog.records
+               if r.exc_info)
