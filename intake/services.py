@@ -115,10 +115,14 @@ def _classify(complaint: Complaint, actor) -> ComplaintClassification | None:
             category_code, source = picked.category.code, "classifier"
             decisions.append(_classifier_decision(picked, version))
 
-    changes = {}
+    changes, names = {}, None
     if category_code and not complaint.category_id:
-        changes["category"] = picked.category if picked is not None else \
-            Category.objects.select_related("parent").get(code=category_code)
+        if picked is not None:
+            changes["category"] = picked.category
+        else:  # a rule's: among the names the timeline text needs, so read once for both
+            names = explain.Names(decisions)
+            changes["category"] = names.categories.get(category_code) or \
+                Category.objects.select_related("parent").get(code=category_code)
     if evaluation.priority != complaint.priority:
         changes["priority"] = evaluation.priority
     for flag in sorted(evaluation.flags):
@@ -128,7 +132,7 @@ def _classify(complaint: Complaint, actor) -> ComplaintClassification | None:
                      key=lambda d: FIELD_ORDER[d["field"]])
     if changes:
         with translation.override(settings.LANGUAGE_CODE):
-            names = explain.Names(decisions)
+            names = names if names is not None else explain.Names(decisions)
             message = "\n".join([_("Automatic classification and grading:")] +
                                 [explain.decision_text(d, names) for d in applied])
             fired = list(dict.fromkeys(d["rule"] for d in applied if d["rule"]))
