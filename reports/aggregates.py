@@ -94,9 +94,11 @@ def facts_refresh(*, complaint_ids: Iterable[int], cal: WorkCalendar | None = No
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
         with transaction.atomic():
-            rows = list(Complaint.objects.filter(pk__in=chunk).values(*COMPLAINT_COLUMNS))
-            old_days = set(ComplaintFact.objects.filter(complaint_id__in=chunk)
-                           .values_list("day", flat=True).distinct())
+            # With the day of each one's current fact (if any) in the same query: a fact
+            # cannot outlive its complaint (foreign key), so these are all the old days.
+            rows = list(Complaint.objects.filter(pk__in=chunk)
+                        .values(*COMPLAINT_COLUMNS, "report_fact__day"))
+            old_days = {r["report_fact__day"] for r in rows} - {None}
             facts = _facts_for(rows, cal, now)
             _write(facts)
             days_mark_dirty(old_days | {f.day for f in facts}, now=now)

@@ -110,3 +110,27 @@ def test_periodic_tasks_run_the_services(dataset, supervisor):
     assert not DirtyDay.objects.exists() and _stored() == _live()
     assert len(tasks.send_scheduled()) == 2  # last week's and last month's summaries
     assert tasks.send_scheduled() == []
+
+
+def test_a_complaint_moved_to_another_day_marks_both_days(db):
+    """facts_refresh reads each complaint's current fact day with the complaint (one query):
+    the day it leaves is marked as well as the day it moves to; a complaint without a fact
+    marks only its own day."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from complaints.models import Complaint
+    from reports.aggregates import facts_refresh
+    from tests.factories import make_complaint
+
+    complaint = make_complaint()
+    DirtyDay.objects.all().delete()
+    facts_refresh(complaint_ids=[complaint.pk])
+    first = ComplaintFact.objects.get(complaint=complaint).day
+    assert list(DirtyDay.objects.values_list("day", flat=True)) == [first]
+    DirtyDay.objects.all().delete()
+    moved = datetime.combine(first - timedelta(days=3), datetime.min.time().replace(hour=10),
+                             tzinfo=ZoneInfo("Asia/Shanghai"))
+    Complaint.objects.filter(pk=complaint.pk).update(received_at=moved)
+    facts_refresh(complaint_ids=[complaint.pk])
+    assert sorted(DirtyDay.objects.values_list("day", flat=True)) == [moved.date(), first]
