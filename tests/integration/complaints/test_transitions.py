@@ -224,3 +224,30 @@ def test_field_updates_are_audited_with_old_and_new_values(agent, django_capture
     assert same.version == 2  # nothing changed, nothing written
     with pytest.raises(InvalidInput):
         services.complaint_update_fields(complaint_id=complaint.id, changes={"status": "closed"})
+
+
+def test_a_writer_given_the_locked_complaint_checks_it_and_leaves_it_as_it_was_if_refused():
+    """`locked=` (complaints.services._lock): only the same complaint, inside a transaction;
+    the version is still checked, and a refused change does not touch the caller's object.
+    Such a writer takes no savepoint: its error fails the caller's transaction (each case here
+    has a transaction of its own)."""
+    from django.db import transaction
+
+    complaint = make_complaint()
+    other = make_complaint()
+    with transaction.atomic(), pytest.raises(ValueError):
+        services.complaint_update_fields(complaint_id=other.id, changes={"location": "x"},
+                                         locked=complaint)
+    with transaction.atomic():
+        locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
+        with pytest.raises(StaleVersion):
+            services.complaint_update_fields(complaint_id=complaint.id, locked=locked,
+                                             changes={"location": "x"},
+                                             expected_version=locked.version + 1)
+    Complaint.objects.filter(pk=complaint.pk).update(status=Status.CLOSED)
+    with transaction.atomic():
+        locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
+        with pytest.raises(InvalidInput):
+            services.complaint_update_fields(complaint_id=complaint.id, locked=locked,
+                                             changes={"location": "x"})
+        assert locked.location != "x" and locked.version == complaint.version
