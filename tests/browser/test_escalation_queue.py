@@ -1,6 +1,7 @@
 """A supervisor works an escalated complaint in the queue."""
 
 import pytest
+from playwright.sync_api import expect
 
 from complaints.models import Complaint
 from sla import services as sla
@@ -32,7 +33,8 @@ def test_supervisor_acknowledges_sets_a_date_and_deescalates(page, supervisor, a
     assert rows.count() == 2
     first = rows.nth(0)
     assert late.reference in first.inner_text()  # the most overdue comes first
-    assert "超时" in first.locator(".countdown").inner_text()
+    # The countdown script (deferred) turns the due time into "超时 …"; wait for it.
+    expect(first.locator(".countdown")).to_contain_text("超时")
     assert "139****5678" in first.inner_text()
     screenshot(page, "escalation-queue")
 
