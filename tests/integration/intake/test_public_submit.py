@@ -2,12 +2,15 @@
 
 import logging
 import re
+from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 
 from complaints.models import Attachment, Complaint, Customer, OutboundMessage
+from intake import public
 from intake.models import ComplaintClassification, InboundMessage
 
 pytestmark = pytest.mark.django_db
@@ -167,15 +170,23 @@ def test_csrf_is_enforced():
     assert Complaint.objects.count() == 1
 
 
-def test_submissions_are_limited_per_ip_address(client, settings):
+def test_submissions_are_limited_per_ip_address(client, settings, monkeypatch):
     settings.INTAKE_PUBLIC_RATE_IP = "2/hour"
+    # Twenty minutes into an hour (the limit counts in fixed hours), in the past (it becomes
+    # the complaint's received_at): 40 minutes left whatever the time the test runs at; near
+    # the end of an hour the wait would be in seconds.
+    now = timezone.now()
+    instant = now.replace(minute=20, second=0, microsecond=0)
+    if instant > now:
+        instant -= timedelta(hours=1)
+    monkeypatch.setattr(public, "_now", lambda: instant)
     for phone in ("13800138001", "13800138002"):
         assert client.post(URL, form_data(phone=phone)).status_code == 302
     response = client.post(URL, form_data(phone="13800138003"))
     assert response.status_code == 429
     html = response.content.decode()
     assert "Too many complaints have been sent from your network." in html
-    assert "minutes" in html  # how long to wait
+    assert "40 minutes" in html  # how long to wait
     assert Complaint.objects.count() == 2
     other_network = client.post(URL, form_data(phone="13800138004"), REMOTE_ADDR="10.1.2.3")
     assert other_network.status_code == 302
