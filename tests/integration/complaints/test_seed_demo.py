@@ -22,7 +22,6 @@ from complaints.models import (
     CustomerTier,
     Department,
     DepartmentLevel,
-    DepartmentTask,
     Priority,
     ProductLine,
     ReferenceCounter,
@@ -89,9 +88,14 @@ def test_small_run_shows_every_status_and_channel_with_real_timelines():
     waiting = Complaint.objects.filter(status=Status.WAITING_DEPARTMENT)
     assert waiting and all(c.department_tasks.filter(status="open").count() == 1
                            for c in waiting)
-    returned = DepartmentTask.objects.filter(status="returned")
-    assert returned and all(t.result and t.complaint.status != Status.WAITING_DEPARTMENT
-                            for t in returned)
+    for complaint in Complaint.objects.prefetch_related("activities", "department_tasks"):
+        actions = [a.data.get("action") for a in complaint.activities.all()
+                   if a.kind == ActivityKind.STATUS_CHANGE]
+        tasks = complaint.department_tasks.all()
+        assert len(tasks) == actions.count("dispatch"), complaint.reference
+        returned = [t for t in tasks if t.status == "returned"]
+        assert len(returned) == actions.count("receive_result"), complaint.reference
+        assert all(t.result for t in returned)
 
 
 @pytest.mark.django_db
