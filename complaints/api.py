@@ -317,6 +317,8 @@ class TransitionInput(serializers.Serializer):
         help_text="Dispatch only (required): the department codes the work goes to, one task "
                   "each; `reason` says what they should do. Each department's result is "
                   "recorded at dispatches/{id}/result/.")
+    due_at = serializers.DateTimeField(required=False, allow_null=True, default=None,
+                                       help_text="Dispatch only: when the results are due.")
 
 
 def _detail_response(request, reference, code=status.HTTP_200_OK):
@@ -347,7 +349,8 @@ class ComplaintTransitionApi(APIView):
             workspace_services.dispatch_create(complaint_id=complaint.id, actor=request.user,
                             expected_version=data.validated_data["version"],
                             departments=data.validated_data["departments"],
-                            instructions=data.validated_data["reason"])
+                            instructions=data.validated_data["reason"],
+                            due_at=data.validated_data["due_at"])
             return _detail_response(request, reference)
         services.complaint_transition(
             complaint_id=complaint.id, action=action, actor=request.user,

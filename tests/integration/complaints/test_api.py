@@ -72,11 +72,11 @@ def test_action_endpoint_walks_the_lifecycle(client_for, agent, complaint):
     version, _r = act("acknowledge", "acknowledged")
     version, _r = act("start", "in_progress")
     version, _r = act("dispatch", "waiting_department", departments=["billing-team"],
-                      reason="核实扣费记录")
+                      reason="核实扣费记录", due_at="2099-01-05T17:00:00+08:00")
     # Dispatching through the action endpoint gives the department its task, as the page does.
     tasks = client.get(url(complaint, "dispatches/")).json()
-    assert [(t["department"], t["status"], t["instructions"]) for t in tasks] == [
-        ("billing-team", "open", "核实扣费记录")]
+    assert [(t["department"], t["status"], t["instructions"], t["due_at"]) for t in tasks] == [
+        ("billing-team", "open", "核实扣费记录", "2099-01-05T17:00:00+08:00")]
     # While the department owes its result, the complaint cannot be moved back by hand.
     refused = client.post(url(complaint, "receive_result/"), {"version": version},
                           format="json")
@@ -105,9 +105,14 @@ def test_dispatch_through_the_action_endpoint_needs_departments_and_instructions
     no_instructions = client.post(url(complaint, "dispatch/"),
                                   {"version": version, "departments": ["net-ops"]},
                                   format="json")
-    assert (no_departments.status_code, no_instructions.status_code) == (400, 400)
+    past_due = client.post(url(complaint, "dispatch/"),
+                           {"version": version, "departments": ["net-ops"], "reason": "排查基站",
+                            "due_at": "2020-01-01T10:00:00+08:00"}, format="json")
+    assert (no_departments.status_code, no_instructions.status_code,
+            past_due.status_code) == (400, 400, 400)
     assert no_departments.json()["field"] == "departments"
     assert no_instructions.json()["field"] == "instructions"
+    assert past_due.json()["field"] == "due_at"
     assert Complaint.objects.get(pk=complaint.pk).status == "in_progress"
 
 
