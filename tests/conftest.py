@@ -41,6 +41,18 @@ def _seed_data_after_flush(request):
 
 
 @pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """committed(fn, *args) runs fn, then its after-commit receivers (classification, clocks,
+    report figures), as a real request's commit would; returns fn's result."""
+
+    def run(fn, *args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return fn(*args, **kwargs)
+
+    return run
+
+
+@pytest.fixture
 def migration_seeds(db):
     """The rows data migrations seed (categories, calendars, deadline policies, rules), for a
     test that needs them whichever test ran before: a transactional one empties every table."""

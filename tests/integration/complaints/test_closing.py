@@ -44,15 +44,6 @@ def _plain_intake(settings, without_auto_classification):
 
 
 @pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    def run(fn, *args, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return fn(*args, **kwargs)
-
-    return run
-
-
-@pytest.fixture
 def qa(roles):
     return StaffFactory(role="qa", username="qa_sun", first_name="孙")
 

@@ -40,15 +40,6 @@ def _setup(settings, without_auto_classification):
 
 
 @pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    def run(fn, *args, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return fn(*args, **kwargs)
-
-    return run
-
-
-@pytest.fixture
 def resolved(committed, agent):
     def make(**kwargs):
         complaint = committed(make_complaint, actor=agent, **kwargs)

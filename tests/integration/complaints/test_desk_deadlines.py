@@ -13,15 +13,6 @@ from tests.factories import make_complaint
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    def run(fn, *args, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return fn(*args, **kwargs)
-
-    return run
-
-
 def nearest(complaint):
     return Clock.objects.filter(complaint=complaint, state__in=[
         ClockState.RUNNING, ClockState.BREACHED]).aggregate(m=Min("due_at"))["m"]

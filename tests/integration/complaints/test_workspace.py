@@ -34,15 +34,6 @@ def workspace_seeds(db):
 
 
 @pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    def run(fn, *args, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return fn(*args, **kwargs)
-
-    return run
-
-
-@pytest.fixture
 def web():
     def make(user):
         client = Client()

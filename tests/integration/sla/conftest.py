@@ -15,17 +15,6 @@ def local(*args) -> datetime:
 
 
 @pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    """Run a block and then its after-commit receivers, as a real request would."""
-
-    def run(fn, *args, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return fn(*args, **kwargs)
-
-    return run
-
-
-@pytest.fixture
 def new_complaint(committed):
     def make(received_at, **kwargs):
         return committed(make_complaint, received_at=received_at, **kwargs)
