@@ -5,24 +5,14 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 
 from complaints import closing, services
 from complaints.lifecycle import Action, Status
 from complaints.models import Activity, Complaint, FeedbackChannel, ResultConfirmation
 from tests.factories import make_complaint
+from tests.threads import in_thread
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def in_thread(fn):
-    def run(*args):
-        try:
-            return fn(*args)
-        finally:
-            connection.close()
-
-    return run
 
 
 def resolved_complaints(n, agent):

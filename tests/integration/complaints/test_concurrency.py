@@ -4,27 +4,15 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connection
 
 from complaints import services
 from complaints.errors import StaleVersion
 from complaints.lifecycle import Action
 from complaints.models import Complaint, ReferenceCounter
 from tests.factories import CustomerFactory, make_complaint
+from tests.threads import in_thread
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def in_thread(fn):
-    """Run fn on its own database connection, closing it afterwards."""
-
-    def run(*args):
-        try:
-            return fn(*args)
-        finally:
-            connection.close()
-
-    return run
 
 
 def test_references_are_unique_under_concurrent_creation():
