@@ -36,8 +36,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench import pg  # noqa: E402
+
 DB = "complaints_bench_intake"
-BASE = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+BASE = pg.BASE
 REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/14")
 WORKERS = int(os.environ.get("BENCH_WORKERS", "3"))  # as docker-compose.yml
 
@@ -55,28 +57,6 @@ TEXTS = [
     "国际漫游回来后被收了高额费用，出国前没有任何提醒。",
     "积分兑换的礼品一直没有发货，查不到物流信息。",
 ]
-
-
-def recreate_database():
-    import psycopg2
-
-    conn = psycopg2.connect(f"{BASE}/postgres")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
-        cur.execute(f"CREATE DATABASE {DB} ENCODING 'UTF8' TEMPLATE template0 "
-                    "LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'")
-    conn.close()
-
-
-def drop_database():
-    import psycopg2
-
-    conn = psycopg2.connect(f"{BASE}/postgres")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
-    conn.close()
 
 
 def environment(var_dir: str) -> dict:
@@ -155,7 +135,7 @@ def profile(token: str, n: int) -> None:
     stats.sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(
         os.environ.get("BENCH_FILTER", ""), 45)
     connection.close()
-    drop_database()
+    pg.drop_database(DB)
 
 
 def payload(i: int, run: str) -> dict:
@@ -244,7 +224,7 @@ def main():
                         help="Profile N in-process creates (cProfile) instead of the run.")
     args = parser.parse_args()
 
-    recreate_database()
+    pg.recreate_database(DB)
     var_dir = tempfile.mkdtemp(prefix="bench-intake-")
     env = environment(var_dir)
     os.environ.update(env)
@@ -281,7 +261,7 @@ def main():
         from django.db import connection
 
         connection.close()
-        drop_database()
+        pg.drop_database(DB)
 
     print(f"\nmachine: {os.cpu_count()} cores, Python {platform.python_version()}; load average "
           f"(1 min) {load_before[0]:.1f} before, {load_after[0]:.1f} after the timed rounds")

@@ -28,20 +28,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-BASE = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+from bench import pg  # noqa: E402
+
+BASE = pg.BASE
 DB = os.environ.get("BENCH_DB", "complaints_bench_reports")
 
 
 def prepare():
-    import psycopg2
-
-    conn = psycopg2.connect(f"{BASE}/postgres")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {DB}")
-        cur.execute(f"CREATE DATABASE {DB} ENCODING 'UTF8' TEMPLATE template0 "
-                    "LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'")
-    conn.close()
+    pg.recreate_database(DB)
     env = {**os.environ, "DATABASE_URL": f"{BASE}/{DB}"}
     manage = [sys.executable, str(ROOT / "manage.py")]
     for args in (["migrate", "-v0"], ["seed_demo", "--complaints", "1000000"],
