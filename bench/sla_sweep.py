@@ -16,21 +16,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench import pg  # noqa: E402
+
 DB = "sla_bench"
 BATCH = int(os.environ.get("BENCH_BATCH", "1000"))
-BASE = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
-
-
-def recreate_database():
-    import psycopg2
-
-    conn = psycopg2.connect(f"{BASE}/postgres")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {DB}")
-        cur.execute(f"CREATE DATABASE {DB} ENCODING 'UTF8' TEMPLATE template0 "
-                    "LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'")
-    conn.close()
+BASE = pg.BASE
 
 
 def fill(n_open: int, n_due: int, runs: int):
@@ -45,8 +35,9 @@ def fill(n_open: int, n_due: int, runs: int):
             INSERT INTO complaints_department (code, name, level, supervisor_id, is_active)
             SELECT 'dept-' || i, '部门' || i, 'city', i, true FROM generate_series(1, 20) i;
             INSERT INTO complaints_customer (name, phone, email, id_number, service_number,
-                                             tier, created_at)
-            SELECT '客户' || i, (13800000000 + i)::text, '', '', '', 'ordinary', now()
+                                             tier, wechat_openid, last_callback_outcome,
+                                             created_at)
+            SELECT '客户' || i, (13800000000 + i)::text, '', '', '', 'ordinary', '', '', now()
             FROM generate_series(1, 10000) i;
         """)
         cur.execute("""
@@ -98,7 +89,7 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
 
-    recreate_database()
+    pg.recreate_database(DB)
     os.environ["DATABASE_URL"] = f"{BASE}/{DB}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
@@ -141,7 +132,7 @@ def main():
     print(f"| {args.open:,} | {args.due:,} | {median * 1000:.0f} ms "
           f"(runs: {', '.join(f'{t * 1000:.0f}' for t in timings)}) | {queries[0]} |")
     connection.close()
-    recreate_database()  # leave nothing behind
+    pg.drop_database(DB)  # leave nothing behind
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from datetime import time
 
 from django.db.models import Prefetch
 
+from complaints import memo
 from complaints.settings_cache import cached
 from complaints.models import Complaint
 
@@ -56,8 +57,9 @@ def standard_calendar_id() -> int | None:
 def standard_calendar() -> WorkCalendar:
     """The `standard` business calendar (official holidays and make-up days included): the one
     reports count working hours in and closing the loop counts working days in."""
-    calendars = work_calendars()
-    return (calendars.get(standard_calendar_id()) or next(iter(calendars.values()), None)
+    with memo.scope():  # the settings tokens read once for both
+        calendars, standard_id = work_calendars(), standard_calendar_id()
+    return (calendars.get(standard_id) or next(iter(calendars.values()), None)
             or WorkCalendar.standard())
 
 

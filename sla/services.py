@@ -325,8 +325,15 @@ class SweepResult:
 
 def sla_sweep(*, now: datetime | None = None, batch_size: int = 500,
               max_batches: int = 1000) -> SweepResult:
-    """Handle every clock whose warning or escalation time has passed, in batches."""
-    now = now or timezone.now()
+    """Handle every clock whose warning or escalation time has passed, in batches.
+
+    One memo scope for the whole sweep: the report figures of every complaint it escalates
+    are recomputed together at the end (one refresh, not one per complaint's event)."""
+    with memo.scope():
+        return _sweep(now or timezone.now(), batch_size, max_batches)
+
+
+def _sweep(now: datetime, batch_size: int, max_batches: int) -> SweepResult:
     ctx = Context.load()
     directory = EscalationDirectory.load()
     result = SweepResult()

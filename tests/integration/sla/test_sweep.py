@@ -231,3 +231,24 @@ def test_a_progress_warning_at_night_waits_for_the_morning(new_complaint, org):
     sla.sla_sweep(now=local(2026, 11, 23, 20, 5))  # warning at 20:00
     notice = OutboundMessage.objects.get(complaint=complaint, purpose="progress")
     assert notice.send_after == local(2026, 11, 24, 8, 0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sweep_refreshes_the_report_figures_once_for_all_it_escalates(new_complaint, org):
+    """Each escalation's event (after its batch commits) used to recompute that complaint's
+    report figures on its own: five statements per complaint. The sweep is one unit of work:
+    one refresh at the end, for every complaint it escalated."""
+    from django.test.utils import CaptureQueriesContext
+
+    from reports.models import ComplaintFact
+
+    due = [new_complaint(MONDAY, customer=CustomerFactory()) for _ in range(4)]
+    Complaint.objects.filter(pk__in=[c.pk for c in due]).update(assigned_department=org["city"])
+    with CaptureQueriesContext(connection) as queries:
+        result = sla.sla_sweep(now=local(2026, 11, 24, 10, 1))
+    assert result.complaints == {c.pk for c in due}
+    writes = [q for q in queries.captured_queries
+              if 'INSERT INTO "reports_complaintfact"' in q["sql"]]
+    assert len(writes) == 1
+    assert set(ComplaintFact.objects.filter(complaint__in=due)
+               .values_list("escalation_max", flat=True)) == {1}
