@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 
 from sla.contact_hours import is_contact_time, next_contact_time
 
-from . import services
+from . import memo, services
 from .errors import DomainError, InvalidInput, NotAllowed
 from .lifecycle import FINAL_STATUSES, Action, InvalidTransition, Status
 from .models import (
@@ -556,8 +556,13 @@ def auto_close_sweep(*, now: datetime | None = None, batch_size: int = 200,
                      max_batches: int = 50) -> int:
     """Close resolved complaints the customer has not answered within the configured working
     days (and whose callback, if any, is done). Safe to run twice at once (SKIP LOCKED; a
-    complaint closed meanwhile is skipped)."""
-    now = now or timezone.now()
+    complaint closed meanwhile is skipped). One memo scope: the report figures of every
+    complaint it closes are refreshed once at the end."""
+    with memo.scope():
+        return _auto_close(now or timezone.now(), batch_size, max_batches)
+
+
+def _auto_close(now: datetime, batch_size: int, max_batches: int) -> int:
     days = settings.CLOSING_AUTO_CLOSE_WORKING_DAYS
     cal = _calendar()
     from sla.calendar import add_working_days as add

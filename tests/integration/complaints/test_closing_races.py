@@ -69,3 +69,25 @@ def test_two_answers_at_once_one_is_kept(agent, settings):
     kept = ResultConfirmation.objects.get(complaint=complaint).answer
     expected = Status.CLOSED if kept == "solved" else Status.REOPENED
     assert Complaint.objects.get(pk=complaint.pk).status == expected
+
+
+def test_auto_close_refreshes_the_report_figures_once_for_all_it_closes(agent, settings):
+    """Auto-close is one unit of work: the figures of every complaint it closed are
+    recomputed together when it ends (after every close), not once per complaint's event."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from reports.models import ComplaintFact
+
+    settings.CALLBACK_SAMPLE_RATE = 0
+    complaints = resolved_complaints(4, agent)
+    later = closing.add_working_days(
+        Complaint.objects.get(pk=complaints[-1].pk).resolved_at, 3) + timedelta(hours=1)
+    with CaptureQueriesContext(connection) as queries:
+        assert closing.auto_close_sweep(now=later) == 4
+    writes = [q for q in queries.captured_queries
+              if 'INSERT INTO "reports_complaintfact"' in q["sql"]]
+    assert len(writes) == 1
+    for complaint in Complaint.objects.filter(pk__in=[c.pk for c in complaints]):
+        assert complaint.status == Status.CLOSED
+        assert ComplaintFact.objects.get(complaint=complaint).refreshed_at >= complaint.closed_at
