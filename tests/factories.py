@@ -57,3 +57,7 @@ def make_complaint(*, customer=None, channel=Channel.PHONE, received_at=None, ac
 
 def category(code: str) -> Category:
     return Category.objects.get(code=code)
+
+
+# The first bytes of a PNG image: enough for content-type detection of an upload.
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 200

@@ -5,9 +5,9 @@ import re
 import pytest
 
 from complaints.models import Activity, ActivityKind, Attachment, Complaint, OutboundMessage
+from tests.factories import PNG, CustomerFactory, make_complaint
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 200
 PHONE = "13800138000"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE_SCREEN = {"width": 390, "height": 844}
@@ -92,8 +92,6 @@ def test_a_customer_submits_tracks_and_adds_information(page, screenshot, tmp_pa
 
 
 def test_a_customer_signs_in_with_a_code_by_sms(page, screenshot):
-    from tests.factories import CustomerFactory, make_complaint
-
     complaint = make_complaint(customer=CustomerFactory(phone=PHONE), channel="web")
     page.set_viewport_size(PHONE_SCREEN)
     page.goto(f"{page.base_url}/track/?mode=code&ref={complaint.reference}")

@@ -5,15 +5,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from complaints.models import Attachment, Complaint, OutboundMessage
+from tests.factories import PNG
 
-pytestmark = pytest.mark.django_db
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 200
+# Rate counters and codes: a private, empty cache per test (see conftest).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("public_cache")]
 URL = "/api/v1/public/complaints/"
-
-
-@pytest.fixture(autouse=True)
-def _own_cache(public_cache):
-    """Rate counters and codes: a private, empty cache per test (see conftest)."""
 
 
 @pytest.fixture

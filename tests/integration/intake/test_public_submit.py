@@ -12,16 +12,12 @@ from django.utils import timezone
 from complaints.models import Attachment, Complaint, Customer, OutboundMessage
 from intake import public
 from intake.models import ComplaintClassification, InboundMessage
+from tests.factories import PNG
 
-pytestmark = pytest.mark.django_db
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 200
+# Rate counters and codes: a private, empty cache per test (see conftest).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("public_cache")]
 URL = "/submit/"
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<<>>\n%%EOF\n"
-
-
-@pytest.fixture(autouse=True)
-def _own_cache(public_cache):
-    """Rate counters and codes: a private, empty cache per test (see conftest)."""
 
 
 @pytest.fixture

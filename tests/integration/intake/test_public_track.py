@@ -11,16 +11,11 @@ from django.utils import timezone
 from complaints.models import Activity, ActivityKind, Attachment, OutboundMessage, Visibility
 from complaints.services import complaint_add_note, complaint_transition, timeline_append
 from intake import public
-from tests.factories import CustomerFactory, StaffFactory, make_complaint
+from tests.factories import PNG, CustomerFactory, StaffFactory, make_complaint
 
-pytestmark = pytest.mark.django_db
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 200
+# Rate counters and codes: a private, empty cache per test (see conftest).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("public_cache")]
 PHONE = "13900139000"
-
-
-@pytest.fixture(autouse=True)
-def _own_cache(public_cache):
-    """Rate counters and codes: a private, empty cache per test (see conftest)."""
 
 
 @pytest.fixture
