@@ -1,25 +1,13 @@
-import importlib
 import re
 from datetime import timedelta
 
 import pytest
-from django.apps import apps
 from django.utils import timezone
 
-from complaints.models import Category, Complaint
-from intake.models import Rule
+from complaints.models import Complaint
 from tests.factories import CustomerFactory, make_complaint
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def seeded_categories_and_rules(db):
-    """Transactional tests run earlier flush the tables; seed them again as migrate does."""
-    for module, model in [("complaints.migrations.0002_seed_categories", Category),
-                          ("intake.migrations.0002_default_rules", Rule)]:
-        if not model.objects.exists():
-            importlib.import_module(module).seed(apps, None)
 
 
 def test_agent_sees_a_repeat_callers_complaint_then_saves_the_new_one(page, agent, screenshot):

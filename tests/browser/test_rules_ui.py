@@ -1,22 +1,10 @@
-import importlib
 import re
 
 import pytest
-from django.apps import apps
 
-from complaints.models import Category
 from intake.models import Rule
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def seeded_categories_and_rules(db):
-    """Transactional tests run earlier flush the tables; seed them again as migrate does."""
-    for module, model in [("complaints.migrations.0002_seed_categories", Category),
-                          ("intake.migrations.0002_default_rules", Rule)]:
-        if not model.objects.exists():
-            importlib.import_module(module).seed(apps, None)
 
 
 def log_in(page, username):

@@ -1,9 +1,7 @@
-import importlib
 import re
 from datetime import timedelta
 
 import pytest
-from django.apps import apps
 
 from sla.calendar import working_time_between
 from sla.models import Clock, Metric, SlaPolicy
@@ -16,15 +14,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 RESOLUTION = 3  # the column of 处理完成 among the metric columns
 
 
-@pytest.fixture
-def sla_defaults(db):
-    """The default calendars, policies and holidays of the data migration: a transactional
-    test that ran earlier flushed them."""
-    if not SlaPolicy.objects.exists():
-        importlib.import_module("sla.migrations.0002_defaults").seed(apps, None)
-
-
-def test_supervisor_changes_the_urgent_resolution_target(page, sla_defaults, supervisor,
+def test_supervisor_changes_the_urgent_resolution_target(page, supervisor,
                                                          screenshot):
     page.goto(page.base_url + "/")
     page.get_by_label("用户名").fill("sup_wang")

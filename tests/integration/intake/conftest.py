@@ -40,22 +40,6 @@ def created(django_capture_on_commit_callbacks):
 
 
 @pytest.fixture
-def seeded(db):
-    """For transactional tests: earlier ones flush the tables, so seed what migrate seeds."""
-    import importlib
-
-    from django.apps import apps
-
-    from complaints.models import Category
-    from intake.models import Rule
-
-    for module, model in [("complaints.migrations.0002_seed_categories", Category),
-                          ("intake.migrations.0002_default_rules", Rule)]:
-        if not model.objects.exists():
-            importlib.import_module(module).seed(apps, None)
-
-
-@pytest.fixture
 def public_cache(settings, monkeypatch):
     """The public pages keep rate counters and one-time codes in the cache: a private, empty
     one per test, and one instant for the whole test so fixed rate windows cannot roll over

@@ -151,8 +151,7 @@ def test_sweep_classifies_complaints_that_missed_it():
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_classification_of_one_complaint_happens_once(seeded,
-                                                                  without_auto_classification):
+def test_concurrent_classification_of_one_complaint_happens_once(without_auto_classification):
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
