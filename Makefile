@@ -32,6 +32,7 @@ run: demo
 	PORT=$(PORT) $(BIN)/honcho -f Procfile.dev start
 
 test: install
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:

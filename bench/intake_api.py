@@ -64,7 +64,7 @@ def environment(var_dir: str) -> dict:
             "CACHE_KEY_PREFIX": "bench-intake", "DJANGO_SETTINGS_MODULE": "bench.intake_settings",
             "DEBUG": "0", "SECRET_KEY": "bench-only-not-secret", "VAR_DIR": var_dir,
             "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver", "LOG_LEVEL": "WARNING",
-            "SMS_BACKEND": "complaints.notify_backends.DatabaseBackend",
+            "SMS_BACKEND": "notifications.backends.DatabaseBackend",
             "PYTHONPATH": str(ROOT)}
 
 
@@ -73,15 +73,14 @@ def prepare() -> str:
     import django
 
     django.setup()
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
     from django.core.management import call_command
     from django.db import connection
     from rest_framework.authtoken.models import Token
 
     from bench.intake_urls import TABLE_SQL
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
-
-    from complaints.roles import AGENT, ensure_roles
+    from kernel.roles import AGENT, ensure_roles
 
     call_command("migrate", verbosity=0)
     started = time.perf_counter()

@@ -67,7 +67,7 @@ def cases(today):
 def report_filter(params: dict, today):
     from datetime import date
 
-    from reports.selectors import ReportFilter
+    from reports.filters import ReportFilter
 
     if not params:
         return ReportFilter.default(today)
@@ -79,16 +79,16 @@ def report_filter(params: dict, today):
 
 def check_exact(label: str, params: dict, today) -> None:
     """The bucketed median and 90th percentile against percentile_cont over every fact."""
-    from reports import selectors
+    from reports import percentiles
 
     f = report_filter(params, today)
     started = time.perf_counter()
-    bucketed = selectors.duration_points(f)
+    bucketed = percentiles.duration_points(f)
     bucketed_ms = (time.perf_counter() - started) * 1000
     resolved = f.resolved()
     started = time.perf_counter()
-    exact = {key: selectors._exact_points(resolved, d.column)
-             for key, d in selectors.DURATIONS.items()}
+    exact = {key: percentiles._exact_points(resolved, d.column)
+             for key, d in percentiles.DURATIONS.items()}
     exact_ms = (time.perf_counter() - started) * 1000
     assert bucketed == exact, (label, bucketed, exact)
     print(f"exact: {label}: {bucketed} (buckets {bucketed_ms:.0f} ms, percentile_cont "

@@ -4,7 +4,7 @@ Usage (PostgreSQL and Redis on loopback):
     .venv/bin/python bench/sla_sweep.py [--open 1000000] [--due 1000] [--runs 3]
 
 Creates (and drops) the database `sla_bench`, fills it with generate_series, then times
-`sla.services.sla_sweep` and counts its queries. Prints a Markdown table row.
+`sla.sweep.sla_sweep` and counts its queries. Prints a Markdown table row.
 """
 
 import argparse
@@ -99,7 +99,7 @@ def main():
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from sla.services import sla_sweep
+    from sla.sweep import sla_sweep
 
     call_command("migrate", verbosity=0)
     started = time.perf_counter()

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from kernel.admin import AppendOnlyAdmin, NoAddMixin, ReadOnlyAdmin
+
 from .models import (
     Activity,
     Attachment,
@@ -8,11 +10,8 @@ from .models import (
     Complaint,
     Customer,
     Department,
-    Notification,
-    OutboundMessage,
     PersonalDataAccess,
     ReferenceCounter,
-    SettingsVersion,
 )
 
 PERSONAL_FIELDS = ("name", "phone", "email", "id_number")
@@ -79,20 +78,18 @@ class CategoryAdmin(admin.ModelAdmin):
     search_fields = ("code", "name", "name_en")
 
 
-class ActivityInline(admin.TabularInline):
+class ActivityInline(NoAddMixin, admin.TabularInline):
     model = Activity
     extra = 0
     can_delete = False
     fields = ("created_at", "kind", "actor_type", "actor", "visibility", "message")
     readonly_fields = fields
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Complaint)
-class ComplaintAdmin(admin.ModelAdmin):
-    """Read-mostly: status and versions change only through the lifecycle service."""
+class ComplaintAdmin(AppendOnlyAdmin):
+    """Read-only: complaints are created by intake, which numbers and times them; edits go
+    through the services, which version and audit them."""
 
     list_display = ("reference", "channel", "status", "priority", "category", "received_at",
                     "assigned_department", "assigned_agent", "escalation_level")
@@ -111,33 +108,15 @@ class ComplaintAdmin(admin.ModelAdmin):
     inlines = [ActivityInline]
     show_full_result_count = False
 
-    def has_add_permission(self, request):
-        return False  # complaints are created by intake, which numbers and times them
-
-    def has_change_permission(self, request, obj=None):
-        return False  # edits go through the services, which version and audit them
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Activity)
-class ActivityAdmin(admin.ModelAdmin):
+class ActivityAdmin(AppendOnlyAdmin):
     list_display = ("complaint", "kind", "actor_type", "actor", "visibility", "created_at")
     list_filter = ("kind", "actor_type", "visibility", "created_at")
     search_fields = ("complaint__reference", "message")
     list_select_related = ("complaint", "actor")
     raw_id_fields = ("complaint",)
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Attachment)
@@ -150,75 +129,15 @@ class AttachmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(PersonalDataAccess)
-class PersonalDataAccessAdmin(admin.ModelAdmin):
+class PersonalDataAccessAdmin(AppendOnlyAdmin):
     list_display = ("created_at", "user", "complaint", "reason", "ip_address")
     list_filter = ("created_at", "user")
     search_fields = ("complaint__reference", "user__username", "reason")
     list_select_related = ("user", "complaint")
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(ReferenceCounter)
-class ReferenceCounterAdmin(admin.ModelAdmin):
+class ReferenceCounterAdmin(ReadOnlyAdmin):
     list_display = ("day", "last_value")
     date_hierarchy = "day"
     search_fields = ("day",)
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
-
-
-@admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "recipient", "kind", "complaint", "message", "read_at")
-    list_filter = ("kind", "read_at", "created_at")
-    search_fields = ("message", "recipient__username", "complaint__reference")
-    list_select_related = ("recipient", "complaint")
-    raw_id_fields = ("complaint", "recipient")
-
-
-@admin.register(OutboundMessage)
-class OutboundMessageAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "complaint", "channel", "purpose", "status", "send_after",
-                    "sent_at", "attempts")
-    list_filter = ("status", "channel", "purpose", "created_at")
-    search_fields = ("complaint__reference", "body")
-    list_select_related = ("complaint",)
-    readonly_fields = ("complaint", "channel", "subject", "body", "purpose",
-                       "dedupe_key", "attempts", "last_error", "sent_at", "created_at")
-    exclude = ("recipient",)  # a phone number or email address: personal data
-
-    def has_add_permission(self, request):
-        return False
-
-
-from . import admin_workspace  # noqa: E402,F401  (canned responses, red lines, dispatches)
-from . import admin_closing  # noqa: E402,F401  (answers, surveys, callbacks: issue 7)
-
-
-@admin.register(SettingsVersion)
-class SettingsVersionAdmin(admin.ModelAdmin):
-    """Read-only: the tokens are written by database triggers (complaints/settings_cache.py)."""
-
-    list_display = ("table", "token")
-    search_fields = ("table",)
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -1,26 +1,22 @@
 """HTTP API for complaints: authenticate, validate, call one service or selector, serialise."""
 
-import uuid
+from collections.abc import Callable
 
 import django_filters
 from django.contrib.auth import get_user_model
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from intake.channels import intake_receive
-from intake.parsers.message import IntakeMessage
+from kernel.permissions import require_perm
+from kernel.personal_data import mask_email, mask_name, mask_phone
 
-from . import selectors, services, workspace_services
-from .errors import InvalidInput
+from . import selectors, services
 from .lifecycle import Action, Status
 from .models import (
     Activity,
@@ -30,24 +26,8 @@ from .models import (
     Complaint,
     CustomerTier,
     Department,
-    Notification,
     Priority,
-    ProductLine,
 )
-from .personal_data import mask_email, mask_name, mask_phone
-
-
-def require_perm(perm: str) -> type[BasePermission]:
-    class HasPermission(BasePermission):
-        message = "You do not have permission to do this."
-
-        def has_permission(self, request, view):
-            return bool(request.user and request.user.is_authenticated
-                        and request.user.has_perm(perm))
-
-    HasPermission.__name__ = f"Has_{perm.replace('.', '_')}"
-    return HasPermission
-
 
 # --- output ---------------------------------------------------------------------------------
 
@@ -188,107 +168,20 @@ class ComplaintFilter(django_filters.FilterSet):
         return queryset.filter(**{FLAG_FIELDS[v]: True for v in values})
 
 
-class CustomerInput(serializers.Serializer):
-    name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    phone = serializers.CharField(max_length=30)
-    email = serializers.EmailField(required=False, allow_blank=True, default="")
-    service_number = serializers.CharField(max_length=40, required=False, allow_blank=True,
-                                           default="")
+class ComplaintListApi(generics.ListAPIView):
+    """The complaints the user may see. Creating one is intake's: intake.api_create extends this
+    view with POST on the same URL."""
 
-
-class ComplaintCreateInput(serializers.Serializer):
-    channel = serializers.ChoiceField(choices=Channel.choices)
-    received_at = serializers.DateTimeField(required=False)
-    customer = CustomerInput()
-    subject = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    description = serializers.CharField()
-    category = serializers.SlugRelatedField(
-        slug_field="code", queryset=Category.objects.filter(is_active=True), required=False,
-        allow_null=True, help_text="Category code; without one the rules and the classifier "
-                                   "choose.")
-    priority = serializers.ChoiceField(
-        choices=Priority.choices, default=Priority.ORDINARY,
-        help_text="The least priority: the grading rules may raise it, never lower it.")
-    product_line = serializers.ChoiceField(choices=ProductLine.choices, required=False,
-                                           allow_blank=True, default="")
-    location = serializers.CharField(max_length=200, required=False, allow_blank=True,
-                                     default="")
-    external_ref = serializers.CharField(
-        max_length=200, required=False, allow_blank=True, default="",
-        help_text="Your system's id of this complaint (call id, ticket number). Sending the "
-                  "same channel and external_ref again returns the first complaint with 200 "
-                  "instead of creating a second.")
-
-
-class DeadlineOutput(serializers.Serializer):
-    """One SLA clock of the complaint (see GET …/clocks/ for all their details)."""
-
-    metric = serializers.CharField()
-    state = serializers.CharField()
-    due_at = serializers.DateTimeField()
-    due_verified = serializers.BooleanField(
-        help_text="False when the deadline falls in a year without official calendar data.")
-
-
-class ComplaintCreateOutput(ComplaintDetailOutput):
-    deadlines = DeadlineOutput(source="clocks", many=True, read_only=True)
-
-    class Meta(ComplaintDetailOutput.Meta):
-        fields = [*ComplaintDetailOutput.Meta.fields, "deadlines"]
-
-
-class ComplaintListCreateApi(generics.ListAPIView):
     serializer_class = ComplaintOutput
     filterset_class = ComplaintFilter
     ordering_fields = ["received_at", "priority", "status", "reference", "updated_at"]
     ordering = ["-received_at", "-id"]
 
-    def get_permissions(self):
-        perm = "complaints.add_complaint" if self.request.method == "POST" else \
-            "complaints.view_complaint"
-        return [require_perm(perm)()]
+    permission_classes = [require_perm("complaints.view_complaint")]
 
     def get_queryset(self):
         return selectors.complaint_list(user=self.request.user).select_related(
             "possible_duplicate_of")
-
-    @extend_schema(request=ComplaintCreateInput,
-                   responses={201: ComplaintCreateOutput, 200: ComplaintCreateOutput})
-    def post(self, request):
-        """Record a complaint through the one intake path (intake.channels.intake_receive).
-
-        201 with the category and priority the rules chose and the deadlines started; 200 with
-        the first complaint when this channel and external_ref were received before.
-        """
-        data = ComplaintCreateInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        result = intake_receive(message=_intake_message(data.validated_data),
-                                actor=request.user)
-        if result.complaint is None:
-            raise InvalidInput(_("This external_ref was received before and not recorded as a "
-                                 "complaint (%(reason)s).") % {"reason": result.skipped_reason},
-                               field="external_ref")
-        # Classification, grading, routing and the deadlines ran when intake committed; this
-        # reads what they decided.
-        complaint = selectors.complaint_get_for_user(user=request.user,
-                                                     reference=result.complaint.reference,
-                                                     with_timeline=True)
-        return Response(ComplaintCreateOutput(complaint, context={"request": request}).data,
-                        status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
-
-
-def _intake_message(values: dict) -> IntakeMessage:
-    customer, category = values["customer"], values.get("category")
-    return IntakeMessage(
-        channel=values["channel"],
-        external_id=values["external_ref"].strip() or f"api:{uuid.uuid4().hex}",
-        received_at=values.get("received_at") or timezone.now(),
-        description=values["description"], subject=values["subject"],
-        customer_name=customer["name"], customer_phone=customer["phone"],
-        customer_email=customer["email"], service_number=customer["service_number"],
-        category_code=category.code if category else "", priority=values["priority"],
-        product_line=values["product_line"], location=values["location"],
-        metadata={"source": "api"})
 
 
 class ComplaintDetailApi(APIView):
@@ -321,6 +214,17 @@ class TransitionInput(serializers.Serializer):
                                        help_text="Dispatch only: when the results are due.")
 
 
+# Actions another app carries out in its own way: Action -> handler(complaint=, actor=, data=)
+# taking the validated TransitionInput. Registered by that app in its AppConfig.ready()
+# (workspace: dispatch makes one task per department). The rest go to complaint_transition.
+ActionHandler = Callable[..., object]
+ACTION_HANDLERS: dict[Action, ActionHandler] = {}
+
+
+def register_action_handler(action: Action, handler: ActionHandler) -> None:
+    ACTION_HANDLERS[action] = handler
+
+
 def _detail_response(request, reference, code=status.HTTP_200_OK):
     complaint = selectors.complaint_get_for_user(user=request.user, reference=reference,
                                                  with_timeline=True)
@@ -343,14 +247,9 @@ class ComplaintTransitionApi(APIView):
         complaint = selectors.complaint_get_for_user(user=request.user, reference=reference)
         data = TransitionInput(data=request.data)
         data.is_valid(raise_exception=True)
-        if action == Action.DISPATCH:
-            # As the page and dispatches/ do: one task per department, each answered later
-            # with its result; `reason` says what they should do.
-            workspace_services.dispatch_create(complaint_id=complaint.id, actor=request.user,
-                            expected_version=data.validated_data["version"],
-                            departments=data.validated_data["departments"],
-                            instructions=data.validated_data["reason"],
-                            due_at=data.validated_data["due_at"])
+        handler = ACTION_HANDLERS.get(action)
+        if handler is not None:
+            handler(complaint=complaint, actor=request.user, data=data.validated_data)
             return _detail_response(request, reference)
         services.complaint_transition(
             complaint_id=complaint.id, action=action, actor=request.user,
@@ -484,49 +383,3 @@ class DepartmentListApi(generics.ListAPIView):
     queryset = Department.objects.filter(is_active=True).select_related("parent")
     pagination_class = None
     filter_backends = []
-
-
-# --- in-app notifications -------------------------------------------------------------------
-
-
-class NotificationOutput(serializers.ModelSerializer):
-    complaint = serializers.SlugRelatedField(slug_field="reference", read_only=True)
-
-    class Meta:
-        model = Notification
-        fields = ["id", "kind", "message", "complaint", "created_at", "read_at"]
-
-
-class NotificationListApi(generics.ListAPIView):
-    """My notifications, newest first; `?unread=1` for unread only."""
-
-    serializer_class = NotificationOutput
-    filter_backends = []
-
-    @extend_schema(parameters=[OpenApiParameter("unread", bool)])
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
-
-    def get_queryset(self):
-        queryset = Notification.objects.filter(recipient=self.request.user).select_related(
-            "complaint")
-        if self.request.query_params.get("unread") in {"1", "true"}:
-            queryset = queryset.filter(read_at__isnull=True)
-        return queryset
-
-
-class NotificationsReadApi(APIView):
-    """Mark my notifications read (all, or the given ids)."""
-
-    @extend_schema(request=inline_serializer("NotificationsRead", {
-        "ids": serializers.ListField(child=serializers.IntegerField(), required=False)}),
-        responses=inline_serializer("NotificationsReadResult",
-                                    {"marked": serializers.IntegerField()}))
-    def post(self, request):
-        from django.utils import timezone
-
-        queryset = Notification.objects.filter(recipient=request.user, read_at__isnull=True)
-        ids = request.data.get("ids")
-        if ids:
-            queryset = queryset.filter(pk__in=ids)
-        return Response({"marked": queryset.update(read_at=timezone.now())})

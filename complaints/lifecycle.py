@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from django.utils.translation import gettext_lazy as _
 
-from .errors import DomainError
+from kernel.errors import DomainError
 
 
 class Status(StrEnum):

@@ -2,34 +2,37 @@
 
 `complaint_transition` is the only writer of `status`. Writers lock the row, check the caller's
 version, write the change and its timeline entry in one transaction, and publish an event that
-receivers get after commit.
-"""
+receivers get after commit."""
 
 import hashlib
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import lifecycle, personal_data
-from .attachments import sniff_content_type
-from .db import bulk_update_rows, insert_rows
-from .errors import InvalidInput, NotAllowed, StaleVersion
-from .events import ComplaintEvent, publish
+from kernel import personal_data
+from kernel.attachments import sniff_content_type
+from kernel.db import bulk_update_rows, insert_rows
+from kernel.errors import InvalidInput, NotAllowed, StaleVersion
+
+from . import lifecycle
+from .events import EventKind, publish_change
 from .lifecycle import Action, Status
 from .models import (
     Activity,
     ActivityKind,
-    Attachment,
     ActorType,
+    Attachment,
     Category,
     Channel,
-    Complaint,
     CompensationStatus,
+    Complaint,
     Customer,
     CustomerTier,
     Department,
@@ -110,6 +113,7 @@ def complaint_create(
     product_line: str = "",
     location: str = "",
     regulator_case_no: str = "",
+    regulator_due_at: datetime | None = None,
     flags: dict[str, bool] | None = None,
 ) -> Complaint:
     now = timezone.now()
@@ -138,7 +142,8 @@ def complaint_create(
             channel=channel, received_at=received_at, customer=customer, category=category,
             priority=priority, product_line=product_line, subject=subject,
             description=description.strip(), location=location,
-            regulator_case_no=regulator_case_no, created_at=now, updated_at=now,
+            regulator_case_no=regulator_case_no, regulator_due_at=regulator_due_at,
+            created_at=now, updated_at=now,
             updated_by=actor, **flags)
         Activity.objects.create(
             complaint=complaint, kind=ActivityKind.CREATED,
@@ -147,7 +152,7 @@ def complaint_create(
             message=_("Complaint received via %(channel)s.") % {
                 "channel": Channel(channel).label},
             data={"channel": channel, "received_at": received_at.isoformat()})
-        publish(ComplaintEvent(complaint.id, "created", getattr(actor, "id", None)))
+        publish_change(complaint.id, EventKind.CREATED, actor)
     return complaint
 
 
@@ -271,7 +276,7 @@ def complaint_transition(
             actor_type=actor_type or _actor_type(actor), actor=actor,
             visibility=Visibility.PUBLIC, version=complaint.version, created_at=now, data=data,
             message=_("%(from)s → %(to)s") % {"from": old_status.label, "to": new_status.label})
-        publish(ComplaintEvent(complaint.id, "transitioned", getattr(actor, "id", None), data))
+        publish_change(complaint.id, EventKind.TRANSITIONED, actor, data)
     return complaint
 
 
@@ -299,6 +304,7 @@ UPDATABLE_FIELDS = frozenset({
     "is_regulator", "escalation_risk", "responsible_department", "responsibility_type",
     "compensation_type", "compensation_amount", "compensation_status",
     "compensation_approved_by", "escalation_level", "assigned_department", "assigned_agent",
+    "possible_duplicate_of",
 })
 
 
@@ -353,7 +359,7 @@ def complaint_update_fields(*, complaint_id: int, changes: dict, actor=None,
             complaint=complaint, kind=kind, actor_type=actor_type or _actor_type(actor),
             actor=actor, visibility=visibility, version=complaint.version, data=data,
             message=message or reason.strip())
-        publish(ComplaintEvent(complaint.id, "fields_changed", getattr(actor, "id", None), data))
+        publish_change(complaint.id, EventKind.FIELDS_CHANGED, actor, data)
     return complaint
 
 
@@ -388,7 +394,7 @@ def complaint_assign(*, complaint_id: int, actor, expected_version: int | None,
             message=_("Assigned to %(target)s") % {
                 "target": " / ".join(filter(None, [getattr(department, "name", ""),
                                                    agent.get_username() if agent else ""]))})
-        publish(ComplaintEvent(complaint.id, "assigned", getattr(actor, "id", None), data))
+        publish_change(complaint.id, EventKind.ASSIGNED, actor, data)
     return complaint
 
 
@@ -409,8 +415,8 @@ def complaint_add_note(*, complaint_id: int, actor, body: str, public: bool = Fa
             actor_type=_actor_type(actor), actor=actor,
             visibility=Visibility.PUBLIC if public else Visibility.INTERNAL,
             version=complaint.version, message=body, data=data or {})
-        publish(ComplaintEvent(complaint.id, "public_reply" if public else "internal_note",
-                               getattr(actor, "id", None), {"activity_id": entry.id}))
+        kind = EventKind.PUBLIC_REPLY if public else EventKind.INTERNAL_NOTE
+        publish_change(complaint.id, kind, actor, {"activity_id": entry.id})
     return entry
 
 
@@ -432,7 +438,6 @@ def personal_data_reveal(*, user, complaint: Complaint, reason: str,
                                       fields=sorted(revealed), reason=reason[:200],
                                       ip_address=ip_address)
     return revealed
-
 
 
 # --- attachments ----------------------------------------------------------------------------
@@ -492,8 +497,8 @@ def complaint_attach_files(*, complaint_id: int, files: list, actor=None, note: 
                 attachment.file.save(upload.name, upload, save=False)
                 stored.append(attachment)
                 attachment.save()
-            publish(ComplaintEvent(complaint.id, "attachments_added", getattr(actor, "id", None),
-                                   {"activity_id": entry.id}))
+            publish_change(complaint.id, EventKind.ATTACHMENTS_ADDED, actor,
+                           {"activity_id": entry.id})
     except Exception:
         for attachment in stored:  # the rows rolled back; do not leave their files behind
             attachment.file.delete(save=False)
@@ -513,6 +518,48 @@ def timeline_append(*, complaint_id: int, kind: str, message: str, data: dict | 
         complaint_id=complaint_id, kind=kind, actor=actor,
         actor_type=actor_type or _actor_type(actor), visibility=visibility, message=message,
         data=data or {}, version=version)
+
+
+def timeline_append_many(*, entries: list[dict]) -> None:
+    """`timeline_append` for many complaints in one statement (the SLA sweep): dicts of
+    complaint_id, kind, message, data, optional actor_type (system) and visibility (internal)."""
+    if not entries:
+        return
+    versions = dict(Complaint.objects.filter(pk__in={e["complaint_id"] for e in entries})
+                    .values_list("id", "version"))
+    now = timezone.now()
+    insert_rows(Activity, [
+        {"complaint_id": e["complaint_id"], "kind": e["kind"], "message": e["message"],
+         "data": e.get("data") or {}, "actor_type": e.get("actor_type", ActorType.SYSTEM),
+         "visibility": e.get("visibility", Visibility.INTERNAL),
+         "version": versions.get(e["complaint_id"]), "created_at": now}
+        for e in entries])
+
+
+def complaints_set_next_due(*, complaints: QuerySet[Complaint], nearest) -> int:
+    """The cached nearest deadline (`next_due_at`, the desk sorts on it) from the SLA code's
+    `nearest` expression. A deliberate direct write: a cache of the clocks, not a fact of the
+    complaint, so no version, timeline entry or event (test_desk_deadlines.py guards it)."""
+    return complaints.update(next_due_at=nearest)
+
+
+def complaints_scrub_texts(*, customer_id: int, scrub: Callable[[str], str]) -> list[int]:
+    """Anonymisation (followup/retention.py): `scrub` rewrites the customer's complaints' texts
+    and timeline entries; returns the complaints' ids. A deliberate direct write: version,
+    status, dates and counts stay, and the timeline, append-only for people, is rewritten here
+    only (test_closing.py's anonymisation test guards it)."""
+    complaints = list(Complaint.objects.filter(customer_id=customer_id)
+                      .only("id", "subject", "description", "location"))
+    for complaint in complaints:
+        complaint.subject = scrub(complaint.subject)
+        complaint.description = scrub(complaint.description)
+        complaint.location = scrub(complaint.location)
+    Complaint.objects.bulk_update(complaints, ["subject", "description", "location"])
+    for entry in Activity.objects.filter(complaint__customer_id=customer_id).only("id", "message"):
+        scrubbed = scrub(entry.message)
+        if scrubbed != entry.message:
+            Activity.objects.filter(pk=entry.pk).update(message=scrubbed)
+    return [complaint.id for complaint in complaints]
 
 
 def complaints_raise_escalation(*, levels: dict[int, tuple[int, str]], actor=None,
@@ -548,6 +595,6 @@ def complaints_raise_escalation(*, levels: dict[int, tuple[int, str]], actor=Non
                          ["escalation_level", "version", "updated_at", "updated_by"])
         insert_rows(Activity, entries)
         for complaint in raised:
-            publish(ComplaintEvent(complaint.id, "escalated", getattr(actor, "id", None),
-                                   {"level": complaint.escalation_level}))
+            publish_change(complaint.id, EventKind.ESCALATED, actor,
+                           {"level": complaint.escalation_level})
     return [c.id for c in raised]

@@ -17,7 +17,6 @@ ACTIONS = "|".join(a.value for a in Action)
 
 urlpatterns = [
     path("auth/token/", TokenApi.as_view(), name="api-token"),
-    path("complaints/", api.ComplaintListCreateApi.as_view(), name="api-complaints"),
     path("complaints/<str:reference>/", api.ComplaintDetailApi.as_view(),
          name="api-complaint"),
     path("complaints/<str:reference>/assign/", api.ComplaintAssignApi.as_view(),
@@ -30,9 +29,6 @@ urlpatterns = [
          name="api-complaint-attachments"),
     path("complaints/<str:reference>/attachments/<int:attachment_id>/",
          api.ComplaintAttachmentDownloadApi.as_view(), name="api-complaint-attachment"),
-    path("notifications/", api.NotificationListApi.as_view(), name="api-notifications"),
-    path("notifications/read/", api.NotificationsReadApi.as_view(),
-         name="api-notifications-read"),
     path("categories/", api.CategoryListApi.as_view(), name="api-categories"),
     path("departments/", api.DepartmentListApi.as_view(), name="api-departments"),
 ]

@@ -2,6 +2,8 @@ import os
 
 from celery import Celery
 
+from config.health import record_worker_heartbeat
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("complaints_system")
@@ -12,6 +14,4 @@ app.autodiscover_tasks()
 @app.task(name="system.heartbeat", ignore_result=True)
 def heartbeat() -> str:
     """Run by beat on the worker; /healthz reads the time it last ran."""
-    from config.health import record_worker_heartbeat
-
     return record_worker_heartbeat()

@@ -1,5 +1,6 @@
 """/healthz: database, broker and worker status, for load balancers and people."""
 
+from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
@@ -26,8 +27,7 @@ def check_database() -> dict:
 
 
 def check_broker() -> dict:
-    from config.celery import app
-
+    app = current_app  # the project's app (config/celery.py), without importing it back
     transport = app.conf.broker_url.split("://", 1)[0]
     try:
         with app.connection_for_write() as conn:

@@ -1,14 +1,16 @@
 from django.contrib import admin
 
+from kernel.admin import AppendOnlyAdmin
+
 from .models import (
-    InboundMessage,
-    RegulatorImport,
     AgentAvailability,
     CategoryRoute,
     ClassificationOverride,
     ClassifierModel,
     ComplaintClassification,
     DepartmentRouting,
+    InboundMessage,
+    RegulatorImport,
     Rule,
 )
 
@@ -44,21 +46,11 @@ class AgentAvailabilityAdmin(admin.ModelAdmin):
     readonly_fields = ("updated_at", "updated_by")
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Audit records: written by the services only."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+# Audit records below: written by the services only.
 
 
 @admin.register(ComplaintClassification)
-class ComplaintClassificationAdmin(ReadOnlyAdmin):
+class ComplaintClassificationAdmin(AppendOnlyAdmin):
     list_display = ("complaint", "classified_at", "category_source", "department",
                     "assigned_agent", "model_version")
     list_select_related = ("complaint", "department", "assigned_agent")
@@ -67,7 +59,7 @@ class ComplaintClassificationAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ClassificationOverride)
-class ClassificationOverrideAdmin(ReadOnlyAdmin):
+class ClassificationOverrideAdmin(AppendOnlyAdmin):
     list_display = ("complaint", "actor", "old_category", "new_category", "old_priority",
                     "new_priority", "created_at")
     list_select_related = ("complaint", "actor", "old_category", "new_category")
@@ -75,14 +67,14 @@ class ClassificationOverrideAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ClassifierModel)
-class ClassifierModelAdmin(ReadOnlyAdmin):
+class ClassifierModelAdmin(AppendOnlyAdmin):
     list_display = ("version", "created_at", "accuracy", "top3_accuracy", "training_size",
                     "holdout_size", "library_version", "trained_by")
     exclude = ("artifact",)
 
 
 @admin.register(InboundMessage)
-class InboundMessageAdmin(ReadOnlyAdmin):
+class InboundMessageAdmin(AppendOnlyAdmin):
     """Every message a channel delivered, and what became of it (created, appended, skipped)."""
 
     list_display = ("created_at", "channel", "external_id", "outcome", "complaint", "reason")
@@ -92,7 +84,7 @@ class InboundMessageAdmin(ReadOnlyAdmin):
 
 
 @admin.register(RegulatorImport)
-class RegulatorImportAdmin(ReadOnlyAdmin):
+class RegulatorImportAdmin(AppendOnlyAdmin):
     """Uploaded through /intake/regulator-imports/; the rows are processed by a task."""
 
     list_display = ("original_name", "status", "total_rows", "created_count", "skipped_count",

@@ -7,8 +7,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from complaints import selectors as complaint_selectors
-from complaints.api import CategoryOutput, ComplaintDetailOutput, DepartmentOutput, require_perm
+from complaints.api import CategoryOutput, ComplaintDetailOutput, DepartmentOutput
 from complaints.models import Category, Channel, CustomerTier, Priority
+from kernel.permissions import require_perm
 
 from . import explain, selectors, services
 from .models import ClassificationOverride, Flag

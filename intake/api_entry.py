@@ -21,7 +21,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from complaints.api import require_perm
+from kernel.permissions import require_perm
 
 from . import regulator_import as imports
 from .models import RegulatorImport, RegulatorImportStatus

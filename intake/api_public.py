@@ -12,7 +12,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from complaints.errors import InvalidInput
+from kernel.errors import InvalidInput
 
 from . import public
 from .public_forms import PublicComplaintForm

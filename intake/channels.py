@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import imaplib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,8 +25,6 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from complaints import memo
-from complaints.errors import InvalidInput
 from complaints.models import (
     ActivityKind,
     ActorType,
@@ -33,20 +32,22 @@ from complaints.models import (
     Category,
     Complaint,
     Customer,
-    OutboundChannel,
     Priority,
     Visibility,
 )
-from complaints.outbound import customer_message_queue
 from complaints.services import (
     complaint_attach_files,
     complaint_create,
     customer_get_or_create,
     timeline_append,
 )
+from kernel import memo
+from kernel.errors import InvalidInput
+from notifications.models import OutboundChannel
+from notifications.outbound import customer_message_queue
 
 from .models import InboundMessage, InboundOutcome
-from .parsers.email import EmailRefused, EmailSkipped, SkipReason, parse_email
+from .parsers.email import EmailRefused, SkipReason, parse_email
 from .parsers.message import IntakeAttachment, IntakeMessage
 
 logger = logging.getLogger(__name__)
@@ -75,7 +76,7 @@ class IntakeResult:
 def intake_receive(*, message: IntakeMessage, actor=None) -> IntakeResult:
     """Record `message`: appended to the complaint it answers, else a new complaint.
 
-    One memo scope (complaints/memo.py) covers the message and the events its commit sets
+    One memo scope (kernel/memo.py) covers the message and the events its commit sets
     off (classification, deadlines, report figures): each reads the calendars, deadline
     policies and rules once, and the complaint's report figures are computed once."""
     with memo.scope():
@@ -113,15 +114,30 @@ def _receive(message: IntakeMessage, actor) -> IntakeResult:
         raise
 
 
+# Hooks for SMS replies: an app above intake that sends customers questions by SMS (followup's
+# result notice, "1" solved / "2" not solved) registers a handler in its AppConfig.ready().
+# handler(phone=, text=, reference=) returns the complaint it recorded the answer on, or None
+# when the message is not such an answer; the first handler that takes it wins.
+SmsReplyHandler = Callable[..., "Complaint | None"]
+_sms_reply_handlers: list[SmsReplyHandler] = []
+
+
+def register_sms_reply_handler(handler: SmsReplyHandler) -> None:
+    if handler not in _sms_reply_handlers:
+        _sms_reply_handlers.append(handler)
+
+
 def _result_reply(message: IntakeMessage) -> Complaint | None:
-    """An SMS reply keyword ("1" solved, "2" not solved) answering a resolved complaint's result
-    notice is decided by complaints.closing (issue 7); None: an ordinary message."""
+    """The complaint an SMS answer was recorded on by a registered handler; None: an ordinary
+    message, recorded as usual."""
     if message.channel != "sms":
         return None
-    from complaints.closing import sms_reply_receive
-
-    return sms_reply_receive(phone=message.customer_phone, text=message.description,
-                             reference=message.reply_to_reference)
+    for handler in _sms_reply_handlers:
+        answered = handler(phone=message.customer_phone, text=message.description,
+                           reference=message.reply_to_reference)
+        if answered is not None:
+            return answered
+    return None
 
 
 def intake_skip(*, channel: str, external_id: str, reason: str,
@@ -212,12 +228,8 @@ def _create(message: IntakeMessage, actor, stored_files: list) -> Complaint:
         actor_type=None if actor is not None else ActorType.CUSTOMER,
         category=_category(message.category_code), location=message.location[:200],
         regulator_case_no=message.regulator_case_no,
-        priority=message.priority or Priority.ORDINARY, product_line=message.product_line)
-    if message.regulator_due_at is not None:
-        # Part of creating it, in the same transaction, before anything reads the complaint.
-        Complaint.objects.filter(pk=complaint.pk).update(
-            regulator_due_at=message.regulator_due_at)
-        complaint.regulator_due_at = message.regulator_due_at
+        priority=message.priority or Priority.ORDINARY, product_line=message.product_line,
+        regulator_due_at=message.regulator_due_at)
     if message.store:
         timeline_append(complaint_id=complaint.id, kind=ActivityKind.INTERNAL_NOTE,
                         message=_("Received at store: %(store)s") % {"store": message.store},

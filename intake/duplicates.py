@@ -2,9 +2,9 @@
 category, received within the last days, is linked to it so an agent can merge it (the
 lifecycle's MERGE action) or leave it.
 
-Runs after classification (intake/receivers.py), when the category is known. Linking is a
-pointer and two timeline entries, not a change of the complaint's content: it does not bump the
-version, so it never makes an agent's open form stale.
+Runs after classification (intake/receivers.py), when the category is known, in its
+transaction: the link is a field change through complaints.services (version, timeline entry
+with the reason, event), plus a note on the original's timeline.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from complaints.lifecycle import OPEN_STATUSES
-from complaints.models import ActivityKind, Complaint
-from complaints.services import timeline_append
+from complaints.models import ActivityKind, ActorType, Complaint
+from complaints.services import complaint_update_fields, timeline_append
 
 
 def duplicate_window() -> timedelta:
@@ -56,7 +56,6 @@ def complaint_link_possible_duplicate(*, complaint_id: int,
         original = possible_duplicate_candidate(complaint)
         if original is None:
             return None
-        Complaint.objects.filter(pk=complaint.pk).update(possible_duplicate_of=original)
         days = settings.INTAKE_DUPLICATE_WINDOW_DAYS
         with translation.override(settings.LANGUAGE_CODE):
             category = complaint.category.full_label
@@ -70,9 +69,10 @@ def complaint_link_possible_duplicate(*, complaint_id: int,
                 "duplicate": complaint.reference, "reason": reason}
         data = {"possible_duplicate_of": original.reference, "reason": reason,
                 "linked_at": timezone.now().isoformat()}
-        timeline_append(complaint_id=complaint.id, kind=ActivityKind.FIELD_CHANGE,
-                        message=new_text,
-                        data=data | {"changed": {"possible_duplicate_of": [None, original.id]}})
+        # The field, the version and the timeline entry (with the reason) in one write.
+        complaint_update_fields(complaint_id=complaint.id, locked=complaint,
+                                changes={"possible_duplicate_of": original},
+                                actor_type=ActorType.SYSTEM, message=new_text, extra=data)
         timeline_append(complaint_id=original.id, kind=ActivityKind.INTERNAL_NOTE,
                         message=original_text,
                         data={"possible_duplicate": complaint.reference, "reason": reason})

@@ -17,10 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from complaints import selectors as complaint_selectors
-from complaints.errors import InvalidInput, NotAllowed
 from complaints.lifecycle import OPEN_STATUSES
 from complaints.models import Category, Channel, Complaint, Customer
-from complaints.personal_data import InvalidPhone, normalize_phone
+from kernel.errors import InvalidInput, NotAllowed
+from kernel.personal_data import InvalidPhone, normalize_phone
 
 from .channels import IntakeResult, intake_receive
 from .parsers.message import FUTURE_TOLERANCE, IntakeMessage

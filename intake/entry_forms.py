@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from complaints.models import Channel, Department, DepartmentLevel
-from complaints.personal_data import InvalidPhone, normalize_phone
+from kernel.personal_data import InvalidPhone, normalize_phone
 
 from .entry import ENTRY_CHANNELS, EntryInput
 from .forms import CategoryChoiceField, all_categories

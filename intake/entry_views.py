@@ -11,13 +11,13 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from complaints.errors import InvalidInput
+from kernel.errors import InvalidInput
+from kernel.permissions import staff_permission
 
 from . import entry as entry_services
 from . import regulator_import as imports
 from .entry_forms import EntryForm, RegulatorUploadForm, store_names
 from .models import RegulatorImport
-from .views import staff_permission
 
 # --- the entry form -------------------------------------------------------------------------
 

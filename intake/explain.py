@@ -12,7 +12,8 @@ from complaints.models import Category, Channel, CustomerTier, Department, Prior
 from .models import Flag
 
 
-def _label(choices, value) -> str:
+def choice_label(choices, value) -> str:
+    """The label of `value` in `choices`, or the value itself if it is not one of them."""
     try:
         return str(choices(value).label)
     except ValueError:
@@ -62,10 +63,11 @@ def reason_text(reason: dict, names: Names) -> str:
     if kind == "keyword":
         return _("text contains %(words)s") % {"words": quoted(reason["values"])}
     if kind == "channel":
-        return _("channel is %(channel)s") % {"channel": _label(Channel, reason["values"][0])}
+        return _("channel is %(channel)s") % {
+            "channel": choice_label(Channel, reason["values"][0])}
     if kind == "tier":
         return _("customer tier is %(tier)s") % {
-            "tier": _label(CustomerTier, reason["values"][0])}
+            "tier": choice_label(CustomerTier, reason["values"][0])}
     if kind == "category":
         return _("category is %(category)s") % {"category": names.category(reason["values"][0])}
     if kind == "classifier":
@@ -86,9 +88,9 @@ def value_text(decision: dict, names: Names) -> str:
     if field == "category":
         return names.category(value)
     if field == "priority":
-        return _label(Priority, value)
+        return choice_label(Priority, value)
     if field == "flag":
-        return _label(Flag, value)
+        return choice_label(Flag, value)
     if field == "department":
         return names.department(value)
     return value
@@ -104,8 +106,9 @@ def decision_text(decision: dict, names: Names) -> str:
                                          "value": value_text(decision, names)}
     if decision["field"] == "priority" and decision.get("previous") and decision["applied"]:
         what = _("%(field)s: %(old)s → %(new)s") % {
-            "field": FIELD_LABELS["priority"](), "old": _label(Priority, decision["previous"]),
-            "new": _label(Priority, decision["value"])}
+            "field": FIELD_LABELS["priority"](),
+            "old": choice_label(Priority, decision["previous"]),
+            "new": choice_label(Priority, decision["value"])}
     if decision.get("source") == "classifier":
         return _("%(what)s (%(why)s)") % {"what": what,
                                           "why": reasons_text(decision["reasons"], names)}
@@ -121,7 +124,7 @@ def not_applied_text(decision: dict, names: Names) -> str:
             "category": names.category(decision.get("previous"))}
     if field == "priority":
         return _("priority is already %(priority)s") % {
-            "priority": _label(Priority, decision["previous"])}
+            "priority": choice_label(Priority, decision["previous"])}
     if field == "flag":
         return _("flag already set")
     if field == "department":

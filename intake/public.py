@@ -32,19 +32,13 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from complaints.attachments import sniff_content_type
-from complaints.errors import DomainError, InvalidInput
 from complaints.lifecycle import Status
-from complaints.models import (
-    Activity,
-    ActivityKind,
-    Attachment,
-    Complaint,
-    OutboundChannel,
-    Visibility,
-)
-from complaints.outbound import customer_message_queue
-from complaints.personal_data import InvalidPhone, is_mobile, normalize_phone
+from complaints.models import Activity, ActivityKind, Attachment, Complaint, Visibility
+from kernel.attachments import sniff_content_type
+from kernel.errors import DomainError, InvalidInput
+from kernel.personal_data import InvalidPhone, is_mobile, normalize_phone
+from notifications.models import OutboundChannel
+from notifications.outbound import customer_message_queue
 
 from .channels import intake_receive
 from .models import InboundMessage
@@ -166,7 +160,7 @@ def _kind(content_type: str | None) -> str | None:
 def attachment_from_upload(upload) -> IntakeAttachment:
     """An uploaded file as an IntakeAttachment, or InvalidInput saying what is wrong with it.
 
-    The type comes from the bytes (complaints.attachments.sniff_content_type, as every channel
+    The type comes from the bytes (kernel.attachments.sniff_content_type, as every channel
     does); a name that claims another kind ("photo.jpg" holding text) is refused too.
     """
     name = (upload.name or "attachment")[-255:]

@@ -10,8 +10,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
-from complaints.errors import InvalidInput
-from complaints.personal_data import InvalidPhone, normalize_phone
+from kernel.errors import InvalidInput
+from kernel.personal_data import InvalidPhone, normalize_phone
 
 from .forms import leaf_categories
 from .public import WebComplaint, attachment_from_upload, is_reference, normalize_reference

@@ -14,10 +14,10 @@ from django.utils.translation import pgettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from complaints.errors import InvalidInput
 from complaints.lifecycle import Status
-from complaints.models import OutboundChannel, OutboundMessage
-from complaints.personal_data import mask_email, mask_phone
+from kernel.errors import InvalidInput
+from kernel.personal_data import mask_email, mask_phone
+from notifications.models import OutboundChannel, OutboundMessage
 
 from . import public
 from .public_forms import (

@@ -24,10 +24,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from complaints.attachments import sniff_content_type
-from complaints.errors import InvalidInput, NotAllowed
 from complaints.models import Complaint
+from kernel.attachments import sniff_content_type
+from kernel.display import formula_safe
+from kernel.errors import InvalidInput, NotAllowed
 
+from . import tasks
 from .channels import intake_receive
 from .models import RegulatorImport, RegulatorImportStatus
 from .parsers.regulator import RegulatorFileError, RowResult, iter_regulator_rows
@@ -67,9 +69,7 @@ def regulator_import_create(*, actor, name: str, data: bytes,
 
 
 def _queue(import_id: int) -> None:
-    from .tasks import regulator_import_process
-
-    regulator_import_process.delay(import_id)
+    tasks.regulator_import_process.delay(import_id)
 
 
 def _check_file(name: str, data: bytes, now: datetime) -> None:
@@ -232,12 +232,7 @@ def report_csv(batch: RegulatorImport, outcome: str = "") -> bytes:
     writer = csv.writer(out)
     writer.writerow([_("Row"), _("Case number"), _("Outcome"), _("Complaint"), _("Reasons")])
     for entry in report_rows(batch, outcome):
-        writer.writerow([entry["row"], _safe_cell(entry["case_no"]),
+        writer.writerow([entry["row"], formula_safe(entry["case_no"]),
                          outcome_label(entry["outcome"]), entry["reference"],
-                         _safe_cell(" ".join(entry["errors"]))])
+                         formula_safe(" ".join(entry["errors"]))])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
-
-
-def _safe_cell(text: str) -> str:
-    # A cell starting with = + - @ is a formula to Excel; the file came from outside.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text

@@ -10,11 +10,11 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from complaints import memo
-from complaints.settings_cache import cached
 from complaints.lifecycle import OPEN_STATUSES, Status
 from complaints.models import Category, Complaint, Department
-from complaints.roles import AGENT
+from kernel import memo
+from kernel.roles import AGENT
+from kernel.settings_cache import cached
 
 from . import classifier, explain, rules
 from .models import (

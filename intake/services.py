@@ -17,9 +17,7 @@ from django.db.models import Max
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from complaints import memo
 from complaints import services as complaint_services
-from complaints.errors import InvalidInput, NotAllowed
 from complaints.lifecycle import OPEN_STATUSES, Status
 from complaints.models import (
     Category,
@@ -29,6 +27,8 @@ from complaints.models import (
     Department,
     Priority,
 )
+from kernel import memo
+from kernel.errors import InvalidInput, NotAllowed
 
 from . import classifier, duplicates, explain, rules, selectors
 from .models import (

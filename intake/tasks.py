@@ -4,7 +4,8 @@
 from celery import shared_task
 from django.db import OperationalError
 
-from . import services
+from . import regulator_import, services
+from .channels import mailbox_poll
 
 RETRY = {"autoretry_for": (OperationalError, ConnectionError), "retry_backoff": True,
          "retry_jitter": True, "max_retries": 5}
@@ -35,7 +36,6 @@ def classifier_retrain(force: bool = False) -> dict:
 def poll_mailbox() -> dict:
     from dataclasses import asdict
 
-    from .channels import mailbox_poll
 
     return asdict(mailbox_poll())
 
@@ -45,15 +45,12 @@ def poll_mailbox() -> dict:
 def regulator_import_process(import_id: int) -> dict:
     # Safe to run again: the service continues after the rows already reported, and each row's
     # case number makes a repeat import of it a no-op.
-    from .regulator_import import regulator_import_process as process
 
-    batch = process(import_id=import_id)
+    batch = regulator_import.regulator_import_process(import_id=import_id)
     return {"status": batch.status, "processed": batch.processed_rows,
             "created": batch.created_count}
 
 
 @shared_task(name="intake.regulator_imports_resume", acks_late=True, time_limit=120, **RETRY)
 def regulator_imports_resume() -> list[int]:
-    from .regulator_import import regulator_imports_resume as resume
-
-    return resume()
+    return regulator_import.regulator_imports_resume()

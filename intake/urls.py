@@ -3,9 +3,11 @@ under /api/v1/. Included at the root by config/urls.py."""
 
 from django.urls import path
 
-from . import api, api_webhooks, views
+from . import api, api_create, api_webhooks, views
 
 urlpatterns = [
+    path("api/v1/complaints/", api_create.ComplaintListCreateApi.as_view(),
+         name="api-complaints"),
     # API. "classification" and "suggestions" are not lifecycle action names, so these do not
     # collide with complaints' /complaints/<reference>/<action>/ route.
     path("api/v1/complaints/<str:reference>/classification/",

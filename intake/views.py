@@ -6,11 +6,9 @@ concerns.
 """
 
 import logging
-from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,39 +16,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from complaints import selectors as complaint_selectors
-from complaints.errors import InvalidInput, NotAllowed, StaleVersion
 from complaints.models import Channel, CustomerTier, Priority
+from kernel.errors import InvalidInput, StaleVersion
+from kernel.permissions import staff_permission
 
 from . import explain, rules, selectors, services
+from .explain import choice_label
 from .forms import OverrideForm, RuleForm, TryForm
 from .models import Flag, Rule
+from .tasks import classifier_retrain
 
 logger = logging.getLogger(__name__)
-
-
-def staff_permission(*perms: str):
-    """Anonymous users go to the login page; staff without the permission get 403."""
-
-    def decorate(view):
-        @wraps(view)
-        def check(request, *args, **kwargs):
-            if not request.user.has_perms(perms):
-                raise PermissionDenied
-            try:
-                return view(request, *args, **kwargs)
-            except NotAllowed as exc:
-                raise PermissionDenied(exc.message) from exc
-
-        return login_required(check)
-
-    return decorate
-
-
-def _label(choices, value) -> str:
-    try:
-        return str(choices(value).label)
-    except ValueError:
-        return value
 
 
 def rule_row(rule: Rule) -> dict:
@@ -63,10 +39,10 @@ def rule_row(rule: Rule) -> dict:
     if excluded:
         conditions.append((_("Unless"), ["+".join(w) for w in excluded]))
     if rule.channels:
-        conditions.append((_("Channel"), [_label(Channel, c) for c in rule.channels]))
+        conditions.append((_("Channel"), [choice_label(Channel, c) for c in rule.channels]))
     if rule.customer_tiers:
         conditions.append((_("Customer tier"),
-                           [_label(CustomerTier, t) for t in rule.customer_tiers]))
+                           [choice_label(CustomerTier, t) for t in rule.customer_tiers]))
     categories = list(rule.categories.all())
     if categories:
         conditions.append((_("Category"), [c.full_label for c in categories]))
@@ -77,9 +53,9 @@ def rule_row(rule: Rule) -> dict:
     if rule.set_category_id:
         actions.append((_("Category"), rule.set_category.full_label))
     if rule.set_priority:
-        actions.append((_("Priority at least"), _label(Priority, rule.set_priority)))
+        actions.append((_("Priority at least"), choice_label(Priority, rule.set_priority)))
     for flag in rule.add_flags or ():
-        actions.append((_("Flag"), _label(Flag, flag)))
+        actions.append((_("Flag"), choice_label(Flag, flag)))
     if rule.route_to_id:
         actions.append((_("Route to"), rule.route_to.name))
     return {"rule": rule, "conditions": conditions, "actions": actions}
@@ -95,8 +71,9 @@ def rule_list(request):
     try_form = TryForm(request.POST or None)
     if request.method == "POST" and try_form.is_valid():
         preview = selectors.classification_preview(**try_form.cleaned_data)
-        preview["result"]["priority_label"] = _label(Priority, preview["result"]["priority"])
-        preview["result"]["flag_labels"] = [_label(Flag, f) for f in preview["result"]["flags"]]
+        result = preview["result"]
+        result["priority_label"] = choice_label(Priority, result["priority"])
+        result["flag_labels"] = [choice_label(Flag, f) for f in result["flags"]]
     fired = {f["id"]: f for f in preview["fired"]} if preview else {}
     rows = [rule_row(r) for r in selectors.rule_list()]
     for row in rows:
@@ -221,7 +198,6 @@ def classifier_versions(request):
     if request.method == "POST":
         if not request.user.has_perm("intake.add_classifiermodel"):
             raise PermissionDenied
-        from .tasks import classifier_retrain
 
         classifier_retrain.delay(force=True)
         messages.success(request, _("Training started in the background; the new version "

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from kernel.admin import ReadOnlyAdmin
+
 from .models import ComplaintFact, DailyFigure, DirtyDay, ExportJob, ReportRun, SubscriberCount
 
 
@@ -25,14 +27,7 @@ class ExportJobAdmin(admin.ModelAdmin):
     readonly_fields = ["params", "total", "done", "created_at", "finished_at"]
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Derived rows: rebuilt by tasks, never edited by hand."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+# Derived rows below: rebuilt by tasks, never edited by hand.
 
 
 @admin.register(ComplaintFact)

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from complaints.models import Activity, Complaint
 from sla.calendar import WorkCalendar
+from sla.selectors import standard_calendar as calendar
 
 from .measures import DURATION_EDGES, FactInput, fact_values, timeline_flags
 from .models import (
@@ -46,7 +47,6 @@ COMPLAINT_COLUMNS = ["id", "received_at", "channel", "status", "is_repeat", "is_
 
 def standard_calendar() -> WorkCalendar:
     """The calendar working hours are reported in: the `standard` business calendar."""
-    from sla.selectors import standard_calendar as calendar
 
     return calendar()
 

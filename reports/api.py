@@ -1,6 +1,7 @@
 """The report figures through the API (/api/v1/reports/…): the same selectors as the pages,
 so the numbers cannot differ."""
 
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -8,7 +9,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from complaints.api import require_perm
+from kernel.permissions import require_perm
 
 from . import selectors
 from .forms import report_filter_from
@@ -69,8 +70,6 @@ class ReportRunOutput(serializers.ModelSerializer):
         fields = ["id", "kind", "period_start", "period_end", "sent_at", "download_url"]
 
     def get_download_url(self, run) -> str | None:
-        from django.urls import reverse
-
         return reverse("reports:scheduled-download", args=[run.pk]) if run.file else None
 
 

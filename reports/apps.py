@@ -7,8 +7,8 @@ class ReportsConfig(AppConfig):
     verbose_name = _("Reports")
 
     def ready(self) -> None:
-        from complaints.events import complaint_changed
+        from complaints import events
 
         from .receivers import on_complaint_changed
 
-        complaint_changed.connect(on_complaint_changed, dispatch_uid="reports.facts")
+        events.subscribe("reports", on_complaint_changed)

@@ -21,6 +21,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
+from complaints.selectors import complaint_list
+from desk.filters import ComplaintFilter
+from kernel.display import formula_safe, local_minute
+
+from . import tasks
+from .drilldown import drill_down
+from .forms import report_filter_from
 from .models import ExportFormat, ExportJob, ExportStatus
 
 logger = logging.getLogger(__name__)
@@ -33,10 +40,6 @@ def complaint_header() -> list[str]:
             _("Status"), _("Department"), _("Agent"), _("Customer phone"), _("Subject"),
             _("Acknowledged at"), _("Resolved at"), _("Acknowledgement (working hours)"),
             _("Resolution (working hours)"), _("Flags")]
-
-
-def _local(value) -> str:
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 def _hours(seconds) -> float | str:
@@ -52,12 +55,12 @@ def complaint_rows(queryset) -> Iterator[list]:
         fact = getattr(c, "report_fact", None)
         department = c.responsible_department or c.assigned_department
         agent = c.assigned_agent
-        yield [c.reference, _local(c.received_at), c.get_channel_display(),
+        yield [c.reference, local_minute(c.received_at), c.get_channel_display(),
                c.category.full_label if c.category else "", c.get_priority_display(),
                c.get_status_display(), department.name if department else "",
                (agent.get_full_name() or agent.get_username()) if agent else "",
-               c.customer.masked_phone, c.subject, _local(c.acknowledged_at),
-               _local(c.resolved_at), _hours(fact.ack_seconds if fact else None),
+               c.customer.masked_phone, c.subject, local_minute(c.acknowledged_at),
+               local_minute(c.resolved_at), _hours(fact.ack_seconds if fact else None),
                _hours(fact.resolution_seconds if fact else None), " ".join(c.flags)]
 
 
@@ -66,19 +69,12 @@ class _Echo:
         return value
 
 
-def _safe(cell):
-    """Cells that a spreadsheet would run as a formula are written as text."""
-    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@"):
-        return "'" + cell
-    return cell
-
-
 def csv_stream(header: list, rows: Iterable[list]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield "\ufeff"  # Excel opens UTF-8 Chinese correctly only with a BOM
     yield writer.writerow(header)
     for row in rows:
-        yield writer.writerow([_safe(c) for c in row])
+        yield writer.writerow([formula_safe(c) for c in row])
 
 
 def xlsx_bytes(sheets: list[tuple[str, list, Iterable[list]]]) -> bytes:
@@ -88,7 +84,7 @@ def xlsx_bytes(sheets: list[tuple[str, list, Iterable[list]]]) -> bytes:
         sheet = book.create_sheet(title=title[:31])
         sheet.append(header)
         for row in rows:
-            sheet.append([_safe(c) for c in row])
+            sheet.append([formula_safe(c) for c in row])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -197,23 +193,17 @@ def export_is_large(count: int) -> bool:
 
 def export_job_create(*, owner, params: dict, fmt: str, kind: str = "report") -> ExportJob:
     """Queue a large export; the task runs after this transaction commits."""
-    from .tasks import export
 
     if fmt not in ExportFormat.values:
         raise ValueError(fmt)
     with transaction.atomic():
         job = ExportJob.objects.create(owner=owner, params={"kind": kind, "query": params},
                                        format=fmt)
-        transaction.on_commit(lambda: export.delay(job.pk))
+        transaction.on_commit(lambda: tasks.export.delay(job.pk))
     return job
 
 
 def _job_queryset(job: ExportJob):
-    from complaints.desk_filters import ComplaintFilter
-    from complaints.selectors import complaint_list
-
-    from .forms import report_filter_from
-    from .selectors import drill_down
 
     query = QueryDict(mutable=True)
     for key, values in job.params.get("query", {}).items():
@@ -254,7 +244,7 @@ def export_job_run(*, job_id: int) -> str:
                 sheet = book.create_sheet(title=_("Complaints"))
                 sheet.append(complaint_header())
                 for row in rows:
-                    sheet.append([_safe(c) for c in row])
+                    sheet.append([formula_safe(c) for c in row])
                 book.save(spool)
             spool.seek(0)
             job.file.save(name, File(spool), save=False)

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from complaints.models import Category, Channel, Department
 
-from .selectors import DEFAULT_DAYS, NONE, ReportFilter
+from .filters import DEFAULT_DAYS, NONE, ReportFilter
 
 MAX_DAYS = 400
 

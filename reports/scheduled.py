@@ -17,9 +17,10 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from complaints.roles import SUPERVISOR
+from kernel.roles import SUPERVISOR
 
 from . import exports, selectors
+from .filters import ReportFilter
 from .models import ReportKind, ReportRun
 
 logger = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ def supervisors_to_mail() -> list[str]:
     return sorted({u.email for u in users})
 
 
-def summary_workbook(report_filter: selectors.ReportFilter) -> tuple[dict, bytes]:
+def summary_workbook(report_filter: ReportFilter) -> tuple[dict, bytes]:
     figures = selectors.dashboard(report_filter)
     agents = selectors.performance(report_filter, by="agent")
     departments = selectors.performance(report_filter, by="department")
@@ -71,7 +72,7 @@ def scheduled_report_send(*, kind: str, period_start: date, period_end: date) ->
         run = ReportRun.objects.select_for_update().get(kind=kind, period_start=period_start)
         if run.sent_at:
             return run
-        report_filter = selectors.ReportFilter(period_start, period_end)
+        report_filter = ReportFilter(period_start, period_end)
         figures, workbook = summary_workbook(report_filter)
         name = f"{kind}-{period_start:%Y%m%d}-{period_end:%Y%m%d}.xlsx"
         run.file.save(name, ContentFile(workbook), save=False)

@@ -3,6 +3,10 @@
 from celery import shared_task
 from django.db import OperationalError
 
+from . import exports
+from .aggregates import dirty_rebuild, facts_catch_up
+from .scheduled import scheduled_reports_due_send
+
 RETRY = {"autoretry_for": (OperationalError, ConnectionError), "retry_backoff": True,
          "retry_jitter": True, "max_retries": 5}
 
@@ -10,7 +14,6 @@ RETRY = {"autoretry_for": (OperationalError, ConnectionError), "retry_backoff": 
 @shared_task(name="reports.refresh", acks_late=True, time_limit=600, soft_time_limit=540, **RETRY)
 def refresh() -> int:
     """Every minute: rebuild the daily figures of past days that changes marked dirty."""
-    from .aggregates import dirty_rebuild
 
     return dirty_rebuild()
 
@@ -19,7 +22,6 @@ def refresh() -> int:
              **RETRY)
 def catch_up() -> int:
     """Every ten minutes: figures of complaints changed without an event (bulk loads)."""
-    from .aggregates import facts_catch_up
 
     return facts_catch_up()
 
@@ -27,9 +29,7 @@ def catch_up() -> int:
 @shared_task(name="reports.export", acks_late=True, time_limit=3600, soft_time_limit=3500,
              **RETRY)
 def export(job_id: int) -> str:
-    from .exports import export_job_run
-
-    return export_job_run(job_id=job_id)
+    return exports.export_job_run(job_id=job_id)
 
 
 @shared_task(name="reports.send_scheduled", acks_late=True, time_limit=900, soft_time_limit=840,
@@ -37,6 +37,5 @@ def export(job_id: int) -> str:
 def send_scheduled() -> list[int]:
     """Hourly; the service decides whether a weekly or monthly summary is due and sends each
     period's once (a unique constraint)."""
-    from .scheduled import scheduled_reports_due_send
 
     return scheduled_reports_due_send()

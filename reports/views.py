@@ -10,8 +10,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from complaints.lifecycle import STATUS_LABELS, Status
+from desk.selectors import desk_filterset
+from kernel.http import query_without
+from sla.models import Metric
 
-from . import exports, selectors
+from . import drilldown, exports, selectors
 from .forms import report_filter_from
 from .measures import DEFINITIONS
 from .models import ExportFormat, ExportJob, ReportRun
@@ -81,9 +85,9 @@ def complaints(request):
     if report_filter is None:
         return _bad_filter(request, form)
     try:
-        queryset = selectors.drill_down(user=request.user, report_filter=report_filter,
+        queryset = drilldown.drill_down(user=request.user, report_filter=report_filter,
                                         params=request.GET)
-    except selectors.DrillDownError as exc:
+    except drilldown.DrillDownError as exc:
         return HttpResponseBadRequest(str(exc))
     fmt = _format(request)
     if fmt:
@@ -92,10 +96,11 @@ def complaints(request):
                      .order_by("-received_at", "-id"), PAGE_SIZE).get_page(
         request.GET.get("page"))
     return render(request, "reports/complaints.html", {
-        "form": form, "page": page, "figure": _figure_label(request.GET), "query": _without(request.GET, "page", "format"),
-        "dashboard_query": _without(request.GET, "page", "format", "measure", "metric",
-                                    "outcome", "level", "backlog", "status", "age",
-                                    "department_id", "agent_id"),
+        "form": form, "page": page, "figure": _figure_label(request.GET),
+        "query": query_without(request.GET, "page", "format"),
+        "dashboard_query": query_without(request.GET, "page", "format", "measure", "metric",
+                                         "outcome", "level", "backlog", "status", "age",
+                                         "department_id", "agent_id"),
     })
 
 
@@ -113,8 +118,6 @@ FIGURE_LABELS = {
 
 def _figure_label(params) -> str:
     """What the list shows, in words, for the heading."""
-    from complaints.lifecycle import STATUS_LABELS, Status
-    from sla.models import Metric
 
     parts = []
     if params.get("measure") in FIGURE_LABELS:
@@ -129,13 +132,6 @@ def _figure_label(params) -> str:
     if params.get("level"):
         parts.append(_("Escalated to level %(level)s") % {"level": params["level"]})
     return " · ".join(parts)
-
-
-def _without(params, *names) -> str:
-    copy = params.copy()
-    for name in names:
-        copy.pop(name, None)
-    return copy.urlencode()
 
 
 def _export(request, queryset, fmt: str, *, kind: str):
@@ -155,7 +151,6 @@ def _export(request, queryset, fmt: str, *, kind: str):
 @permission_required(VIEW, raise_exception=True)
 def desk_export(request):
     """Any desk list (the desk's tab and filter names) as CSV or XLSX: what the desk shows."""
-    from complaints.desk_selectors import desk_filterset
 
     fmt = _format(request) or ExportFormat.CSV
     params = request.GET.copy()

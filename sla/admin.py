@@ -3,6 +3,8 @@ from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 
+from kernel.admin import AppendOnlyAdmin, ReadOnlyAdmin
+
 from . import policy_services
 from .calendar_services import ADMIN_SOURCE
 from .models import (
@@ -15,19 +17,6 @@ from .models import (
     SlaPolicy,
     SlaTarget,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Written only by the deadline services; the admin shows them for inspection."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(BusinessCalendar)
@@ -100,8 +89,12 @@ class SlaPolicyAdmin(admin.ModelAdmin):
     inlines = [SlaTargetInline]
 
 
+# Clocks and SLA events are written only by the deadline services; the admin shows them for
+# inspection.
+
+
 @admin.register(Clock)
-class ClockAdmin(ReadOnlyAdmin):
+class ClockAdmin(AppendOnlyAdmin):
     list_display = ("complaint", "metric", "cycle", "state", "due_at", "due_verified",
                     "escalation_level", "next_check_at")
     list_filter = ("state", "metric", "due_verified", "escalation_level")
@@ -112,7 +105,7 @@ class ClockAdmin(ReadOnlyAdmin):
 
 
 @admin.register(SlaEvent)
-class SlaEventAdmin(ReadOnlyAdmin):
+class SlaEventAdmin(AppendOnlyAdmin):
     list_display = ("created_at", "complaint", "kind", "level", "automatic", "reason",
                     "notified_at")
     list_filter = ("kind", "level", "automatic")
@@ -134,16 +127,10 @@ class EscalationAdmin(admin.ModelAdmin):
 
 
 @admin.register(SlaTarget)
-class SlaTargetAdmin(admin.ModelAdmin):
+class SlaTargetAdmin(ReadOnlyAdmin):
     """Targets are edited with their policy; this list is for finding them across policies."""
 
     list_display = ("policy", "metric", "amount", "unit")
     list_filter = ("metric", "unit", "policy")
     search_fields = ("policy__name",)
     list_select_related = ("policy",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

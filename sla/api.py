@@ -8,10 +8,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from complaints import selectors as complaint_selectors
-from complaints.api import require_perm
-from complaints.personal_data import mask_phone
+from kernel.permissions import require_perm
+from kernel.personal_data import mask_phone
 
-from . import selectors, services
+from . import escalations, selectors
 from .models import Clock, Escalation
 
 
@@ -100,7 +100,7 @@ class ComplaintEscalateApi(APIView):
                                                                reference=reference)
         data = EscalateInput(data=request.data)
         data.is_valid(raise_exception=True)
-        services.escalation_raise_manually(complaint_id=complaint.id, actor=request.user,
+        escalations.escalation_raise_manually(complaint_id=complaint.id, actor=request.user,
                                            **data.validated_data)
         return Response(_queue_row(request.user, reference), status=201)
 
@@ -139,7 +139,7 @@ class EscalationAcknowledgeApi(EscalationActionApi):
         return super().post(request, reference)
 
     def perform(self, request, complaint_id):
-        services.escalation_acknowledge(complaint_id=complaint_id, actor=request.user)
+        escalations.escalation_acknowledge(complaint_id=complaint_id, actor=request.user)
 
 
 class EscalationExpectedDateApi(EscalationActionApi):
@@ -150,7 +150,7 @@ class EscalationExpectedDateApi(EscalationActionApi):
     def perform(self, request, complaint_id):
         data = ExpectedDateInput(data=request.data)
         data.is_valid(raise_exception=True)
-        services.escalation_set_expected(complaint_id=complaint_id, actor=request.user,
+        escalations.escalation_set_expected(complaint_id=complaint_id, actor=request.user,
                                          **data.validated_data)
 
 
@@ -162,5 +162,5 @@ class EscalationDeescalateApi(EscalationActionApi):
     def perform(self, request, complaint_id):
         data = ReasonInput(data=request.data)
         data.is_valid(raise_exception=True)
-        services.escalation_deescalate(complaint_id=complaint_id, actor=request.user,
+        escalations.escalation_deescalate(complaint_id=complaint_id, actor=request.user,
                                        **data.validated_data)

@@ -24,6 +24,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from kernel.datetimes import require_aware
+
 __all__ = [
     "WorkCalendar",
     "add_working_days",
@@ -137,7 +139,7 @@ class WorkCalendar:
 def is_working_day(day: date, cal: WorkCalendar) -> bool:
     """Whether ``day`` has working time; an aware datetime means its local day."""
     if isinstance(day, datetime):
-        day = _require_aware(day, "day").astimezone(cal.tz).date()
+        day = require_aware(day, "day").astimezone(cal.tz).date()
     if cal.always_open:
         return True
     return bool(cal.hours_on(day))
@@ -266,18 +268,8 @@ def _require_duration(duration: timedelta) -> timedelta:
     return duration
 
 
-def _require_aware(value: datetime, name: str) -> datetime:
-    if not isinstance(value, datetime):
-        raise TypeError(f"{name} must be a datetime, not {type(value).__name__}")
-    if value.tzinfo is None or value.utcoffset() is None:
-        # A naive time is ambiguous (server zone? Beijing? UTC?); guessing
-        # would silently shift deadlines by 8 hours.
-        raise ValueError(f"{name} is a naive datetime ({value}); pass a timezone-aware datetime")
-    return value
-
-
 def _to_utc(value: datetime, name: str) -> datetime:
-    return _require_aware(value, name).astimezone(UTC)
+    return require_aware(value, name).astimezone(UTC)
 
 
 def _check_zone(zone: str) -> None:

@@ -18,9 +18,9 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from complaints.errors import InvalidInput, NotAllowed
-from complaints.models import Notification
-from complaints.roles import ADMINISTRATOR
+from kernel.errors import InvalidInput, NotAllowed
+from kernel.roles import ADMINISTRATOR
+from notifications.models import Notification
 
 from . import holidays
 from .calendar import WorkCalendar

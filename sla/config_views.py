@@ -6,11 +6,8 @@ Views parse the form, call one service, and show its refusal next to the input i
 from __future__ import annotations
 
 from datetime import date
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,7 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from complaints.errors import InvalidInput, NotAllowed
+from kernel.errors import InvalidInput
+from kernel.permissions import staff_permission
 
 from . import calendar_services, config_selectors, policy_services
 from .forms import (
@@ -33,24 +31,6 @@ from .forms import (
 from .models import BusinessCalendar, CalendarDay, SlaPolicy
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100
-
-
-def staff_permission(*perms: str):
-    """Anonymous users go to the login page; logged-in users without the permission get 403."""
-
-    def decorate(view):
-        @wraps(view)
-        def check(request, *args, **kwargs):
-            if not request.user.has_perms(perms):
-                raise PermissionDenied
-            try:
-                return view(request, *args, **kwargs)
-            except NotAllowed as exc:
-                raise PermissionDenied(exc.message) from exc
-
-        return login_required(check)
-
-    return decorate
 
 
 def index(request):

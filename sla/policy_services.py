@@ -13,8 +13,8 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from complaints.errors import InvalidInput, NotAllowed
 from complaints.models import Category, Channel, CustomerTier, Priority
+from kernel.errors import InvalidInput, NotAllowed
 
 from .config_audit import audit
 from .models import BusinessCalendar, DurationUnit, Metric, SlaPolicy, SlaTarget

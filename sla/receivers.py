@@ -1,6 +1,8 @@
 """Clocks follow complaint events (published after commit by complaints.services)."""
 
-from complaints.events import ComplaintEvent
+from django.utils import timezone
+
+from complaints.events import ComplaintEvent, EventKind
 from complaints.lifecycle import Action
 
 from . import services
@@ -26,15 +28,13 @@ RECOMPUTE_ON = {"priority", "category", "is_vip", "channel"}
 
 
 def _now():
-    from django.utils import timezone
-
     return timezone.now()
 
 
-def on_complaint_changed(sender, event: ComplaintEvent, **kwargs) -> None:
-    if event.kind == "created":
+def on_complaint_changed(event: ComplaintEvent) -> None:
+    if event.kind == EventKind.CREATED:
         services.clocks_start(complaint_id=event.complaint_id)
-    elif event.kind == "transitioned":
+    elif event.kind == EventKind.TRANSITIONED:
         handler = ON_TRANSITION.get(event.data.get("action"))
         if handler:
             handler(event)
@@ -42,9 +42,9 @@ def on_complaint_changed(sender, event: ComplaintEvent, **kwargs) -> None:
                 len(event.data.get("departments", [])) > 1:
             services.clocks_start(complaint_id=event.complaint_id,
                                   metrics=[Metric.MULTI_DEPARTMENT_NOTICE], start=_now())
-    elif event.kind == "public_reply":
+    elif event.kind == EventKind.PUBLIC_REPLY:
         services.clocks_on_public_reply(complaint_id=event.complaint_id)
-    elif event.kind == "fields_changed":
+    elif event.kind == EventKind.FIELDS_CHANGED:
         changed = set(event.data.get("changed", {}))
         if changed & RECOMPUTE_ON:
             services.clocks_recompute(complaint_id=event.complaint_id,

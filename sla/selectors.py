@@ -2,16 +2,24 @@
 
 from datetime import time
 
-from django.db.models import Prefetch
+from django.db.models import Min, OuterRef, Prefetch, Q, Subquery
 
-from complaints import memo
-from complaints.settings_cache import cached
 from complaints.models import Complaint
+from kernel import memo
+from kernel.settings_cache import cached
 
 from .calendar import WorkCalendar
-from .models import BusinessCalendar, CalendarDay, CalendarYear, SlaPolicy, SlaTarget
+from .models import (
+    BusinessCalendar,
+    CalendarDay,
+    CalendarYear,
+    Clock,
+    ClockState,
+    Escalation,
+    SlaPolicy,
+    SlaTarget,
+)
 from .policy import ComplaintFacts, PolicyRule, Target
-
 
 CALENDAR_TABLES = ("sla_calendarday", "sla_calendaryear", "sla_businesscalendar")
 POLICY_TABLES = ("sla_slapolicy", "sla_slatarget", "complaints_category")
@@ -98,9 +106,7 @@ def escalation_queue(*, user, level: int | None = None, department: str = "",
     Each row carries `nearest_due`: the earliest due time among the complaint's clocks that
     are still running or already late.
     """
-    from django.db.models import Min, OuterRef, Q, Subquery
 
-    from .models import Clock, ClockState, Escalation
 
     if not user.has_perm("sla.view_escalation"):
         return Escalation.objects.none()

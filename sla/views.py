@@ -6,17 +6,17 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from complaints import selectors as complaint_selectors
 from complaints import services as complaint_services
-from complaints.errors import DomainError
 from complaints.models import Category, Department
+from kernel.errors import DomainError
+from kernel.http import redirect_to_next
 
-from . import selectors, services
+from . import escalations, selectors
 
 
 class ReasonForm(forms.Form):
@@ -58,15 +58,6 @@ def escalation_queue(request):
     })
 
 
-def _back(request):
-    """Back to the filtered queue the form came from; never to another site."""
-    target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                       require_https=request.is_secure()):
-        return redirect(target)
-    return redirect("sla:escalations")
-
-
 # The queue's row actions and the form each one needs (acknowledging needs none).
 ACTION_FORMS = {"acknowledge": None, "expected-date": ExpectedDateForm,
                 "deescalate": ReasonForm, "reassign": ReassignForm}
@@ -89,16 +80,16 @@ def escalation_action(request, reference: str, action: str):
                                for f, e in form.errors.items())
             messages.error(request, _("%(reference)s: %(errors)s") % {
                 "reference": reference, "errors": errors})
-            return _back(request)
+            return redirect_to_next(request, "sla:escalations")
         data = form.cleaned_data
     try:
         if action == "acknowledge":
-            services.escalation_acknowledge(complaint_id=complaint.id, actor=request.user)
+            escalations.escalation_acknowledge(complaint_id=complaint.id, actor=request.user)
         elif action == "expected-date":
-            services.escalation_set_expected(complaint_id=complaint.id, actor=request.user,
+            escalations.escalation_set_expected(complaint_id=complaint.id, actor=request.user,
                                              **data)
         elif action == "deescalate":
-            services.escalation_deescalate(complaint_id=complaint.id, actor=request.user,
+            escalations.escalation_deescalate(complaint_id=complaint.id, actor=request.user,
                                            **data)
         else:
             complaint_services.complaint_assign(
@@ -108,4 +99,4 @@ def escalation_action(request, reference: str, action: str):
         messages.error(request, f"{reference}: {exc.message}")
     else:
         messages.success(request, _("%(reference)s updated.") % {"reference": reference})
-    return _back(request)
+    return redirect_to_next(request, "sla:escalations")

@@ -76,7 +76,7 @@ def _media_and_mail(settings, tmp_path):
 
 @pytest.fixture
 def roles(db):
-    from complaints.roles import ensure_roles
+    from kernel.roles import ensure_roles
 
     ensure_roles()
 
@@ -126,14 +126,10 @@ def without_auto_classification():
     """Intake's automatic classification, grading and routing switched off for one test, then
     restored in its original place among the receivers (the order they run in matters: intake
     classifies a new complaint before its clocks start)."""
-    from complaints.events import complaint_changed
+    from complaints import events
 
-    saved = list(complaint_changed.receivers)
-    complaint_changed.disconnect(dispatch_uid="intake.classify_on_create")
-    yield
-    with complaint_changed.lock:
-        complaint_changed.receivers = saved
-        complaint_changed.sender_receivers_cache.clear()
+    with events.unsubscribed("intake"):
+        yield
 
 
 class SmtpInbox:

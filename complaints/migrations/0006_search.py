@@ -6,7 +6,7 @@ index), so any Chinese word of one, two or more characters is found through the 
 way a segmenter would have cut the text; a LIKE on the candidates confirms the exact word.
 Phone numbers are found by their last digits through a btree on the reversed number. Nothing is
 stored per complaint, so the index can never be stale. On SQLite these objects are skipped and
-search falls back to LIKE (see complaints/search.py).
+search falls back to LIKE (see desk/search.py).
 """
 
 from django.db import migrations, models
@@ -15,7 +15,7 @@ from django.db.models import Q
 SEARCH_SQL = [
     # Built-in functions only, one expression (three times faster than a generate_series
     # loop): every character, and the two-character grams at even and at odd offsets. Grams
-    # with punctuation or spaces are indexed too but never asked for (complaints/search.py).
+    # with punctuation or spaces are indexed too but never asked for (desk/search.py).
     r"""
     CREATE OR REPLACE FUNCTION complaint_search_grams(doc text) RETURNS tsvector
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$

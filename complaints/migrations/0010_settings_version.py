@@ -3,7 +3,7 @@ processes may keep calendars, deadline policies and rules until they change."""
 
 from django.db import migrations, models
 
-from complaints import settings_triggers
+from kernel import settings_triggers
 
 TABLES = ["complaints_category", "complaints_department"]
 

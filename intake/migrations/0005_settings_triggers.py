@@ -1,8 +1,8 @@
-"""Rules replace their settings token on every change (complaints/settings_cache.py)."""
+"""Rules replace their settings token on every change (kernel/settings_cache.py)."""
 
 from django.db import migrations
 
-from complaints import settings_triggers
+from kernel import settings_triggers
 
 TABLES = ["intake_rule", "intake_rule_categories"]
 

@@ -25,7 +25,7 @@ from html import unescape
 import html_text
 import lxml.etree
 
-from complaints.attachments import sniff_content_type
+from kernel.attachments import sniff_content_type
 
 from .message import (
     IntakeAttachment,

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from complaints.personal_data import InvalidPhone, normalize_phone
+from kernel.personal_data import InvalidPhone, normalize_phone
 
 CHANNELS = frozenset(
     ["phone", "web", "email", "sms", "wechat", "app", "store", "letter", "regulator"]

@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 
 from django.utils.translation import gettext as _
 
-from complaints.personal_data import InvalidPhone, normalize_phone
+from kernel.personal_data import InvalidPhone, normalize_phone
 
 from .message import FUTURE_TOLERANCE, LOCAL_ZONE, IntakeMessage, require_aware
 

@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 
 from django.utils.translation import gettext as _
 
-from complaints.personal_data import InvalidPhone, normalize_phone
+from kernel.personal_data import InvalidPhone, normalize_phone
 
 from .message import (
     LOCAL_ZONE,

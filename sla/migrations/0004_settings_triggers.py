@@ -1,9 +1,9 @@
 """Calendars and deadline policies replace their settings token on every change
-(complaints/settings_cache.py)."""
+(kernel/settings_cache.py)."""
 
 from django.db import migrations
 
-from complaints import settings_triggers
+from kernel import settings_triggers
 
 TABLES = ["sla_calendarday", "sla_calendaryear", "sla_businesscalendar", "sla_slapolicy",
           "sla_slatarget"]

@@ -2,23 +2,22 @@
 
 import pytest
 
-from complaints import services
-from complaints.lifecycle import Action
-from complaints.models import CallbackTask, PersonalDataAccess, Priority
-from tests.factories import CustomerFactory, StaffFactory, make_complaint
+from complaints.lifecycle import Status
+from complaints.models import PersonalDataAccess, Priority
+from followup.models import CallbackTask
+from tests.builders import complaint_in
+from tests.factories import CustomerFactory, StaffFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_qa_sees_the_callback_queue_and_reveals_the_number(page, agent, roles, screenshot):
     qa = StaffFactory(role="qa", username="qa_sun", first_name="孙")
-    complaint = make_complaint(customer=CustomerFactory(phone="13987650000"), actor=agent,
-                               priority=Priority.MAJOR,
-                               description="宽带连续三天无法上网，影响居家办公，要求赔偿。")
-    for action in (Action.ACKNOWLEDGE, Action.START, Action.RESOLVE):
-        services.complaint_transition(complaint_id=complaint.id, action=action, actor=agent,
-                                      expected_version=None,
-                                      resolution_summary="已更换光猫并减免一个月宽带费。")
+    complaint = complaint_in(Status.RESOLVED, actor=agent,
+                             customer=CustomerFactory(phone="13987650000"),
+                             priority=Priority.MAJOR,
+                             description="宽带连续三天无法上网，影响居家办公，要求赔偿。",
+                             resolution_summary="已更换光猫并减免一个月宽带费。")
     task = CallbackTask.objects.get(complaint=complaint)
     assert task.assignee == qa
 

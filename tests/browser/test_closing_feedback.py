@@ -3,22 +3,21 @@ the handling."""
 
 import pytest
 
-from complaints import services
-from complaints.lifecycle import Action, Status
-from complaints.models import Complaint, ResultConfirmation, SatisfactionSurvey
-from tests.factories import CustomerFactory, make_complaint
+from complaints.lifecycle import Status
+from complaints.models import Complaint
+from followup.models import ResultConfirmation, SatisfactionSurvey
+from tests.builders import complaint_in
+from tests.factories import CustomerFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_customer_confirms_and_rates_on_the_tracking_page(page, agent, screenshot, settings):
     settings.CALLBACK_SAMPLE_RATE = 0
-    complaint = make_complaint(customer=CustomerFactory(phone="13987654321"), actor=agent,
-                               description="上个月话费多扣了 20 元流量费，要求退还。")
-    for action in (Action.ACKNOWLEDGE, Action.START, Action.RESOLVE):
-        complaint = services.complaint_transition(
-            complaint_id=complaint.id, action=action, actor=agent, expected_version=None,
-            resolution_summary="经核查为计费错误，已退还 20 元流量费至您的账户。")
+    complaint = complaint_in(Status.RESOLVED, actor=agent,
+                             customer=CustomerFactory(phone="13987654321"),
+                             description="上个月话费多扣了 20 元流量费，要求退还。",
+                             resolution_summary="经核查为计费错误，已退还 20 元流量费至您的账户。")
 
     page.goto(f"{page.base_url}/track/?ref={complaint.reference}")
     form = page.locator("#by-phone")

@@ -4,6 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from complaints.models import Complaint
+from sla import escalations, sweep
 from sla import services as sla
 from sla.models import Escalation
 from tests.factories import CustomerFactory, DepartmentFactory, make_complaint
@@ -20,9 +21,9 @@ def test_supervisor_acknowledges_sets_a_date_and_deescalates(page, supervisor, a
                           description="宽带断网一周，报修多次无人上门，要求尽快修复并赔偿。")
     Complaint.objects.filter(pk=late.pk).update(assigned_department=dept)
     sla.clocks_start(complaint_id=late.id)
-    sla.sla_sweep()
+    sweep.sla_sweep()
     other = make_complaint(description="营业厅工作人员态度恶劣，要求道歉。")
-    sla.escalation_raise_manually(complaint_id=other.id, actor=agent, reason="客户称要曝光")
+    escalations.escalation_raise_manually(complaint_id=other.id, actor=agent, reason="客户称要曝光")
 
     page.goto(page.base_url + "/accounts/login/?next=/desk/escalations/")
     page.get_by_label("用户名").fill("sup_wang")

@@ -5,8 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from complaints.models import OutboundMessage
-from complaints.outbound import customer_message_queue
+from notifications.models import OutboundMessage
+from notifications.outbound import customer_message_queue
 from tests.factories import CustomerFactory, make_complaint
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -4,7 +4,8 @@ import re
 
 import pytest
 
-from complaints.models import Activity, ActivityKind, Attachment, Complaint, OutboundMessage
+from complaints.models import Activity, ActivityKind, Attachment, Complaint
+from notifications.models import OutboundMessage
 from tests.factories import PNG, CustomerFactory, make_complaint
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -5,25 +5,26 @@ Locators use ids, names and data the test typed, not interface wording, so they 
 language.
 """
 
-import importlib
 import re
 
 import pytest
-from django.apps import apps
 
-from complaints import services
-from complaints import workspace_services as ws
-from complaints.lifecycle import Action, Status
-from complaints.models import Complaint, DepartmentTask, OutboundMessage
-from sla import services as sla
+from complaints.lifecycle import Status
+from complaints.models import Complaint
+from notifications.models import OutboundMessage
+from sla import escalations
+from tests import seeds
+from tests.builders import complaint_in
 from tests.factories import CustomerFactory, DepartmentFactory, make_complaint
+from workspace import services as ws
+from workspace.models import DepartmentTask
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(autouse=True)
 def workspace_seeds():
-    importlib.import_module("complaints.migrations.0007_workspace").seed(apps, None)
+    seeds.workspace_phrases()
 
 
 def login(page, username, next_url):
@@ -122,19 +123,15 @@ def test_agent_takes_a_phone_complaint_and_works_it_to_resolution(page, agent, s
 def test_supervisor_approves_a_compensation_and_works_an_escalated_complaint(
         page, agent, supervisor, screenshot, settings):
     settings.COMPENSATION_APPROVAL_LIMIT = 200
-    costly = make_complaint(customer=CustomerFactory(name="王芳", phone="13700001111"),
-                            description="连续三个月被多扣流量费，要求退款。")
-    for action in (Action.ACKNOWLEDGE, Action.START):
-        costly.refresh_from_db()
-        services.complaint_transition(complaint_id=costly.id, action=action, actor=agent,
-                                      expected_version=costly.version)
-    costly.refresh_from_db()
+    costly = complaint_in(Status.IN_PROGRESS, actor=agent,
+                          customer=CustomerFactory(name="王芳", phone="13700001111"),
+                          description="连续三个月被多扣流量费，要求退款。")
     ws.compensation_propose(complaint_id=costly.id, actor=agent,
                             expected_version=costly.version, compensation_type="refund",
                             amount=480, reason="三个月多扣费用共480元")
     escalated = make_complaint(customer=CustomerFactory(name="李强", phone="13600002222"),
                                description="营业厅工作人员态度恶劣，要求道歉，否则投诉到工信部。")
-    sla.escalation_raise_manually(complaint_id=escalated.id, actor=agent,
+    escalations.escalation_raise_manually(complaint_id=escalated.id, actor=agent,
                                   reason="客户称要投诉到工信部")
 
     login(page, "sup_wang", "/")
@@ -180,12 +177,9 @@ def test_supervisor_approves_a_compensation_and_works_an_escalated_complaint(
 
 def test_a_second_save_shows_who_changed_what_and_keeps_the_input(page, agent, supervisor,
                                                                   screenshot):
-    complaint = make_complaint(customer=CustomerFactory(name="赵敏", phone="13500003333"),
-                               description="宽带速度只有签约的一半。")
-    for action in (Action.ACKNOWLEDGE, Action.START):
-        complaint.refresh_from_db()
-        services.complaint_transition(complaint_id=complaint.id, action=action, actor=agent,
-                                      expected_version=complaint.version)
+    complaint = complaint_in(Status.IN_PROGRESS, actor=agent,
+                             customer=CustomerFactory(name="赵敏", phone="13500003333"),
+                             description="宽带速度只有签约的一半。")
     login(page, "agent_li", f"/complaints/{complaint.reference}/")
     open_panel(page, "investigation")
     page.fill("#investigation_findings", "客户路由器老化导致限速")

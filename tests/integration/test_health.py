@@ -55,7 +55,7 @@ def test_beat_schedules_the_heartbeat_from_the_database(client):
     """Beat reads the periodic task registered after migrate; nobody sends it by hand."""
     from django_celery_beat.models import PeriodicTask
 
-    from config.periodic import register_periodic_tasks
+    from kernel.periodic import register_periodic_tasks
 
     register_periodic_tasks()
     assert PeriodicTask.objects.filter(task="system.heartbeat").count() == 1

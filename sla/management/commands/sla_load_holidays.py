@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from complaints.errors import InvalidInput
+from kernel.errors import InvalidInput
 from sla.calendar_services import calendar_load_official
 
 

@@ -3,7 +3,7 @@ import json
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from sla.services import sla_sweep
+from sla.sweep import sla_sweep
 
 
 class Command(BaseCommand):

@@ -6,7 +6,8 @@ import threading
 import pytest
 from django.db import connection
 
-from complaints.models import Complaint, OutboundMessage
+from complaints.models import Complaint
+from notifications.models import OutboundMessage
 from intake.models import InboundMessage
 
 # Transactional, as production is: the request is not one big transaction, so what intake
@@ -168,7 +169,7 @@ def test_one_create_reads_the_settings_once_and_counts_the_classified_complaint(
     def count(fragment):
         return sum(fragment in sql for sql in statements)
 
-    # Kept from the first create (complaints/settings_cache.py), or read once at most.
+    # Kept from the first create (kernel/settings_cache.py), or read once at most.
     assert count('FROM "sla_calendarday"') <= 1
     assert count('FROM "sla_slapolicy"') <= 1
     assert count('FROM "intake_rule"') <= 1
@@ -186,7 +187,7 @@ def test_one_create_costs_a_bounded_number_of_statements(client_for, agent,
     first as a possible duplicate, the longest path."""
     client = client_for(agent)
     first = _post(client, external_ref="CALL-first")  # also warms the per-user caches
-    # 50 with the rules kept in the process (complaints/settings_cache.py); after an earlier
+    # 50 with the rules kept in the process (kernel/settings_cache.py); after an earlier
     # transactional test flushed their tables they are read again (2 more).
     with django_assert_max_num_queries(52):
         response = _post(client, external_ref="CALL-second")

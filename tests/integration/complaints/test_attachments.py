@@ -1,6 +1,5 @@
 """Attachments: type from the content, size limit, all-or-nothing, downloadable by staff."""
 
-import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from complaints import services
-from complaints.errors import StaleVersion
+from kernel.errors import StaleVersion
 from complaints.lifecycle import Action
 from complaints.models import Complaint, ReferenceCounter
 from tests.factories import CustomerFactory, make_complaint

@@ -8,16 +8,8 @@ import pytest
 from django.db import IntegrityError
 from django.utils import timezone
 
-from complaints.models import (
-    Activity,
-    ActivityKind,
-    Attachment,
-    Complaint,
-    Customer,
-    OutboundChannel,
-    OutboundMessage,
-    Visibility,
-)
+from complaints.models import Activity, ActivityKind, Attachment, Complaint, Customer, Visibility
+from notifications.models import OutboundChannel, OutboundMessage
 from intake import channels
 from intake.channels import intake_receive
 from intake.models import InboundMessage

@@ -5,10 +5,11 @@ import pytest
 from django.core.management import call_command
 
 from complaints import services as complaint_services
-from complaints.lifecycle import Action
-from config.periodic import SCHEDULES
+from complaints.lifecycle import Status
+from kernel.periodic import SCHEDULES
 from intake import classifier, selectors, services, tasks
 from intake.models import ClassifierModel, ComplaintClassification
+from tests.builders import complaint_in
 from tests.factories import category, make_complaint
 
 pytestmark = pytest.mark.django_db
@@ -79,10 +80,7 @@ def test_confirmed_complaints_join_the_training_data_and_held_out_texts_never_do
                                       expected_version=resolved.version,
                                       category="network-base-station", reason="基站噪音")
     leaked = make_complaint(description=held_out_text)
-    for action, extra in [(Action.ACKNOWLEDGE, {}),
-                          (Action.RESOLVE, {"resolution_summary": "已处理"})]:
-        complaint_services.complaint_transition(complaint_id=leaked.id, action=action,
-                                                actor=agent, expected_version=None, **extra)
+    complaint_in(Status.RESOLVED, complaint=leaked, actor=agent, resolution_summary="已处理")
     complaint_services.complaint_update_fields(
         complaint_id=leaked.id, changes={"category": category(held_out_code)}, actor=agent)
     unconfirmed = make_complaint(description="还没人确认的类别")

@@ -7,10 +7,10 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from complaints.lifecycle import Action
+from complaints.lifecycle import Status
 from complaints.models import Activity, Complaint
-from complaints.services import complaint_transition
 from intake.duplicates import complaint_link_possible_duplicate
+from tests.builders import complaint_in
 from tests.factories import CustomerFactory, category
 
 pytestmark = pytest.mark.django_db
@@ -81,10 +81,7 @@ def test_no_link_without_an_open_match_in_the_window(agent, customer, original, 
     if situation == "other category":
         code = "billing-roaming"
     elif situation == "closed":
-        for action in (Action.ACKNOWLEDGE, Action.RESOLVE, Action.CLOSE):
-            original = complaint_transition(complaint_id=original.id, action=action,
-                                            actor=agent, expected_version=original.version,
-                                            resolution_summary="已退费")
+        complaint_in(Status.CLOSED, complaint=original, actor=agent, resolution_summary="已退费")
     elif situation == "too old":
         Complaint.objects.filter(pk=original.pk).update(
             received_at=timezone.now() - timedelta(days=8))

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from complaints.models import ActivityKind, Complaint, OutboundMessage
+from complaints.models import ActivityKind, Complaint
+from notifications.models import OutboundMessage
 from intake.channels import mailbox_poll
 from intake.models import InboundMessage
 from tests.factories import CustomerFactory, make_complaint

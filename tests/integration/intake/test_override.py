@@ -2,7 +2,7 @@
 
 import pytest
 
-from complaints.errors import InvalidInput, NotAllowed, StaleVersion
+from kernel.errors import InvalidInput, NotAllowed, StaleVersion
 from complaints.models import Activity, ActivityKind
 from intake import services
 from intake.models import ClassificationOverride

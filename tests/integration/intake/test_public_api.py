@@ -4,7 +4,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
-from complaints.models import Attachment, Complaint, OutboundMessage
+from complaints.models import Attachment, Complaint
+from notifications.models import OutboundMessage
 from tests.factories import PNG
 
 # Rate counters and codes: a private, empty cache per test (see conftest).

@@ -9,7 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
-from complaints.models import Attachment, Complaint, Customer, OutboundMessage
+from complaints.models import Attachment, Complaint, Customer
+from notifications.models import OutboundMessage
 from intake import public
 from intake.models import ComplaintClassification, InboundMessage
 from tests.factories import PNG

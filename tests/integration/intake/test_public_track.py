@@ -8,7 +8,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, RequestFactory
 from django.utils import timezone
 
-from complaints.models import Activity, ActivityKind, Attachment, OutboundMessage, Visibility
+from complaints.models import Activity, ActivityKind, Attachment, Visibility
+from notifications.models import OutboundMessage
 from complaints.services import complaint_add_note, complaint_transition, timeline_append
 from intake import public
 from tests.factories import PNG, CustomerFactory, StaffFactory, make_complaint

@@ -3,7 +3,7 @@
 import pytest
 
 from complaints import services as complaint_services
-from complaints.errors import NotAllowed
+from kernel.errors import NotAllowed
 from complaints.lifecycle import Action
 from complaints.models import Activity, ActivityKind
 from intake import services

@@ -10,7 +10,8 @@ from django.core.cache import cache
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from complaints.models import ActivityKind, Complaint, OutboundMessage
+from complaints.models import ActivityKind, Complaint
+from notifications.models import OutboundMessage
 from intake.parsers.webhook import sign
 from tests.factories import CustomerFactory, make_complaint
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from complaints.models import Activity, Category, Complaint, Department
 from reports.aggregates import rebuild_all
 from reports.models import SubscriberCount
-from reports.selectors import ReportFilter
+from reports.filters import ReportFilter
 from sla.models import CalendarDay, Clock
 from tests.factories import DepartmentFactory, StaffFactory, make_complaint
 
@@ -126,7 +126,7 @@ def dataset(national_day, roles):
 
 
 def _closing(c1, c2):
-    from complaints.models import CallbackTask, SatisfactionSurvey
+    from followup.models import CallbackTask, SatisfactionSurvey
 
     SatisfactionSurvey.objects.create(complaint=c1, stars=5, channel="staff")
     SatisfactionSurvey.objects.create(complaint=c2, stars=2, channel="staff")

@@ -4,7 +4,8 @@ from datetime import date
 
 import pytest
 
-from reports.selectors import ReportFilter, dashboard, performance
+from reports.filters import ReportFilter
+from reports.selectors import dashboard, performance
 
 from .conftest import RANGE
 

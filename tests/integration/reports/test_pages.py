@@ -8,7 +8,8 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from reports.selectors import ReportFilter, dashboard
+from reports.filters import ReportFilter
+from reports.selectors import dashboard
 
 from .conftest import RANGE
 

@@ -15,11 +15,13 @@ from django.utils import timezone
 
 from complaints import services
 from complaints.models import Category, Complaint
-from reports import selectors
+from reports import percentiles
 from reports.aggregates import daily_rebuild, days_mark_dirty, dirty_rebuild, facts_refresh
 from reports.measures import DURATION_EDGES, duration_bucket, hours, percentile
 from reports.models import ACK_BUCKETS, RES_BUCKETS, ComplaintFact, DailyFigure, DirtyDay
-from reports.selectors import ReportFilter, dashboard, duration_points
+from reports.filters import NONE, ReportFilter
+from reports.percentiles import duration_points
+from reports.selectors import dashboard
 from tests.factories import CustomerFactory, DepartmentFactory
 
 from .conftest import RANGE, local
@@ -53,7 +55,7 @@ def bucket_path_only(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("fell back to the exact scan")
 
-    monkeypatch.setattr(selectors, "_exact_points", refuse)
+    monkeypatch.setattr(percentiles, "_exact_points", refuse)
 
 
 def _duration(rng: random.Random) -> int | None:
@@ -118,7 +120,7 @@ def filters(today):
         "child department": ReportFilter(*week, department="north-east"),
         "channel": ReportFilter(*week, channel="web"),
         "category subtree": ReportFilter(*week, category="billing"),
-        "no category": ReportFilter(*week, category=selectors.NONE),
+        "no category": ReportFilter(*week, category=NONE),
         "all filters": ReportFilter(*week, department="north", channel="phone",
                                     category="network"),
         "one row": ReportFilter(today - timedelta(days=10), today - timedelta(days=10)),

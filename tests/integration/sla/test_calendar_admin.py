@@ -13,9 +13,9 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
-from complaints.errors import NotAllowed
-from complaints.models import Notification
-from config.periodic import SCHEDULES, register_periodic_tasks
+from kernel.errors import NotAllowed
+from kernel.periodic import SCHEDULES, register_periodic_tasks
+from notifications.models import Notification
 from sla import calendar_services, holidays, services, tasks
 from sla.calendar import is_working_day
 from sla.config_selectors import unverified_deadlines

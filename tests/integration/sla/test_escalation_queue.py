@@ -3,7 +3,7 @@
 import pytest
 
 from complaints.models import Complaint
-from sla import services as sla
+from sla import escalations, sweep
 from sla.models import Escalation
 from tests.factories import DepartmentFactory
 
@@ -19,8 +19,8 @@ def escalated(new_complaint, supervisor):
     late = new_complaint(MONDAY, description="宽带断网三天了，没人处理")
     later = new_complaint(local(2026, 11, 24, 9, 0), description="话费多扣了50元")
     Complaint.objects.filter(pk__in=[late.pk, later.pk]).update(assigned_department=dept)
-    sla.sla_sweep(now=local(2026, 11, 24, 10, 1))  # late's acknowledge clock breached
-    sla.escalation_raise_manually(complaint_id=later.id, actor=supervisor, reason="客户要找记者",
+    sweep.sla_sweep(now=local(2026, 11, 24, 10, 1))  # late's acknowledge clock breached
+    escalations.escalation_raise_manually(complaint_id=later.id, actor=supervisor, reason="客户要找记者",
                                   level=2)
     return late, later
 
@@ -62,7 +62,7 @@ def test_expected_date_and_deescalate_need_reasons(client_for, supervisor, escal
     response = client.post(f"{base}/expected-date/", {"expected_at": "2026-12-30T10:00:00+08:00",
                                                       "reason": "需更换光缆"})
     assert response.status_code == 200 and response.json()["expected_at"].startswith("2026-12-30")
-    from complaints.models import OutboundMessage
+    from notifications.models import OutboundMessage
 
     notice = OutboundMessage.objects.get(complaint=late, purpose="expected_date")
     assert "2026-12-30 10:00" in notice.body  # the customer is told the new date
@@ -104,7 +104,7 @@ def test_page_query_count_is_fixed(client, supervisor, new_complaint,
                                    django_assert_max_num_queries):
     for i in range(12):
         c = new_complaint(MONDAY)
-        sla.escalation_raise_manually(complaint_id=c.id, actor=supervisor, reason=f"测试{i}")
+        escalations.escalation_raise_manually(complaint_id=c.id, actor=supervisor, reason=f"测试{i}")
     client.force_login(supervisor)
     with django_assert_max_num_queries(14):
         assert client.get("/desk/escalations/").status_code == 200
@@ -125,7 +125,7 @@ def test_an_unverified_deadline_is_marked_in_the_queue(client, supervisor, new_c
     from sla.models import CalendarYear, Clock
 
     complaint = new_complaint(MONDAY)
-    sla.escalation_raise_manually(complaint_id=complaint.id, actor=supervisor, reason="测试")
+    escalations.escalation_raise_manually(complaint_id=complaint.id, actor=supervisor, reason="测试")
     client.force_login(supervisor)
     assert "sla-unverified-mark" not in client.get("/desk/escalations/").content.decode()
     CalendarYear.objects.filter(year=2026).delete()

@@ -7,9 +7,13 @@ import pytest
 from django.core import mail
 from django.db import connection
 
-from complaints.models import Complaint, Notification
+from complaints.lifecycle import Status
+from complaints.models import Complaint
+from notifications.models import Notification
+from sla import escalations, sweep
 from sla import services as sla
 from sla.models import Clock, ClockState, Escalation, Metric, SlaEvent
+from tests.builders import complaint_in
 from tests.factories import CustomerFactory, DepartmentFactory, StaffFactory
 
 from .conftest import local
@@ -53,12 +57,12 @@ def only_resolution(complaint):
 
 def test_warning_once_at_the_threshold(late_complaint, org):
     only_resolution(late_complaint)
-    assert sla.sla_sweep(now=local(2026, 11, 26, 16, 44)).warnings == 0
+    assert sweep.sla_sweep(now=local(2026, 11, 26, 16, 44)).warnings == 0
     assert not SlaEvent.objects.filter(clock=resolution(late_complaint)).exists()
-    result = sla.sla_sweep(now=local(2026, 11, 26, 16, 46))
+    result = sweep.sla_sweep(now=local(2026, 11, 26, 16, 46))
     assert SlaEvent.objects.filter(clock=resolution(late_complaint), kind="warning").count() == 1
     assert late_complaint.activities.filter(kind="sla_warning").count() >= 1
-    again = sla.sla_sweep(now=local(2026, 11, 26, 16, 50))
+    again = sweep.sla_sweep(now=local(2026, 11, 26, 16, 50))
     assert again.warnings == 0
     assert SlaEvent.objects.filter(clock=resolution(late_complaint), kind="warning").count() == 1
     assert result.warnings >= 1
@@ -68,7 +72,7 @@ def test_breach_escalates_to_level_one_then_two_then_three(late_complaint, org,
                                                            django_capture_on_commit_callbacks):
     # Due Monday 11-30 10:00; each further 9 working hours adds a level.
     only_resolution(late_complaint)
-    sla.sla_sweep(now=local(2026, 11, 30, 10, 1))
+    sweep.sla_sweep(now=local(2026, 11, 30, 10, 1))
     clock = resolution(late_complaint)
     assert clock.state == ClockState.BREACHED and clock.breached_at == local(2026, 11, 30, 10)
     assert clock.escalation_level == 1
@@ -80,11 +84,11 @@ def test_breach_escalates_to_level_one_then_two_then_three(late_complaint, org,
     assert late_complaint.activities.filter(kind="sla_breach").exists()
     assert late_complaint.activities.filter(kind="escalation").exists()
 
-    sla.sla_sweep(now=local(2026, 12, 1, 10, 1))  # one working day late
+    sweep.sla_sweep(now=local(2026, 12, 1, 10, 1))  # one working day late
     assert resolution(late_complaint).escalation_level == 2
     assert Notification.objects.filter(recipient=org["province_boss"],
                                        kind="escalation").exists()
-    sla.sla_sweep(now=local(2026, 12, 2, 10, 1))
+    sweep.sla_sweep(now=local(2026, 12, 2, 10, 1))
     assert resolution(late_complaint).escalation_level == 3
     assert Notification.objects.filter(recipient=org["desk"], kind="escalation").exists()
     assert resolution(late_complaint).next_check_at is None  # top level: nothing more to do
@@ -96,30 +100,29 @@ def test_breach_escalates_to_level_one_then_two_then_three(late_complaint, org,
 
 
 def test_after_an_outage_everything_due_is_handled_once(late_complaint, org):
-    result = sla.sla_sweep(now=local(2026, 12, 10, 9, 0))  # nobody swept for ten days
+    result = sweep.sla_sweep(now=local(2026, 12, 10, 9, 0))  # nobody swept for ten days
     clock = resolution(late_complaint)
     assert clock.escalation_level == 3
     assert sorted(SlaEvent.objects.filter(clock=clock, kind="escalation")
                   .values_list("level", flat=True)) == [1, 2, 3]
     assert not SlaEvent.objects.filter(clock=clock, kind="warning").exists()  # too late to warn
     assert result.breaches == 5  # every clock of the complaint
-    assert sla.sla_sweep(now=local(2026, 12, 10, 9, 5)).escalations == 0
+    assert sweep.sla_sweep(now=local(2026, 12, 10, 9, 5)).escalations == 0
 
 
 def test_emails_are_sent_once_per_event(late_complaint, org):
-    sla.sla_sweep(now=local(2026, 11, 30, 10, 1))
+    sweep.sla_sweep(now=local(2026, 11, 30, 10, 1))
     ids = list(SlaEvent.objects.filter(kind="escalation").values_list("id", flat=True))
-    assert sla.sla_event_send_emails(event_ids=ids) >= 1
+    assert sweep.sla_event_send_emails(event_ids=ids) >= 1
     assert any("city@example.com" in m.to for m in mail.outbox)
     sent = len(mail.outbox)
-    assert sla.sla_event_send_emails(event_ids=ids) == 0  # a retried task mails nobody twice
+    assert sweep.sla_event_send_emails(event_ids=ids) == 0  # a retried task mails nobody twice
     assert len(mail.outbox) == sent
 
 
-def test_met_clocks_never_escalate(late_complaint, act):
-    for action in ["acknowledge", "start", "resolve"]:
-        act(late_complaint, action)
-    result = sla.sla_sweep(now=local(2026, 12, 10, 9, 0))
+def test_met_clocks_never_escalate(late_complaint):
+    complaint_in(Status.RESOLVED, complaint=late_complaint)
+    result = sweep.sla_sweep(now=local(2026, 12, 10, 9, 0))
     assert result.escalations == 0 and result.breaches == 0
 
 
@@ -127,7 +130,7 @@ def test_paused_clocks_do_not_breach(late_complaint, act):
     act(late_complaint, "acknowledge")
     act(late_complaint, "start")
     sla.clocks_pause(complaint_id=late_complaint.id, at=local(2026, 11, 24, 10))
-    sla.sla_sweep(now=local(2026, 12, 3, 10))
+    sweep.sla_sweep(now=local(2026, 12, 3, 10))
     assert resolution(late_complaint).state == ClockState.PAUSED
 
 
@@ -148,7 +151,7 @@ def test_the_sweep_query_count_does_not_grow_with_open_complaints(new_complaint,
         Escalation.objects.all().delete()
         Complaint.objects.update(escalation_level=0)
         with CaptureQueriesContext(connection) as queries:
-            result = sla.sla_sweep(now=sweep_at, batch_size=1000)
+            result = sweep.sla_sweep(now=sweep_at, batch_size=1000)
         assert result.breaches == 6  # the same work each time
         return len(queries)
 
@@ -158,16 +161,16 @@ def test_the_sweep_query_count_does_not_grow_with_open_complaints(new_complaint,
 def test_manual_escalation_and_queue_actions(new_complaint, org, agent, supervisor):
     complaint = new_complaint(MONDAY)
     with pytest.raises(Exception, match="升级原因"):
-        sla.escalation_raise_manually(complaint_id=complaint.id, actor=agent, reason="")
-    sla.escalation_raise_manually(complaint_id=complaint.id, actor=agent, reason="客户称要找媒体")
+        escalations.escalation_raise_manually(complaint_id=complaint.id, actor=agent, reason="")
+    escalations.escalation_raise_manually(complaint_id=complaint.id, actor=agent, reason="客户称要找媒体")
     complaint.refresh_from_db()
     assert complaint.escalation_level == 1
     with pytest.raises(Exception):
-        sla.escalation_acknowledge(complaint_id=complaint.id, actor=agent)  # agents may not
-    sla.escalation_acknowledge(complaint_id=complaint.id, actor=supervisor)
-    sla.escalation_set_expected(complaint_id=complaint.id, actor=supervisor,
+        escalations.escalation_acknowledge(complaint_id=complaint.id, actor=agent)  # agents may not
+    escalations.escalation_acknowledge(complaint_id=complaint.id, actor=supervisor)
+    escalations.escalation_set_expected(complaint_id=complaint.id, actor=supervisor,
                                 expected_at=local(2027, 1, 5, 12, 0), reason="需厂家更换设备")
-    sla.escalation_deescalate(complaint_id=complaint.id, actor=supervisor, reason="已安抚客户")
+    escalations.escalation_deescalate(complaint_id=complaint.id, actor=supervisor, reason="已安抚客户")
     complaint.refresh_from_db()
     assert complaint.escalation_level == 0
     assert not Escalation.objects.get(complaint=complaint).is_open
@@ -187,15 +190,15 @@ def test_two_concurrent_sweeps_escalate_each_clock_exactly_once(org):
         sla.clocks_start(complaint_id=complaint.id)
     start = threading.Barrier(2)
 
-    def sweep(_):
+    def sweep_once(_):
         start.wait()
         try:
-            return sla.sla_sweep(now=local(2026, 12, 10, 9, 0), batch_size=25).as_dict()
+            return sweep.sla_sweep(now=local(2026, 12, 10, 9, 0), batch_size=25).as_dict()
         finally:
             connection.close()
 
     with ThreadPoolExecutor(2) as pool:
-        results = list(pool.map(sweep, range(2)))
+        results = list(pool.map(sweep_once, range(2)))
     per_clock = 3  # levels 1, 2 and 3
     clocks = Clock.objects.filter(escalation_level=3).count()
     assert clocks == 60 * 5
@@ -205,19 +208,19 @@ def test_two_concurrent_sweeps_escalate_each_clock_exactly_once(org):
 
 
 def test_progress_update_warning_queues_a_customer_notice_respecting_quiet_hours(late_complaint):
-    from complaints.models import OutboundMessage
+    from notifications.models import OutboundMessage
 
     # Progress update due Wednesday 10:00; its warning at 75% is Tuesday 14:30.
-    sla.sla_sweep(now=local(2026, 11, 24, 14, 31))
+    sweep.sla_sweep(now=local(2026, 11, 24, 14, 31))
     notice = OutboundMessage.objects.get(complaint=late_complaint, purpose="progress")
     assert late_complaint.reference in notice.body
     assert notice.send_after == local(2026, 11, 24, 14, 31)
-    sla.sla_sweep(now=local(2026, 11, 24, 14, 40))
+    sweep.sla_sweep(now=local(2026, 11, 24, 14, 40))
     assert OutboundMessage.objects.filter(purpose="progress").count() == 1
 
 
 def test_a_progress_warning_at_night_waits_for_the_morning(new_complaint, org):
-    from complaints.models import OutboundMessage
+    from notifications.models import OutboundMessage
 
     complaint = new_complaint(local(2026, 11, 23, 17, 0))  # 24×7 policy for progress updates
     from sla.models import BusinessCalendar, SlaPolicy, SlaTarget
@@ -228,7 +231,7 @@ def test_a_progress_warning_at_night_waits_for_the_morning(new_complaint, org):
                              unit="calendar_hours")
     Clock.objects.filter(complaint=complaint).delete()
     sla.clocks_start(complaint_id=complaint.id)
-    sla.sla_sweep(now=local(2026, 11, 23, 20, 5))  # warning at 20:00
+    sweep.sla_sweep(now=local(2026, 11, 23, 20, 5))  # warning at 20:00
     notice = OutboundMessage.objects.get(complaint=complaint, purpose="progress")
     assert notice.send_after == local(2026, 11, 24, 8, 0)
 
@@ -245,7 +248,7 @@ def test_the_sweep_refreshes_the_report_figures_once_for_all_it_escalates(new_co
     due = [new_complaint(MONDAY, customer=CustomerFactory()) for _ in range(4)]
     Complaint.objects.filter(pk__in=[c.pk for c in due]).update(assigned_department=org["city"])
     with CaptureQueriesContext(connection) as queries:
-        result = sla.sla_sweep(now=local(2026, 11, 24, 10, 1))
+        result = sweep.sla_sweep(now=local(2026, 11, 24, 10, 1))
     assert result.complaints == {c.pk for c in due}
     writes = [q for q in queries.captured_queries
               if 'INSERT INTO "reports_complaintfact"' in q["sql"]]

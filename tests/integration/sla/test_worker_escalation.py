@@ -7,7 +7,7 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from complaints.models import Complaint
-from config.periodic import register_periodic_tasks
+from kernel.periodic import register_periodic_tasks
 from sla import services as sla
 from sla.models import Clock, Escalation, Metric, SlaEvent
 from tests.factories import make_complaint

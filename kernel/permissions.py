@@ -1,0 +1,43 @@
+"""Permission checks shared by the apps' staff pages and HTTP APIs."""
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from rest_framework.permissions import BasePermission
+
+from .errors import NotAllowed
+
+
+def staff_permission(*perms: str) -> Callable[[Callable], Callable]:
+    """View decorator: anonymous users go to the login page; logged-in users without all of
+    `perms` get 403, and so does a view whose service refuses with NotAllowed."""
+
+    def decorate(view):
+        @wraps(view)
+        def check(request, *args, **kwargs):
+            if not request.user.has_perms(perms):
+                raise PermissionDenied
+            try:
+                return view(request, *args, **kwargs)
+            except NotAllowed as exc:
+                raise PermissionDenied(exc.message) from exc
+
+        return login_required(check)
+
+    return decorate
+
+
+def require_perm(perm: str) -> type[BasePermission]:
+    """DRF permission class: an authenticated user who holds `perm`."""
+
+    class HasPermission(BasePermission):
+        message = "You do not have permission to do this."
+
+        def has_permission(self, request, view):
+            return bool(request.user and request.user.is_authenticated
+                        and request.user.has_perm(perm))
+
+    HasPermission.__name__ = f"Has_{perm.replace('.', '_')}"
+    return HasPermission

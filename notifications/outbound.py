@@ -1,0 +1,182 @@
+"""Messages to customers: queued with the quiet hours applied, sent by a periodic task.
+
+Every message is an OutboundMessage row (the outbox staff see at /outbox/). SMS leave through
+the backend named by SMS_BACKEND, email through Django's EMAIL_BACKEND (complaints/
+notify_backends.py). A failed delivery is retried with exponential backoff, never inside the
+quiet hours, up to MAX_ATTEMPTS; staff may queue a failed message again (`outbound_retry`).
+Personal data stays out of task arguments: tasks carry message ids only.
+"""
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from complaints.models import ActivityKind, Complaint
+from complaints.services import timeline_append
+from kernel.errors import InvalidInput
+from notifications import backends as notify_backends
+from notifications.contact_hours import ContactWindow, is_contact_time, next_contact_time
+from notifications.models import OutboundChannel, OutboundMessage, OutboundStatus
+
+logger = logging.getLogger(__name__)
+MAX_ATTEMPTS = 5
+
+
+def contact_window() -> ContactWindow:
+    return ContactWindow(zone=settings.TIME_ZONE, opens=settings.CUSTOMER_CONTACT_OPENS,
+                         closes=settings.CUSTOMER_CONTACT_CLOSES)
+
+
+def customer_message_queue(*, complaint: Complaint, body: str, purpose: str,
+                           channel: str | None = None, subject: str = "",
+                           urgent: bool = False, dedupe_key: str | None = None,
+                           now: datetime | None = None) -> OutboundMessage | None:
+    """Queue a message to the complaint's customer; None if it was already queued (same key).
+
+    Outside contact hours it waits for the next opening (08:00) unless `urgent`.
+    """
+    now = now or timezone.now()
+    customer = complaint.customer
+    channel = channel or (OutboundChannel.SMS if customer.phone.startswith("1")
+                          else OutboundChannel.EMAIL)
+    recipient = customer.phone if channel == OutboundChannel.SMS else customer.email
+    if not recipient or (channel == OutboundChannel.SMS and not customer.phone.startswith("1")):
+        raise InvalidInput(_("The customer has no %(channel)s address on file.") % {
+            "channel": OutboundChannel(channel).label}, field="channel")
+    send_after = now if urgent else next_contact_time(now, contact_window())
+    try:
+        with transaction.atomic():
+            return OutboundMessage.objects.create(
+                complaint=complaint, channel=channel, recipient=recipient, body=body,
+                subject=subject or _("About your complaint %(reference)s") % {
+                    "reference": complaint.reference},
+                purpose=purpose, send_after=send_after, dedupe_key=dedupe_key, created_at=now)
+    except IntegrityError:
+        if dedupe_key and OutboundMessage.objects.filter(dedupe_key=dedupe_key).exists():
+            return None
+        raise
+
+
+def outbound_send_due(*, now: datetime | None = None, limit: int = 200) -> dict:
+    """Send queued messages whose time has come. Safe to run twice at once (SKIP LOCKED).
+
+    A message due before 18:00 that this run reaches only after it (a late or stopped worker)
+    waits for 08:00 instead; only urgent messages, which were queued for a time inside the
+    quiet hours, go out then.
+    """
+    now = now or timezone.now()
+    counts = {"sent": 0, "failed": 0, "retry": 0, "deferred": 0}
+    backends, window = {}, contact_window()
+    quiet_now = not is_contact_time(now, window)
+    with transaction.atomic():
+        messages = list(OutboundMessage.objects.select_for_update(skip_locked=True, of=("self",))
+                        .filter(status=OutboundStatus.QUEUED, send_after__lte=now)
+                        .select_related("complaint").order_by("send_after")[:limit])
+        for message in messages:
+            if quiet_now and is_contact_time(message.send_after, window):
+                message.send_after = next_contact_time(now, window)
+                counts["deferred"] += 1
+                continue
+            if message.channel not in backends:
+                backends[message.channel] = notify_backends.backend_for(message.channel)
+            outcome = _deliver(message, backends[message.channel], now)
+            counts[outcome] += 1
+        OutboundMessage.objects.bulk_update(
+            messages, ["status", "attempts", "last_error", "sent_at", "send_after"])
+    for message in messages:
+        if message.status == OutboundStatus.SENT:
+            _record_sent(message)
+    return counts
+
+
+def _deliver(message: OutboundMessage, backend, now: datetime) -> str:
+    message.attempts += 1
+    try:
+        backend.send(message)
+    except Exception as exc:  # noqa: BLE001 - any delivery failure is retried, then recorded
+        message.last_error = f"{exc.__class__.__name__}: {exc}"[:500]
+        if message.attempts >= MAX_ATTEMPTS:
+            message.status = OutboundStatus.FAILED
+            return "failed"
+        message.send_after = next_contact_time(retry_time(message.attempts, now),
+                                               contact_window())
+        return "retry"
+    message.status, message.sent_at, message.last_error = OutboundStatus.SENT, now, ""
+    return "sent"
+
+
+def retry_time(attempts: int, now: datetime) -> datetime:
+    """When to try again after `attempts` failures: 2, 4, 8, 16 minutes (before quiet hours)."""
+    return now + timedelta(minutes=2 ** attempts)
+
+
+def _record_sent(message: OutboundMessage) -> None:
+    timeline_append(
+        complaint_id=message.complaint_id, kind=ActivityKind.NOTIFICATION,
+        message=_("%(channel)s sent to the customer: %(body)s") % {
+            "channel": OutboundChannel(message.channel).label, "body": message.body},
+        data={"outbound_id": message.id, "purpose": message.purpose,
+              "channel": message.channel}, visibility="public")
+
+
+# --- the outbox -----------------------------------------------------------------------------
+
+
+def outbox_messages(*, status: str = "", channel: str = "", purpose: str = "",
+                    reference: str = "") -> QuerySet[OutboundMessage]:
+    """Customer messages for the staff outbox, newest first, with their complaint joined in."""
+    queryset = (OutboundMessage.objects.select_related("complaint")
+                .order_by("-created_at", "-id"))
+    if status:
+        queryset = queryset.filter(status=status)
+    if channel:
+        queryset = queryset.filter(channel=channel)
+    if purpose:
+        queryset = queryset.filter(purpose=purpose)
+    if reference:
+        queryset = queryset.filter(complaint__reference=reference.strip().upper())
+    return queryset
+
+
+def outbox_purposes() -> list[str]:
+    return list(OutboundMessage.objects.order_by("purpose").values_list("purpose", flat=True)
+                .distinct())
+
+
+def outbound_retry(*, message_id: int, actor, now: datetime | None = None) -> OutboundMessage:
+    """Queue a failed message again with a fresh round of attempts.
+
+    It goes out with the next send run, or at the next opening (08:00) during the quiet hours.
+    The complaint's timeline notes who asked and the error the last attempt had.
+    """
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        message = (OutboundMessage.objects.select_for_update(of=("self",))
+                   .select_related("complaint").get(pk=message_id))
+        if message.status != OutboundStatus.FAILED:
+            raise InvalidInput(_("Only a failed message can be sent again; this one is %(status)s.")
+                               % {"status": message.get_status_display()})
+        previous = {"attempts": message.attempts, "last_error": message.last_error}
+        message.status, message.attempts = OutboundStatus.QUEUED, 0
+        message.send_after = next_contact_time(now, contact_window())
+        message.save(update_fields=["status", "attempts", "send_after"])
+        timeline_append(
+            complaint_id=message.complaint_id, kind=ActivityKind.INTERNAL_NOTE, actor=actor,
+            message=_("The %(channel)s to the customer that failed (%(error)s) was queued again.")
+            % {"channel": OutboundChannel(message.channel).label,
+               "error": previous["last_error"] or _("no error recorded")},
+            data={"outbound_id": message.id, "retry": previous})
+    return message
+
+
+def outbound_scrub_customer(*, customer_id: int) -> int:
+    """Anonymisation under the retention policy: the addresses and texts of every message sent
+    to the customer become "***" (the rows stay, for the counts)."""
+    return OutboundMessage.objects.filter(complaint__customer_id=customer_id).update(
+        recipient="***", body="***")

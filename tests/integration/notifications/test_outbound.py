@@ -1,0 +1,189 @@
+"""Customer messages: quiet hours, a real HTTP SMS gateway on loopback, retries, email."""
+
+import json
+import threading
+from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core import mail
+
+from kernel.errors import InvalidInput
+from notifications.models import OutboundMessage
+from notifications.outbound import customer_message_queue, outbound_retry, outbound_send_due
+from tests.factories import CustomerFactory, make_complaint
+
+pytestmark = pytest.mark.django_db
+SH = ZoneInfo("Asia/Shanghai")
+
+
+class Gateway(BaseHTTPRequestHandler):
+    received: list = []
+    status = 200
+
+    def do_POST(self):  # noqa: N802 - http.server's naming
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        Gateway.received.append((self.headers["Authorization"], json.loads(body)))
+        self.send_response(Gateway.status)
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def gateway(settings):
+    server = HTTPServer(("127.0.0.1", 0), Gateway)
+    Gateway.received, Gateway.status = [], 200
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings.SMS_GATEWAY_URL = f"http://127.0.0.1:{server.server_port}/send"
+    settings.SMS_GATEWAY_TOKEN = "secret-token"
+    yield Gateway
+    server.shutdown()
+
+
+def test_a_message_queued_at_night_waits_for_eight_and_then_goes_out(gateway):
+    complaint = make_complaint(customer=CustomerFactory(phone="13912345678"))
+    evening = datetime(2026, 11, 24, 19, 30, tzinfo=SH)
+    message = customer_message_queue(complaint=complaint, body="您的投诉正在处理中",
+                                     purpose="progress", now=evening)
+    assert message.send_after == datetime(2026, 11, 25, 8, 0, tzinfo=SH)
+    assert outbound_send_due(now=datetime(2026, 11, 25, 7, 59, tzinfo=SH))["sent"] == 0
+    assert gateway.received == []
+    assert outbound_send_due(now=datetime(2026, 11, 25, 8, 0, tzinfo=SH))["sent"] == 1
+    auth, payload = gateway.received[0]
+    assert auth == "Bearer secret-token"
+    assert payload["to"] == "13912345678" and payload["text"] == "您的投诉正在处理中"
+    assert payload["reference"] == complaint.reference
+    message.refresh_from_db()
+    assert message.status == "sent"
+    assert complaint.activities.filter(kind="notification", visibility="public").exists()
+    assert outbound_send_due(now=datetime(2026, 11, 25, 9, 0, tzinfo=SH))["sent"] == 0
+
+
+def test_urgent_messages_may_go_at_night(gateway):
+    complaint = make_complaint()
+    night = datetime(2026, 11, 24, 23, 0, tzinfo=SH)
+    message = customer_message_queue(complaint=complaint, body="紧急通知", purpose="urgent",
+                                     urgent=True, now=night)
+    assert message.send_after == night
+
+
+def test_gateway_failure_is_retried_later_and_never_at_night(gateway):
+    gateway.status = 500
+    complaint = make_complaint()
+    afternoon = datetime(2026, 11, 24, 17, 58, tzinfo=SH)
+    message = customer_message_queue(complaint=complaint, body="x", purpose="progress",
+                                     now=afternoon)
+    assert outbound_send_due(now=afternoon)["retry"] == 1
+    message.refresh_from_db()
+    assert message.status == "queued" and message.attempts == 1
+    assert "500" in message.last_error
+    assert message.send_after == datetime(2026, 11, 25, 8, 0, tzinfo=SH)  # 18:00 passed
+
+
+def test_the_same_timer_message_is_queued_once():
+    complaint = make_complaint()
+    now = datetime(2026, 11, 24, 10, 0, tzinfo=SH)
+    first = customer_message_queue(complaint=complaint, body="a", purpose="progress",
+                                   dedupe_key="progress:1", now=now)
+    again = customer_message_queue(complaint=complaint, body="a", purpose="progress",
+                                   dedupe_key="progress:1", now=now)
+    assert first is not None and again is None
+    assert OutboundMessage.objects.count() == 1
+
+
+def test_email_for_landline_customers():
+    complaint = make_complaint(customer=CustomerFactory(phone="02088881234",
+                                                        email="zhou@example.com"))
+    now = datetime(2026, 11, 24, 10, 0, tzinfo=SH)
+    message = customer_message_queue(complaint=complaint, body="处理结果如下", purpose="result",
+                                     now=now)
+    assert message.channel == "email"
+    outbound_send_due(now=now)
+    assert mail.outbox[0].to == ["zhou@example.com"] and "处理结果如下" in mail.outbox[0].body
+
+
+def test_an_sms_queued_at_twenty_hundred_goes_out_at_eight_next_morning(gateway):
+    complaint = make_complaint(customer=CustomerFactory(phone="13912345678"))
+    evening = datetime(2026, 11, 24, 20, 0, tzinfo=SH)
+    message = customer_message_queue(complaint=complaint, body="您的投诉已受理",
+                                     purpose="acknowledgement", now=evening)
+    for moment in [evening, datetime(2026, 11, 24, 23, 59, tzinfo=SH),
+                   datetime(2026, 11, 25, 3, 0, tzinfo=SH),
+                   datetime(2026, 11, 25, 7, 59, 59, tzinfo=SH)]:
+        assert outbound_send_due(now=moment) == {"sent": 0, "failed": 0, "retry": 0, "deferred": 0}
+    assert gateway.received == []
+    assert outbound_send_due(now=datetime(2026, 11, 25, 8, 0, tzinfo=SH))["sent"] == 1
+    message.refresh_from_db()
+    assert message.sent_at == datetime(2026, 11, 25, 8, 0, tzinfo=SH)
+
+
+def test_failures_back_off_two_four_eight_sixteen_minutes_then_the_message_fails(gateway):
+    gateway.status = 503
+    complaint = make_complaint(customer=CustomerFactory(phone="13912345678"))
+    now = datetime(2026, 11, 24, 9, 0, tzinfo=SH)
+    message = customer_message_queue(complaint=complaint, body="x", purpose="progress", now=now)
+    waits = []
+    for _attempt in range(4):
+        assert outbound_send_due(now=now)["retry"] == 1
+        message.refresh_from_db()
+        waits.append((message.send_after - now).total_seconds() / 60)
+        assert outbound_send_due(now=message.send_after - (message.send_after - now) / 2) == {
+            "sent": 0, "failed": 0, "retry": 0, "deferred": 0}  # not before its time
+        now = message.send_after
+    assert waits == [2, 4, 8, 16]
+    assert outbound_send_due(now=now) == {"sent": 0, "failed": 1, "retry": 0, "deferred": 0}
+    message.refresh_from_db()
+    assert message.status == "failed" and message.attempts == 5
+    assert "503" in message.last_error
+    assert len(gateway.received) == 5
+    assert outbound_send_due(now=now + timedelta(hours=1))["failed"] == 0  # left alone now
+
+
+def test_a_failed_message_queued_again_by_staff_goes_out(gateway, supervisor):
+    complaint = make_complaint(customer=CustomerFactory(phone="13912345678"))
+    now = datetime(2026, 11, 24, 9, 0, tzinfo=SH)
+    message = customer_message_queue(complaint=complaint, body="处理结果", purpose="result",
+                                     now=now)
+    OutboundMessage.objects.filter(pk=message.pk).update(
+        status="failed", attempts=5, last_error="HTTPError: HTTP Error 503")
+    retried = outbound_retry(message_id=message.id, actor=supervisor, now=now)
+    assert retried.status == "queued" and retried.attempts == 0 and retried.send_after == now
+    note = complaint.activities.get(kind="internal_note", data__outbound_id=message.id)
+    assert note.actor == supervisor and "HTTP Error 503" in note.message
+    assert outbound_send_due(now=now)["sent"] == 1
+    assert gateway.received[0][1]["text"] == "处理结果"
+    with pytest.raises(InvalidInput):  # sent: nothing to retry
+        outbound_retry(message_id=message.id, actor=supervisor, now=now)
+
+
+def test_a_retry_asked_at_night_waits_for_eight(supervisor):
+    complaint = make_complaint(customer=CustomerFactory(phone="13912345678"))
+    message = customer_message_queue(complaint=complaint, body="x", purpose="progress",
+                                     now=datetime(2026, 11, 24, 9, 0, tzinfo=SH))
+    OutboundMessage.objects.filter(pk=message.pk).update(status="failed", attempts=5)
+    retried = outbound_retry(message_id=message.id, actor=supervisor,
+                             now=datetime(2026, 11, 24, 21, 30, tzinfo=SH))
+    assert retried.send_after == datetime(2026, 11, 25, 8, 0, tzinfo=SH)
+
+
+def test_a_message_the_send_run_reaches_after_eighteen_hundred_waits_for_eight(gateway):
+    complaint = make_complaint(customer=CustomerFactory(phone="13912345678"))
+    message = customer_message_queue(complaint=complaint, body="进度通知", purpose="progress",
+                                     now=datetime(2026, 11, 24, 17, 59, tzinfo=SH))
+    late_run = datetime(2026, 11, 24, 18, 0, 30, tzinfo=SH)  # the worker was behind
+    assert outbound_send_due(now=late_run) == {"sent": 0, "failed": 0, "retry": 0,
+                                               "deferred": 1}
+    assert gateway.received == []
+    message.refresh_from_db()
+    assert message.status == "queued" and message.attempts == 0
+    assert message.send_after == datetime(2026, 11, 25, 8, 0, tzinfo=SH)
+    # An urgent message queued for the night still goes out at night.
+    urgent = customer_message_queue(complaint=complaint, body="紧急", purpose="urgent",
+                                    urgent=True, now=datetime(2026, 11, 24, 23, 0, tzinfo=SH))
+    assert outbound_send_due(now=datetime(2026, 11, 24, 23, 0, 5, tzinfo=SH))["sent"] == 1
+    urgent.refresh_from_db()
+    assert urgent.status == "sent"
