@@ -16,7 +16,8 @@ from complaints import selectors, services
 from complaints.lifecycle import Action
 from desk.filters import FLAG_FIELDS
 from intake import services as intake_services
-from kernel.errors import DomainError, InvalidInput, NotAllowed
+from kernel.errors import DomainError, InvalidInput
+from kernel.permissions import actor_must_have
 
 MAX_BULK = 100
 ASSIGN_PERMISSION = "complaints.change_complaint"
@@ -34,11 +35,6 @@ class BulkResult:
 class Selected:
     reference: str
     version: int | None = None
-
-
-def _require(actor, perm: str) -> None:
-    if not actor.has_perm(perm):
-        raise NotAllowed(_("Your role may not do this."))
 
 
 def _visible(actor, items: list[Selected]) -> tuple[dict, BulkResult]:
@@ -74,7 +70,7 @@ def _each(actor, items: list[Selected], act) -> BulkResult:
 
 def complaints_bulk_assign(*, actor, items: list[Selected], department=None, agent=None,
                            reason: str = "") -> BulkResult:
-    _require(actor, ASSIGN_PERMISSION)
+    actor_must_have(actor, ASSIGN_PERMISSION)
     if department is None and agent is None:
         raise InvalidInput(_("Choose a department or an agent."), field="department")
     if agent is not None and department is None:
@@ -96,7 +92,7 @@ def complaints_bulk_set_priority(*, actor, items: list[Selected], priority: str,
     """Through the classification override, as for one complaint: reason required, audited,
     deadlines recomputed."""
 
-    _require(actor, PRIORITY_PERMISSION)
+    actor_must_have(actor, PRIORITY_PERMISSION)
     if not (reason or "").strip():
         raise InvalidInput(_("Say why you are changing the priority."), field="reason")
 
@@ -110,7 +106,7 @@ def complaints_bulk_set_priority(*, actor, items: list[Selected], priority: str,
 
 def complaints_bulk_add_flag(*, actor, items: list[Selected], flag: str,
                              reason: str = "") -> BulkResult:
-    _require(actor, FLAG_PERMISSION)
+    actor_must_have(actor, FLAG_PERMISSION)
     if flag not in FLAG_FIELDS:
         raise InvalidInput(_("Unknown flag “%(value)s”.") % {"value": flag}, field="flag")
     name = FLAG_FIELDS[flag]
@@ -131,7 +127,7 @@ def complaints_bulk_merge(*, actor, items: list[Selected], into: str = "",
                           reason: str) -> BulkResult:
     """Merge the selected complaints as duplicates into `into` (a reference), or, if none is
     given, into the earliest received of them."""
-    _require(actor, selectors.action_permission(Action.MERGE))
+    actor_must_have(actor, selectors.action_permission(Action.MERGE))
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(_("Say why these are duplicates."), field="reason")

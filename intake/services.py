@@ -29,6 +29,7 @@ from complaints.models import (
 )
 from kernel import memo
 from kernel.errors import InvalidInput, NotAllowed
+from kernel.permissions import actor_must_have
 
 from . import classifier, duplicates, explain, rules, selectors
 from .models import (
@@ -45,11 +46,6 @@ from .models import (
 
 logger = logging.getLogger(__name__)
 FIELD_ORDER = {"category": 0, "priority": 1, "flag": 2, "department": 3}
-
-
-def _require(actor, perm: str, message: str) -> None:
-    if actor is None or not actor.has_perm(perm):
-        raise NotAllowed(message)
 
 
 # --- automatic classification ---------------------------------------------------------------
@@ -271,8 +267,8 @@ def complaint_route(*, complaint_id: int, actor=None, department: Department | N
 
 def category_routes_set(*, actor, routes: dict[int, Department | None]) -> int:
     """Set the responsible department of categories ({category id: department or None})."""
-    _require(actor, "intake.change_categoryroute",
-             _("Only supervisors may change routing."))
+    actor_must_have(actor, "intake.change_categoryroute",
+                    message=_("Only supervisors may change routing."))
     changed = 0
     with transaction.atomic():
         current = {r.category_id: r for r in CategoryRoute.objects.select_for_update()}
@@ -293,8 +289,8 @@ def category_routes_set(*, actor, routes: dict[int, Department | None]) -> int:
 
 
 def department_routing_set(*, actor, department: Department, auto_assign: bool) -> None:
-    _require(actor, "intake.change_departmentrouting",
-             _("Only supervisors may change routing."))
+    actor_must_have(actor, "intake.change_departmentrouting",
+                    message=_("Only supervisors may change routing."))
     DepartmentRouting.objects.update_or_create(department=department,
                                                defaults={"auto_assign": auto_assign})
 
@@ -319,8 +315,8 @@ def classification_override(*, complaint_id: int, actor, expected_version: int |
                             reason: str) -> Complaint:
     """An agent corrects category and/or priority, saying why. The timeline entry and an
     override record keep old value, new value, reason and who. Overrides may lower a grade."""
-    _require(actor, "intake.override_classification",
-             _("You do not have permission to change the classification."))
+    actor_must_have(actor, "intake.override_classification",
+                    message=_("You do not have permission to change the classification."))
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(_("Say why you are changing the classification."), field="reason")
@@ -428,7 +424,7 @@ def _check_rule(values: dict, categories) -> None:
 
 def rule_save(*, actor, values: dict, categories=(), rule_id: int | None = None) -> Rule:
     """Create a rule (at the end of the list) or update one."""
-    _require(actor, "intake.change_rule", _("Only supervisors may edit rules."))
+    actor_must_have(actor, "intake.change_rule", message=_("Only supervisors may edit rules."))
     values = {k: v for k, v in values.items() if k in RULE_FIELDS}
     values["name"] = (values.get("name") or "").strip()
     values["keywords"] = rules.format_keywords(rules.parse_keywords(values.get("keywords", "")))
@@ -452,7 +448,7 @@ def rule_save(*, actor, values: dict, categories=(), rule_id: int | None = None)
 
 
 def rule_set_enabled(*, actor, rule_id: int, enabled: bool) -> Rule:
-    _require(actor, "intake.change_rule", _("Only supervisors may edit rules."))
+    actor_must_have(actor, "intake.change_rule", message=_("Only supervisors may edit rules."))
     rule = Rule.objects.get(pk=rule_id)
     rule.enabled, rule.updated_at, rule.updated_by = enabled, timezone.now(), actor
     rule.save(update_fields=["enabled", "updated_at", "updated_by"])
@@ -461,7 +457,7 @@ def rule_set_enabled(*, actor, rule_id: int, enabled: bool) -> Rule:
 
 def rule_move(*, actor, rule_id: int, offset: int) -> list[int]:
     """Move a rule up (offset -1) or down (+1); positions are renumbered 10, 20, 30…"""
-    _require(actor, "intake.change_rule", _("Only supervisors may edit rules."))
+    actor_must_have(actor, "intake.change_rule", message=_("Only supervisors may edit rules."))
     with transaction.atomic():
         ordered = list(Rule.objects.select_for_update().order_by("position", "id"))
         ids = [r.id for r in ordered]
@@ -478,7 +474,7 @@ def rule_move(*, actor, rule_id: int, offset: int) -> list[int]:
 
 
 def rule_delete(*, actor, rule_id: int) -> None:
-    _require(actor, "intake.delete_rule", _("Only supervisors may delete rules."))
+    actor_must_have(actor, "intake.delete_rule", message=_("Only supervisors may delete rules."))
     Rule.objects.filter(pk=rule_id).delete()
 
 

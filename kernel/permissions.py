@@ -5,6 +5,7 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
 from rest_framework.permissions import BasePermission
 
 from .errors import NotAllowed
@@ -41,3 +42,10 @@ def require_perm(perm: str) -> type[BasePermission]:
 
     HasPermission.__name__ = f"Has_{perm.replace('.', '_')}"
     return HasPermission
+
+
+def actor_must_have(actor, *perms: str, message: str | None = None) -> None:
+    """In a service: refuse (NotAllowed, a 403 on pages and the API) unless `actor` holds every
+    one of `perms`; a missing actor (a system caller) holds none."""
+    if actor is None or not actor.has_perms(perms):
+        raise NotAllowed(message or _("Your role may not do this."))

@@ -18,7 +18,8 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from kernel.errors import InvalidInput, NotAllowed
+from kernel.errors import InvalidInput
+from kernel.permissions import actor_must_have
 from kernel.roles import ADMINISTRATOR
 from notifications.models import Notification
 
@@ -99,8 +100,7 @@ def calendar_load_official(*, years: list[int] | None = None) -> dict:
 
 
 def _require(actor, *perms: str) -> None:
-    if not actor.has_perms(perms):
-        raise NotAllowed(_("You may not change the business calendars."))
+    actor_must_have(actor, *perms, message=_("You may not change the business calendars."))
 
 
 def calendar_day_set(*, actor, date: date, is_workday: bool, name: str) -> CalendarDay:
