@@ -36,8 +36,8 @@ from followup.models import (
 )
 from kernel.errors import InvalidInput, NotAllowed
 from notifications.contact_hours import is_contact_time, next_contact_time
-from notifications.models import Notification
 from notifications.outbound import contact_window
+from notifications.services import staff_notify
 
 CALLBACK_PERMISSION = "followup.perform_callback"
 # Supervisors see and work every callback task, not only their own.
@@ -121,8 +121,8 @@ def callback_schedule(*, complaint: Complaint, handler_id: int | None = None,
                     "due": timezone.localtime(due).strftime("%Y-%m-%d %H:%M")},
                 data={"callback_task": task.id, "reason": reason})
             if assignee is not None:
-                Notification.objects.create(
-                    recipient=assignee, complaint=complaint, kind="callback",
+                staff_notify(
+                    recipients=[assignee], complaint_id=complaint.id, kind="callback",
                     message=_("%(reference)s: call the customer back by %(due)s.") % {
                         "reference": complaint.reference,
                         "due": timezone.localtime(due).strftime("%Y-%m-%d %H:%M")})

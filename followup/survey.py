@@ -25,7 +25,7 @@ from followup.models import (
     SurveyReason,
 )
 from kernel.errors import InvalidInput, NotAllowed
-from notifications.models import Notification
+from notifications.services import staff_notify
 
 SURVEY_SALT = "closing.survey"
 
@@ -131,8 +131,8 @@ def _low_score_review(complaint: Complaint, survey: SatisfactionSurvey) -> Follo
             "who": supervisor.get_username() if supervisor else _("a supervisor")},
         data={"follow_up_task": task.id})
     if supervisor is not None:
-        Notification.objects.create(
-            recipient=supervisor, complaint=complaint, kind="low_score",
+        staff_notify(
+            recipients=[supervisor], complaint_id=complaint.id, kind="low_score",
             message=_("%(reference)s: the customer gave %(stars)s; please review.") % {
                 "reference": complaint.reference, "stars": _stars(survey.stars)})
     return task

@@ -22,6 +22,7 @@ from kernel.errors import InvalidInput
 from kernel.permissions import actor_must_have
 from kernel.roles import ADMINISTRATOR
 from notifications.models import Notification
+from notifications.services import staff_notify
 
 from . import holidays
 from .calendar import WorkCalendar
@@ -291,9 +292,8 @@ def calendar_check_next_year(*, today: date | None = None) -> bool:
             return False
         with translation.override(settings.LANGUAGE_CODE):
             subject, message = _missing_message(missing)
-        Notification.objects.bulk_create([
-            Notification(recipient=user, kind=CALENDAR_MISSING, message=message[:500],
-                         created_at=stamp) for user in admins])
+        staff_notify(recipients=admins, kind=CALENDAR_MISSING, message=message,
+                     created_at=stamp)
         addresses = sorted({u.email for u in admins if u.email})
         transaction.on_commit(lambda: send_mass_mail(
             [(subject, message, settings.DEFAULT_FROM_EMAIL, [a]) for a in addresses]))

@@ -15,8 +15,8 @@ from complaints import services as complaint_services
 from complaints.models import ActivityKind, Complaint
 from kernel.display import local_minute
 from kernel.errors import InvalidInput, NotAllowed
-from notifications.models import Notification
 from notifications.outbound import customer_message_queue
+from notifications.services import staff_notify
 
 from . import policy as sla_policy
 from .models import Escalation
@@ -50,10 +50,10 @@ def escalation_raise_manually(*, complaint_id: int, actor, reason: str, level: i
         complaint_services.complaints_raise_escalation(levels={complaint_id: (level, message)},
                                                        actor=actor, now=now)
         escalation_queue_upsert({complaint_id: (level, message)}, now)
-        Notification.objects.bulk_create([
-            Notification(recipient=user, complaint=complaint, kind="escalation",
-                         message=f"{complaint.reference}: {message}"[:500])
-            for user in directory.recipients(complaint, level) if user != actor])
+        staff_notify(recipients=[user for user in directory.recipients(complaint, level)
+                                 if user != actor],
+                     complaint_id=complaint.id, kind="escalation",
+                     message=f"{complaint.reference}: {message}")
     return Escalation.objects.get(complaint_id=complaint_id)
 
 

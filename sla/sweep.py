@@ -23,8 +23,8 @@ from kernel import memo
 from kernel.db import bulk_update_rows, insert_rows
 from kernel.display import local_minute
 from kernel.errors import InvalidInput
-from notifications.models import Notification
 from notifications.outbound import customer_message_queue
+from notifications.services import staff_notify_many
 
 from . import policy as sla_policy
 from .models import Clock, ClockState, Escalation, Metric, SlaEvent, SlaEventKind
@@ -120,7 +120,7 @@ def _sweep_batch(now, batch_size, ctx, directory, result) -> int:
         _write_timeline(entries)
         _escalate_complaints(levels, {c.complaint_id: c.complaint for c in clocks}, now,
                              directory, notices)
-        insert_rows(Notification, notices)
+        staff_notify_many(rows=notices)
         _queue_progress_notices(result, now)
         if event_ids:
             send_sla_event_emails.delay_on_commit(event_ids)

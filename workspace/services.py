@@ -30,8 +30,9 @@ from complaints.models import (
     Visibility,
 )
 from kernel.errors import DomainError, InvalidInput, NotAllowed
-from notifications.models import Notification, OutboundChannel
+from notifications.models import OutboundChannel
 from notifications.outbound import customer_message_queue
+from notifications.services import staff_notify, staff_notify_many
 from workspace.models import CannedResponse, DepartmentTask, DepartmentTaskStatus, RedLinePhrase
 
 # --- red lines (pure) -----------------------------------------------------------------------
@@ -222,13 +223,12 @@ def dispatch_create(*, complaint_id: int, actor, expected_version: int | None,
                            due_at=due_at, created_by=actor, created_at=now)
             for d in departments])
         complaint = Complaint.objects.only("reference").get(pk=complaint_id)
-        Notification.objects.bulk_create([
-            Notification(recipient_id=d.supervisor_id, complaint_id=complaint_id,
-                         kind="dispatch",
-                         message=(_("%(reference)s was dispatched to %(department)s: "
-                                    "%(instructions)s") % {
-                             "reference": complaint.reference, "department": d.name,
-                             "instructions": instructions})[:500])
+        staff_notify_many(rows=[
+            {"recipient_id": d.supervisor_id, "complaint_id": complaint_id, "kind": "dispatch",
+             "created_at": now,
+             "message": _("%(reference)s was dispatched to %(department)s: %(instructions)s") % {
+                 "reference": complaint.reference, "department": d.name,
+                 "instructions": instructions}}
             for d in departments if d.supervisor_id and d.supervisor_id != actor.pk])
     return tasks
 
@@ -333,12 +333,10 @@ def compensation_propose(*, complaint_id: int, actor, expected_version: int | No
             approvers = get_user_model().objects.filter(
                 Q(groups__permissions__codename="approve_compensation")
                 | Q(is_superuser=True), is_active=True).exclude(pk=actor.pk).distinct()
-            Notification.objects.bulk_create([
-                Notification(recipient=user, complaint_id=complaint_id, kind="approval",
-                             message=_("%(reference)s: compensation ¥%(amount)s awaits your "
-                                       "approval.") % {"reference": complaint.reference,
-                                                       "amount": amount})
-                for user in approvers])
+            staff_notify(recipients=approvers, complaint_id=complaint_id, kind="approval",
+                         message=_("%(reference)s: compensation ¥%(amount)s awaits your "
+                                   "approval.") % {"reference": complaint.reference,
+                                                   "amount": amount})
     return complaint
 
 
@@ -366,8 +364,8 @@ def compensation_decide(*, complaint_id: int, actor, expected_version: int | Non
             message=(_("Compensation approved: %(type)s ¥%(amount)s. %(reason)s") if approve
                      else _("Compensation rejected: %(type)s ¥%(amount)s. %(reason)s")) % values)
         if current.assigned_agent_id and current.assigned_agent_id != actor.pk:
-            Notification.objects.create(
-                recipient_id=current.assigned_agent_id, complaint_id=complaint_id,
+            staff_notify(
+                recipients=[current.assigned_agent_id], complaint_id=complaint_id,
                 kind="approval",
                 message=(_("%(reference)s: compensation approved.") if approve
                          else _("%(reference)s: compensation rejected: %(reason)s")) % {
