@@ -168,9 +168,9 @@ class ComplaintFilter(django_filters.FilterSet):
         return queryset.filter(**{FLAG_FIELDS[v]: True for v in values})
 
 
+# The complaints the user may see. Creating one is intake's: intake.api_create extends this view
+# with POST on the same URL.
 class ComplaintListApi(generics.ListAPIView):
-    """The complaints the user may see. Creating one is intake's: intake.api_create extends this
-    view with POST on the same URL."""
 
     serializer_class = ComplaintOutput
     filterset_class = ComplaintFilter

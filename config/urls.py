@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import health, views
@@ -15,6 +15,8 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
+    re_path(r"^admin/complaints/(?P<model>%s)/(?P<rest>.*)$" % "|".join(views.MOVED_ADMIN_MODELS),
+            views.moved_admin),
     path("admin/", admin.site.urls),
     path("", include("intake.public_urls")),
     path("", include("intake.entry_urls")),

@@ -7,7 +7,7 @@ from django.urls import reverse
 from tests.factories import make_complaint
 
 pytestmark = pytest.mark.django_db
-PROJECT_APPS = {"complaints", "intake", "sla"}
+PROJECT_APPS = {"kernel", "complaints", "notifications", "intake", "sla", "workspace", "followup"}
 
 
 def test_every_project_model_is_in_the_admin():
@@ -31,3 +31,14 @@ def test_changelist_opens_with_search(client, model):
     assert client.get(url).status_code == 200
     if admin.site._registry[model].search_fields:
         assert client.get(url, {"q": "TS2026"}).status_code == 200
+
+
+def test_old_admin_addresses_of_moved_models_lead_to_their_new_app(client):
+    """Bookmarks from before the apps were split (issue 13) still work."""
+    answer = client.get("/admin/complaints/outboundmessage/?status=failed")
+    assert answer.status_code == 301
+    assert answer["Location"] == "/admin/notifications/outboundmessage/?status=failed"
+    answer = client.get("/admin/complaints/callbacktask/12/change/")
+    assert answer["Location"] == "/admin/followup/callbacktask/12/change/"
+    # The record's own models stay where they were.
+    assert client.get("/admin/complaints/complaint/").status_code == 302  # to the login page
