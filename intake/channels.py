@@ -46,6 +46,7 @@ from kernel.errors import InvalidInput
 from notifications.models import OutboundChannel
 from notifications.outbound import customer_message_queue
 
+from .input_checks import message_check, message_fit
 from .models import InboundMessage, InboundOutcome
 from .parsers.email import EmailRefused, SkipReason, parse_email
 from .parsers.message import IntakeAttachment, IntakeMessage
@@ -79,6 +80,7 @@ def intake_receive(*, message: IntakeMessage, actor=None) -> IntakeResult:
     One memo scope (kernel/memo.py) covers the message and the events its commit sets
     off (classification, deadlines, report figures): each reads the calendars, deadline
     policies and rules once, and the complaint's report figures are computed once."""
+    message_check(message, now=timezone.now())  # InvalidInput: nothing is written
     with memo.scope():
         return _receive(message, actor)
 
@@ -369,9 +371,11 @@ def email_ingest(raw: bytes, *, now: datetime | None = None) -> IntakeResult:
     """
     if not raw or not raw.strip():
         raise UnreadableEmail(_("The message is empty."))
-    result = parse_email(raw, now=now or timezone.now())
+    now = now or timezone.now()
+    result = parse_email(raw, now=now)
     if isinstance(result, IntakeMessage):
-        return intake_receive(message=result)
+        # Fitted, not refused: the sender's mail server cannot correct and resend it.
+        return intake_receive(message=message_fit(result, now=now))
     if isinstance(result, EmailRefused) and result.reason == SkipReason.MALFORMED:
         logger.warning("intake: unreadable mail %s from %s: %s", result.external_id,
                        result.sender, result.detail)
