@@ -25,6 +25,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
 from intake.channels import UnreadableEmail, email_ingest, email_result_text
+from kernel.db import database_error_is_temporary
 from kernel.errors import DomainError
 
 EX_DATAERR = 65
@@ -50,7 +51,7 @@ class Command(BaseCommand):
         except DomainError as error:
             raise self._refuse(f"refused: {error.message}", EX_DATAERR) from error
         except DatabaseError as error:
-            if _temporary(error):
+            if database_error_is_temporary(error):
                 raise self._refuse(f"database unavailable, try again later: "
                                    f"{_one_line(error)}", EX_TEMPFAIL) from error
             raise self._refuse(f"refused by the database: {_one_line(error)}",
@@ -64,21 +65,6 @@ class Command(BaseCommand):
         line = _one_line(line)
         logger.warning("ingest_email: exit %d: %s", status, line)
         return CommandError(line, returncode=status)
-
-
-# SQLSTATE classes a retry can fix: connection exception, insufficient resources, operator
-# intervention (shutdown, cannot connect now), system error, transaction rollback (deadlock,
-# serialization). Anything else (54 program limit exceeded, 22 data exception, 23 integrity
-# constraint…) is the message's data: retrying it fails the same way.
-TEMPORARY_SQLSTATE_CLASSES = {"08", "40", "53", "57", "58"}
-
-
-def _temporary(error: DatabaseError) -> bool:
-    cause = error.__cause__
-    sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
-    if not sqlstate:  # no answer from a server: could not connect, or SQLite busy
-        return True
-    return sqlstate[:2] in TEMPORARY_SQLSTATE_CLASSES
 
 
 def _one_line(text) -> str:
