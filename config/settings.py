@@ -393,10 +393,9 @@ INPUT_MAX_EMAIL = env.int("INPUT_MAX_EMAIL", default=254)  # RFC 5321 path limit
 INPUT_MAX_SERVICE_NUMBER = env.int("INPUT_MAX_SERVICE_NUMBER", default=40)
 INPUT_MAX_LOCATION = env.int("INPUT_MAX_LOCATION", default=200)
 INPUT_MAX_CATEGORY = env.int("INPUT_MAX_CATEGORY", default=100)
-INPUT_MAX_STORE = env.int("INPUT_MAX_STORE", default=100)
+INPUT_MAX_STORE = env.int("INPUT_MAX_STORE", default=200)
 INPUT_MAX_REGULATOR_CASE_NO = env.int("INPUT_MAX_REGULATOR_CASE_NO", default=64)
 INPUT_MAX_EXTERNAL_ID = env.int("INPUT_MAX_EXTERNAL_ID", default=255)
-INPUT_MAX_RESOLUTION_SUMMARY = env.int("INPUT_MAX_RESOLUTION_SUMMARY", default=5000)
 # JSON bodies (DRF's default parser, webhooks): deeper or bigger ones are refused with a 400.
 INPUT_JSON_MAX_DEPTH = env.int("INPUT_JSON_MAX_DEPTH", default=32)
 INPUT_JSON_MAX_BYTES = env.int("INPUT_JSON_MAX_BYTES", default=1_000_000)

@@ -43,7 +43,7 @@ TEXT_CAPS = {cap.field: cap for cap in (
     TextCap("service_number", "INPUT_MAX_SERVICE_NUMBER", 40, "account or service number"),
     TextCap("location", "INPUT_MAX_LOCATION", 200, "location"),
     TextCap("category_code", "INPUT_MAX_CATEGORY", 100, "category code or name"),
-    TextCap("store", "INPUT_MAX_STORE", 100, "store name"),
+    TextCap("store", "INPUT_MAX_STORE", 200, "store name"),
     TextCap("regulator_case_no", "INPUT_MAX_REGULATOR_CASE_NO", 64, "regulator case number"),
     TextCap("external_id", "INPUT_MAX_EXTERNAL_ID", 255, "id of the message at its source"),
 )}
