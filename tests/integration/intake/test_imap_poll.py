@@ -2,6 +2,13 @@
 a retry cannot fix is flagged Seen and $ComplaintIntakeFailed, so the next poll, which takes
 the first IMAP_BATCH unseen messages, reaches new mail."""
 
+import imaplib
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
 from django.db import OperationalError
 
@@ -82,3 +89,71 @@ def test_refused_mail_is_seen_and_a_database_outage_stops_the_poll(monkeypatch):
     result = mailbox_poll(connect=lambda: mailbox)
     assert result.stopped and result.fetched == 1  # the first try showed the outage
     assert mailbox.flagged("\\Seen") == []  # all stay for the next poll
+
+
+# --- against a real IMAP server (pymap, a pure-Python IMAP4rev1 server, in memory) ----------
+
+
+@pytest.fixture
+def imap_server(settings):
+    """pymap on a free loopback port, its demo user's INBOX emptied of unseen mail."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    pymap = Path(sys.executable).with_name("pymap")
+    server = subprocess.Popen([str(pymap), "--host", "127.0.0.1", "--port", str(port),
+                               "--no-tls", "--no-service", "admin", "dict", "--demo-data"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        client = _connect_when_ready(port, server)
+        client.login("demouser", "demopass")
+        client.select('"INBOX"')
+        client.uid("STORE", "1:*", "+FLAGS", "(\\Seen)")  # the demo's own mail
+        settings.IMAP_HOST, settings.IMAP_PORT, settings.IMAP_SSL = "127.0.0.1", port, False
+        settings.IMAP_USER, settings.IMAP_PASSWORD, settings.IMAP_FOLDER = (
+            "demouser", "demopass", "INBOX")
+        yield client
+        client.logout()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _connect_when_ready(port: int, server) -> imaplib.IMAP4:
+    for _attempt in range(300):
+        if server.poll() is not None:
+            raise RuntimeError("pymap exited")
+        try:
+            return imaplib.IMAP4("127.0.0.1", port, timeout=10)
+        except ConnectionRefusedError:
+            time.sleep(0.1)
+    raise RuntimeError("pymap did not start")
+
+
+def _unseen(client) -> list[bytes]:
+    client.select('"INBOX"')
+    return client.uid("SEARCH", None, "UNSEEN")[1][0].split()
+
+
+def test_a_real_imap_server_is_not_stalled_by_fifty_failing_messages(imap_server, settings,
+                                                                     monkeypatch):
+    settings.IMAP_BATCH = 50
+    for n in range(1, 51):
+        imap_server.append("INBOX", None, None, mail(n, "poison"))
+    imap_server.append("INBOX", None, None, mail(51))
+    real = channels.intake_receive
+
+    def poisoned(*, message, actor=None):
+        if message.description.startswith("poison"):
+            raise KeyError("a bug this mail sets off")
+        return real(message=message, actor=actor)
+
+    monkeypatch.setattr(channels, "intake_receive", poisoned)
+    first = mailbox_poll()
+    assert (first.fetched, first.failed, first.ingested) == (50, 50, 0)
+    assert len(_unseen(imap_server)) == 1  # only the good one, beyond the first batch
+
+    second = mailbox_poll()
+    assert (second.fetched, second.ingested) == (1, 1)
+    assert Complaint.objects.get().customer.email == "user51@example.com"
+    assert _unseen(imap_server) == []
