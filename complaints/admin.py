@@ -11,6 +11,7 @@ from .models import (
     Customer,
     Department,
     PersonalDataAccess,
+    ReceiverFailure,
     ReferenceCounter,
 )
 
@@ -86,6 +87,35 @@ class ActivityInline(NoAddMixin, admin.TabularInline):
     readonly_fields = fields
 
 
+class ReceiverFailedFilter(admin.SimpleListFilter):
+    """Complaints an event receiver failed on (no clocks or category yet, say); the sweep
+    retries them, and the failed event receivers list says what went wrong."""
+
+    title = _("event receiver failed")
+    parameter_name = "receiver_failed"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Yes"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(receiver_failures__isnull=False).distinct()
+        return queryset
+
+
+@admin.register(ReceiverFailure)
+class ReceiverFailureAdmin(ReadOnlyAdmin):
+    """Written by complaints.events when a receiver raises; cleared by the retry sweep. An
+    administrator may delete a row once the complaint is put right by hand."""
+
+    list_display = ("complaint", "receiver", "event_kind", "attempts", "failed_at",
+                    "last_tried_at", "error")
+    list_filter = ("receiver", "event_kind", "failed_at")
+    list_select_related = ("complaint",)
+    raw_id_fields = ("complaint",)
+    search_fields = ("complaint__reference",)
+
+
 @admin.register(Complaint)
 class ComplaintAdmin(AppendOnlyAdmin):
     """Read-only: complaints are created by intake, which numbers and times them; edits go
@@ -95,7 +125,7 @@ class ComplaintAdmin(AppendOnlyAdmin):
                     "assigned_department", "assigned_agent", "escalation_level")
     list_filter = ("status", "priority", "channel", "is_repeat", "is_vip", "is_regulator",
                    "escalation_risk", "escalation_level", "product_line", "assigned_department",
-                   "received_at")
+                   "received_at", ReceiverFailedFilter)
     search_fields = ("reference", "subject", "regulator_case_no", "customer__phone")
     date_hierarchy = "received_at"
     list_select_related = ("category", "category__parent", "assigned_department",

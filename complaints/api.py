@@ -201,7 +201,8 @@ class TransitionInput(serializers.Serializer):
     version = serializers.IntegerField(min_value=1, help_text="The version you last read; a "
                                        "stale version is refused with 409.")
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
-    resolution_summary = serializers.CharField(required=False, allow_blank=True, default="")
+    resolution_summary = serializers.CharField(required=False, allow_blank=True, default="",
+                                               max_length=4000)  # as the resolve form
     merged_into = serializers.CharField(required=False, allow_blank=True, default="",
                                         help_text="Reference of the original (merge only).")
     departments = serializers.SlugRelatedField(

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -431,3 +432,29 @@ class ReferenceCounter(models.Model):
     class Meta:
         verbose_name = _("reference counter")
         verbose_name_plural = _("reference counters")
+
+
+class ReceiverFailure(models.Model):
+    """An event receiver (complaints.events) that raised on a complaint: what it missed is
+    retried by the sweep (complaints.retry_failed_receivers) until it succeeds, and listed for
+    administrators meanwhile. Without this a failed receiver left a complaint without clocks
+    or category, silently (issue 15)."""
+
+    complaint = models.ForeignKey(Complaint, verbose_name=_("complaint"), on_delete=models.CASCADE,
+                                  related_name="receiver_failures")
+    receiver = models.CharField(_("receiver"), max_length=32, db_index=True)
+    event_kind = models.CharField(_("event"), max_length=32)
+    event_actor_id = models.IntegerField(null=True, blank=True)
+    event_data = models.JSONField(_("event data"), default=dict, encoder=DjangoJSONEncoder)
+    error = models.TextField(_("error"))
+    attempts = models.PositiveIntegerField(_("attempts"), default=1)
+    failed_at = models.DateTimeField(_("first failed at"), default=timezone.now, db_index=True)
+    last_tried_at = models.DateTimeField(_("last tried at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("failed event receiver")
+        verbose_name_plural = _("failed event receivers")
+        ordering = ["failed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.receiver} {self.event_kind} #{self.complaint_id}"

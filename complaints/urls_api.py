@@ -1,6 +1,9 @@
 from django.urls import path, re_path
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.throttling import ScopedRateThrottle
+
+from kernel.json_input import BoundedJSONParser
 
 from . import api
 from .lifecycle import Action
@@ -11,6 +14,7 @@ class TokenApi(ObtainAuthToken):
 
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "token"
+    parser_classes = [FormParser, MultiPartParser, BoundedJSONParser]  # DRF's own lists JSONParser
 
 
 ACTIONS = "|".join(a.value for a in Action)

@@ -378,7 +378,39 @@ INTAKE_TRACK_ACCESS_MINUTES = env.int("INTAKE_TRACK_ACCESS_MINUTES", default=60)
 # Information added from /track/: how often per complaint, how long.
 INTAKE_TRACK_ADD_RATE = env("INTAKE_TRACK_ADD_RATE", default="10/hour")
 INTAKE_TRACK_MAX_TEXT = env.int("INTAKE_TRACK_MAX_TEXT", default=2000)
-INTAKE_PUBLIC_MAX_DESCRIPTION = env.int("INTAKE_PUBLIC_MAX_DESCRIPTION", default=5000)
+from datetime import date as _date  # noqa: E402
+
+# --- Input limits (issue 15; kernel/limits.py; docs/security.md "Input limits") -------------
+# Every text that enters by any channel (staff API, webhooks, public form and API, agents' form,
+# email, SMS, regulator import) is refused over its cap with an error naming field and cap; email
+# is cut at the cap with a note instead (a mail server cannot correct and resend it).
+# Operator complaints are short: 5,000 characters is about ten times the longest in the demo
+# and regulator sets, and what the public form always allowed.
+INPUT_MAX_DESCRIPTION = env.int("INPUT_MAX_DESCRIPTION", default=5000)
+INPUT_MAX_SUBJECT = env.int("INPUT_MAX_SUBJECT", default=200)  # = Complaint.subject column
+INPUT_MAX_NAME = env.int("INPUT_MAX_NAME", default=100)  # = Customer.name column
+INPUT_MAX_EMAIL = env.int("INPUT_MAX_EMAIL", default=254)  # RFC 5321 path limit
+INPUT_MAX_SERVICE_NUMBER = env.int("INPUT_MAX_SERVICE_NUMBER", default=40)
+INPUT_MAX_LOCATION = env.int("INPUT_MAX_LOCATION", default=200)
+INPUT_MAX_CATEGORY = env.int("INPUT_MAX_CATEGORY", default=100)
+INPUT_MAX_STORE = env.int("INPUT_MAX_STORE", default=200)
+INPUT_MAX_REGULATOR_CASE_NO = env.int("INPUT_MAX_REGULATOR_CASE_NO", default=64)
+INPUT_MAX_EXTERNAL_ID = env.int("INPUT_MAX_EXTERNAL_ID", default=255)
+# JSON bodies (DRF's default parser, webhooks): deeper or bigger ones are refused with a 400.
+INPUT_JSON_MAX_DEPTH = env.int("INPUT_JSON_MAX_DEPTH", default=32)
+INPUT_JSON_MAX_BYTES = env.int("INPUT_JSON_MAX_BYTES", default=1_000_000)
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
+    "kernel.json_input.BoundedJSONParser",
+    "rest_framework.parsers.FormParser",
+    "rest_framework.parsers.MultiPartParser",
+]
+# received_at (when the customer complained) must lie in a window: not before this date nor
+# more than RECEIVED_AT_MAX_AGE_DAYS ago, and at most RECEIVED_AT_FUTURE_MINUTES ahead.
+RECEIVED_AT_EARLIEST = _date.fromisoformat(env("RECEIVED_AT_EARLIEST", default="2000-01-01"))
+RECEIVED_AT_MAX_AGE_DAYS = env.int("RECEIVED_AT_MAX_AGE_DAYS", default=3650)
+RECEIVED_AT_FUTURE_MINUTES = env.int("RECEIVED_AT_FUTURE_MINUTES", default=5)
+INTAKE_PUBLIC_MAX_DESCRIPTION = env.int("INTAKE_PUBLIC_MAX_DESCRIPTION",
+                                        default=INPUT_MAX_DESCRIPTION)
 INTAKE_PUBLIC_MAX_ATTACHMENTS = env.int("INTAKE_PUBLIC_MAX_ATTACHMENTS", default=5)
 # Reverse proxies in front of the site that append to X-Forwarded-For (0: use REMOTE_ADDR).
 INTAKE_PUBLIC_NUM_PROXIES = env.int("INTAKE_PUBLIC_NUM_PROXIES", default=0)

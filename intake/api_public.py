@@ -7,12 +7,13 @@ Validated by the same form as /submit/ (intake/public_forms.py); recorded by the
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from kernel.errors import InvalidInput
+from kernel.json_input import BoundedJSONParser
 
 from . import public
 from .public_forms import PublicComplaintForm
@@ -59,7 +60,7 @@ class PublicRateLimitedOutput(serializers.Serializer):
 class PublicComplaintApi(APIView):
     authentication_classes = []  # no session: CSRF-free by construction
     permission_classes = [AllowAny]
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, BoundedJSONParser]
 
     @extend_schema(
         operation_id="public_complaint_create",

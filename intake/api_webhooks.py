@@ -8,7 +8,6 @@ source: a retry with the same key answers 200 with the complaint the first call 
 """
 
 import dataclasses
-import json
 
 from django.conf import settings
 from django.utils import timezone
@@ -16,11 +15,12 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
+
+from kernel.json_input import BoundedJSONParser, InvalidJson, json_loads_bounded
 
 from .channels import intake_receive
 from .parsers.webhook import (
@@ -60,7 +60,7 @@ def _error(status: int, detail: str, code: str, field: str | None = None) -> Res
 class IntakeWebhookApi(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "intake_webhook"
 
@@ -109,9 +109,9 @@ class IntakeWebhookApi(APIView):
                                  "retry.") % {"max": MAX_ID_LENGTH},
                           "missing_idempotency_key", "Idempotency-Key")
         try:
-            payload = json.loads(body)
-        except (UnicodeDecodeError, ValueError):
-            return _error(400, _("The body is not valid JSON."), "invalid_json", "")
+            payload = json_loads_bounded(body)
+        except InvalidJson as error:
+            return _error(400, str(error.message), "invalid_json", error.field)
         try:
             message = parse_webhook(channel, payload, now=timezone.now())
         except InvalidPayload as error:

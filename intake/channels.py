@@ -20,7 +20,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -42,10 +42,12 @@ from complaints.services import (
     timeline_append,
 )
 from kernel import memo
+from kernel.db import database_error_is_temporary
 from kernel.errors import InvalidInput
 from notifications.models import OutboundChannel
 from notifications.outbound import customer_message_queue
 
+from .input_checks import message_check, message_fit
 from .models import InboundMessage, InboundOutcome
 from .parsers.email import EmailRefused, SkipReason, parse_email
 from .parsers.message import IntakeAttachment, IntakeMessage
@@ -79,6 +81,7 @@ def intake_receive(*, message: IntakeMessage, actor=None) -> IntakeResult:
     One memo scope (kernel/memo.py) covers the message and the events its commit sets
     off (classification, deadlines, report figures): each reads the calendars, deadline
     policies and rules once, and the complaint's report figures are computed once."""
+    message_check(message, now=timezone.now())  # InvalidInput: nothing is written
     with memo.scope():
         return _receive(message, actor)
 
@@ -369,9 +372,11 @@ def email_ingest(raw: bytes, *, now: datetime | None = None) -> IntakeResult:
     """
     if not raw or not raw.strip():
         raise UnreadableEmail(_("The message is empty."))
-    result = parse_email(raw, now=now or timezone.now())
+    now = now or timezone.now()
+    result = parse_email(raw, now=now)
     if isinstance(result, IntakeMessage):
-        return intake_receive(message=result)
+        # Fitted, not refused: the sender's mail server cannot correct and resend it.
+        return intake_receive(message=message_fit(result, now=now))
     if isinstance(result, EmailRefused) and result.reason == SkipReason.MALFORMED:
         logger.warning("intake: unreadable mail %s from %s: %s", result.external_id,
                        result.sender, result.detail)
@@ -406,13 +411,22 @@ class MailboxPollResult:
     ingested: int = 0
     unreadable: int = 0
     failed: int = 0
+    stopped: bool = False  # the database became unavailable: the rest waits for the next poll
+
+
+# Set on a message the poll could not take (besides \Seen), so it leaves the UNSEEN search that
+# every poll starts from and the next poll takes new mail; find them in the mailbox by it.
+IMAP_FAILED_KEYWORD = "$ComplaintIntakeFailed"
 
 
 def mailbox_poll(*, connect=None) -> MailboxPollResult:
     """Ingest the UNSEEN messages of the configured IMAP folder (nothing if IMAP_HOST is empty).
 
-    A message is flagged Seen only once it is recorded (or found unreadable, which a retry
-    cannot fix); one that fails otherwise stays unseen and is tried again on the next poll.
+    A message is flagged Seen once it is recorded, found unreadable, or refused, or when taking
+    it failed for a reason a retry cannot fix (it also gets IMAP_FAILED_KEYWORD and one log
+    line): so 50 bad messages can never stall the poll, which takes the first IMAP_BATCH unseen
+    ones. Only a temporary failure (the database or another server unreachable) leaves the
+    message unseen, and stops the poll.
     `connect` is for tests: a callable returning a logged-in imaplib-like client.
     """
     result = MailboxPollResult()
@@ -428,32 +442,63 @@ def mailbox_poll(*, connect=None) -> MailboxPollResult:
         status, data = client.uid("SEARCH", None, "UNSEEN")
         uids = (data[0] or b"").split()[: settings.IMAP_BATCH] if status == "OK" else []
         for uid in uids:
-            # BODY.PEEK leaves the message unseen until it is recorded.
-            status, parts = client.uid("FETCH", uid, "(BODY.PEEK[])")
-            raw = next((p[1] for p in parts or [] if isinstance(p, tuple)), None)
-            if status != "OK" or raw is None:
-                result.failed += 1
-                continue
-            result.fetched += 1
-            try:
-                outcome = email_ingest(raw)
-            except UnreadableEmail as error:
-                logger.warning("intake: IMAP message %s unreadable: %s", uid, error)
-                result.unreadable += 1
-            except Exception:
-                logger.exception("intake: IMAP message %s failed; it stays unseen", uid)
-                result.failed += 1
-                continue
-            else:
-                logger.info("intake: IMAP message %s: %s", uid, email_result_text(outcome))
-                result.ingested += 1
-            client.uid("STORE", uid, "+FLAGS", "(\\Seen)")
+            if not _mailbox_take(client, uid, result):
+                result.stopped = True
+                break
     finally:
         try:
             client.logout()
         except (imaplib.IMAP4.error, OSError):
             pass
     return result
+
+
+def _mailbox_take(client, uid, result: MailboxPollResult) -> bool:
+    """Take one message; False when the poll must stop (the database is unavailable)."""
+    # BODY.PEEK leaves the message unseen until it is taken.
+    status, parts = client.uid("FETCH", uid, "(BODY.PEEK[])")
+    raw = next((p[1] for p in parts or [] if isinstance(p, tuple)), None)
+    if status != "OK" or raw is None:
+        logger.warning("intake: IMAP message %s could not be fetched (%s)", uid, status)
+        result.failed += 1
+        _imap_flag(client, uid, failed=True)
+        return True
+    result.fetched += 1
+    try:
+        outcome = email_ingest(raw)
+    except UnreadableEmail as error:
+        logger.warning("intake: IMAP message %s unreadable: %s", uid, error)
+        result.unreadable += 1
+    except InvalidInput as error:
+        logger.warning("intake: IMAP message %s refused: %s", uid, error.message)
+        result.unreadable += 1
+    except (DatabaseError, ConnectionError, TimeoutError) as error:
+        if not isinstance(error, DatabaseError) or database_error_is_temporary(error):
+            logger.warning("intake: IMAP message %s: a server is unavailable, poll stopped: %s",
+                           uid, error)
+            result.failed += 1
+            return False
+        return _mailbox_failed(client, uid, error, result)
+    except Exception as error:  # noqa: BLE001 - flagged and logged; the next poll goes on
+        return _mailbox_failed(client, uid, error, result)
+    else:
+        logger.info("intake: IMAP message %s: %s", uid, email_result_text(outcome))
+        result.ingested += 1
+    _imap_flag(client, uid)
+    return True
+
+
+def _mailbox_failed(client, uid, error: Exception, result: MailboxPollResult) -> bool:
+    logger.error("intake: IMAP message %s failed and is flagged %s: %s: %s", uid,
+                 IMAP_FAILED_KEYWORD, type(error).__name__, " ".join(str(error).split())[:300])
+    result.failed += 1
+    _imap_flag(client, uid, failed=True)
+    return True
+
+
+def _imap_flag(client, uid, *, failed: bool = False) -> None:
+    flags = f"(\\Seen {IMAP_FAILED_KEYWORD})" if failed else "(\\Seen)"
+    client.uid("STORE", uid, "+FLAGS", flags)
 
 
 def _imap_connect():
