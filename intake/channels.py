@@ -370,7 +370,7 @@ def _acknowledge(complaint: Complaint) -> None:
         subject = _("Your complaint %(reference)s has been received") % {
             "reference": complaint.reference}
     customer_message_queue(complaint=complaint, body=body, purpose="acknowledgement",
-                           channel=channel, subject=subject,
+                           channel=channel, subject=subject, automatic=True,
                            dedupe_key=f"acknowledgement:{complaint.reference}")
 
 
