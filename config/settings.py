@@ -360,6 +360,8 @@ PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="")
 # --- Workspace ------------------------------------------------------------------------------
 # Compensation above this amount (CNY) needs a supervisor's approval before the customer is told.
 COMPENSATION_APPROVAL_LIMIT = env.float("COMPENSATION_APPROVAL_LIMIT", default=200)
+# No compensation above this amount (CNY) can be proposed at all, approved or not.
+COMPENSATION_MAXIMUM = env.float("COMPENSATION_MAXIMUM", default=5000)
 
 # --- Public intake (customers, no login: /submit/, /track/, /api/v1/public/) -----------------
 # PUBLIC_BASE_URL (set above, with the closing settings) also makes the tracking link in
