@@ -87,7 +87,14 @@ def signed_content(body: bytes, timestamp: int | str, key: str) -> bytes:
 
     The key is taken as the header's bytes (HTTP headers travel as Latin-1 octets, which is
     how Django hands them over), so a key is signed exactly as it was sent."""
-    return f"{timestamp}.".encode() + key.encode("latin-1") + b"." + body
+    return f"{timestamp}.".encode() + _key_bytes(key) + b"." + body
+
+
+def _key_bytes(key: str) -> bytes:
+    try:
+        return key.encode("latin-1")  # the octets on the wire, as WSGI and ASGI decode them
+    except UnicodeEncodeError:  # not from a real request line: its UTF-8
+        return key.encode()
 
 
 def sign(body: bytes, secret: str, timestamp: int | str, key: str) -> str:
@@ -105,7 +112,7 @@ def _sign_outdated(body: bytes, secret: str, timestamp: str) -> str:
 def payload_digest(body: bytes, key: str) -> str:
     """What an idempotency record remembers of a signed message: the SHA-256 of the key and
     body, so the same key arriving with another body can be told apart from a retry."""
-    return hashlib.sha256(key.encode("latin-1") + b"." + body).hexdigest()
+    return hashlib.sha256(_key_bytes(key) + b"." + body).hexdigest()
 
 
 def verify_signature(body: bytes, signature_header: str, secret: str, timestamp_header: str,
