@@ -272,6 +272,9 @@ from datetime import time as _time  # noqa: E402
 # Customers are never contacted outside these hours (local time) unless a message is urgent.
 CUSTOMER_CONTACT_OPENS = _time.fromisoformat(env("CUSTOMER_CONTACT_OPENS", default="08:00"))
 CUSTOMER_CONTACT_CLOSES = _time.fromisoformat(env("CUSTOMER_CONTACT_CLOSES", default="18:00"))
+# SMS that anyone outside can set off (acknowledgements, tracking codes) per customer in any 24
+# hours; more are recorded in the outbox as not sent (0: no cap). docs/security.md.
+CUSTOMER_AUTOMATIC_SMS_PER_DAY = env.int("CUSTOMER_AUTOMATIC_SMS_PER_DAY", default=10)
 SMS_GATEWAY_URL = env("SMS_GATEWAY_URL", default="")
 SMS_GATEWAY_TOKEN = env("SMS_GATEWAY_TOKEN", default="")
 
@@ -357,13 +360,16 @@ PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="")
 # --- Workspace ------------------------------------------------------------------------------
 # Compensation above this amount (CNY) needs a supervisor's approval before the customer is told.
 COMPENSATION_APPROVAL_LIMIT = env.float("COMPENSATION_APPROVAL_LIMIT", default=200)
+# No compensation above this amount (CNY) can be proposed at all, approved or not.
+COMPENSATION_MAXIMUM = env.float("COMPENSATION_MAXIMUM", default=5000)
 
 # --- Public intake (customers, no login: /submit/, /track/, /api/v1/public/) -----------------
 # PUBLIC_BASE_URL (set above, with the closing settings) also makes the tracking link in
 # acknowledgements absolute; pages without it use the request's host.
 if PUBLIC_BASE_URL and INTAKE_TRACKING_URL.startswith("/"):
     INTAKE_TRACKING_URL = PUBLIC_BASE_URL.rstrip("/") + INTAKE_TRACKING_URL
-# Submissions per IP address and per phone number ("N/[k]unit": s, min, hour, day).
+# Submissions per IP address, and per phone number from one IP address ("N/[k]unit": s, min,
+# hour, day). Not per phone number alone, which anyone could use up (docs/security.md).
 INTAKE_PUBLIC_RATE_IP = env("INTAKE_PUBLIC_RATE_IP", default="10/hour")
 INTAKE_PUBLIC_RATE_PHONE = env("INTAKE_PUBLIC_RATE_PHONE", default="5/day")
 # Failed tracking attempts (wrong reference, phone or code) per IP and per reference.
@@ -414,6 +420,9 @@ INTAKE_PUBLIC_MAX_DESCRIPTION = env.int("INTAKE_PUBLIC_MAX_DESCRIPTION",
 INTAKE_PUBLIC_MAX_ATTACHMENTS = env.int("INTAKE_PUBLIC_MAX_ATTACHMENTS", default=5)
 # Reverse proxies in front of the site that append to X-Forwarded-For (0: use REMOTE_ADDR).
 INTAKE_PUBLIC_NUM_PROXIES = env.int("INTAKE_PUBLIC_NUM_PROXIES", default=0)
+# DRF's throttles read the same number: left unset (None) DRF would take X-Forwarded-For as
+# the client's address whoever sent it, so any caller could pick a fresh one per request.
+REST_FRAMEWORK["NUM_PROXIES"] = INTAKE_PUBLIC_NUM_PROXIES
 
 # --- Reports ----------------------------------------------------------------------------------
 # Complaint-list exports with at least this many rows run as a background job with progress.

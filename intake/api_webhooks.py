@@ -1,10 +1,11 @@
 """Signed webhooks from the SMS gateway, WeChat and the app: POST
 /api/v1/intake/webhooks/{channel}/.
 
-Machine to machine: no session or token; the HMAC-SHA256 signature over the timestamp and the
-body (intake/parsers/webhook.py) is the authentication, with a secret per channel
-(INTAKE_WEBHOOK_SECRET_*). The required `Idempotency-Key` header is the message's id at the
-source: a retry with the same key answers 200 with the complaint the first call created (201).
+Machine to machine: no session or token; the HMAC-SHA256 signature over the timestamp, the
+Idempotency-Key and the body (intake/parsers/webhook.py) is the authentication, with a secret per
+channel (INTAKE_WEBHOOK_SECRET_*). The required `Idempotency-Key` header is the message's id at
+the source: a retry with the same key and body answers 200 with the complaint the first call
+created (201); the same key with another body answers 409 and records nothing.
 """
 
 import dataclasses
@@ -22,13 +23,14 @@ from rest_framework.views import APIView
 
 from kernel.json_input import BoundedJSONParser, InvalidJson, json_loads_bounded
 
-from .channels import intake_receive
+from .channels import IdempotencyConflict, intake_receive
 from .parsers.webhook import (
     MAX_ID_LENGTH,
     WEBHOOK_CHANNELS,
     InvalidPayload,
     WebhookRejected,
     parse_webhook,
+    payload_digest,
     verify_signature,
 )
 
@@ -72,20 +74,24 @@ class IntakeWebhookApi(APIView):
         parameters=[
             OpenApiParameter("channel", str, OpenApiParameter.PATH, enum=list(WEBHOOK_CHANNELS)),
             OpenApiParameter("X-Signature", str, OpenApiParameter.HEADER, required=True,
-                             description="sha256=<hex HMAC-SHA256 of \"{timestamp}.\" + body>"),
+                             description="sha256=<hex HMAC-SHA256 of \"{timestamp}."
+                                         "{Idempotency-Key}.\" + body>"),
             OpenApiParameter("X-Timestamp", str, OpenApiParameter.HEADER, required=True,
                              description="Unix time in seconds; at most 5 minutes old."),
             OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=True,
-                             description="The message's id at the source; a retry sends the "
-                                         "same key."),
+                             description="The message's id at the source, covered by the "
+                                         "signature; a retry sends the same key and body."),
         ],
         responses={
             201: WebhookReceiptOutput,
             200: OpenApiResponse(WebhookReceiptOutput,
                                  description="A retry, or an answer to an existing complaint."),
             400: OpenApiResponse(WebhookErrorOutput, description="Bad payload or headers."),
-            401: OpenApiResponse(WebhookErrorOutput, description="Bad or expired signature."),
+            401: OpenApiResponse(WebhookErrorOutput, description="Bad, outdated or expired "
+                                                                 "signature."),
             404: OpenApiResponse(WebhookErrorOutput, description="Unknown channel."),
+            409: OpenApiResponse(WebhookErrorOutput, description="The Idempotency-Key was used "
+                                                                 "before with another body."),
             429: OpenApiResponse(WebhookErrorOutput, description="Too many requests."),
         },
     )
@@ -94,15 +100,15 @@ class IntakeWebhookApi(APIView):
             return _error(404, _("Unknown webhook channel “%(channel)s”.") % {"channel": channel},
                           "unknown_channel")
         body = request.body  # the exact bytes signed; request.data is never read
+        key = request.headers.get("Idempotency-Key", "").strip()
         try:
             verify_signature(
                 body, request.headers.get("X-Signature", ""),
                 settings.INTAKE_WEBHOOK_SECRETS.get(channel, ""),
                 request.headers.get("X-Timestamp", ""), now=timezone.now(),
-                max_age=settings.INTAKE_WEBHOOK_MAX_AGE)
+                max_age=settings.INTAKE_WEBHOOK_MAX_AGE, key=key)
         except WebhookRejected as error:
             return _error(401, str(error), error.code)
-        key = request.headers.get("Idempotency-Key", "").strip()
         if not key or len(key) > MAX_ID_LENGTH:
             return _error(400, _("The Idempotency-Key header is required (at most %(max)d "
                                  "characters): send the message's id, the same on every "
@@ -119,7 +125,10 @@ class IntakeWebhookApi(APIView):
         message = dataclasses.replace(
             message, external_id=key,
             metadata=message.metadata | {"source_id": message.external_id})
-        result = intake_receive(message=message)  # InvalidInput: 400 by the exception handler
+        try:  # InvalidInput: 400 by the exception handler
+            result = intake_receive(message=message, payload_digest=payload_digest(body, key))
+        except IdempotencyConflict as error:
+            return _error(409, str(error.message), error.code, error.field)
         complaint = result.complaint
         complaint.refresh_from_db(fields=["status"])
         return Response({"reference": complaint.reference, "status": complaint.status,

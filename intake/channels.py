@@ -7,7 +7,8 @@ routing follow after commit (intake/receivers.py).
 
 A message is recorded once per (channel, external_id) in InboundMessage; a redelivery (the same
 Message-ID, a webhook retry with the same Idempotency-Key) returns what the first delivery
-produced and writes nothing.
+produced and writes nothing. When the caller passes a `payload_digest` (webhooks: the signed key
+and body), a second delivery with another digest is not a retry: IdempotencyConflict.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from complaints.services import (
 )
 from kernel import memo
 from kernel.db import database_error_is_temporary
-from kernel.errors import InvalidInput
+from kernel.errors import DomainError, InvalidInput
 from notifications.models import OutboundChannel
 from notifications.outbound import customer_message_queue
 
@@ -72,10 +73,18 @@ class IntakeResult:
         return InboundOutcome.APPENDED if self.appended else InboundOutcome.SKIPPED
 
 
+class IdempotencyConflict(DomainError):
+    """The message's id was used before for other content: not a retry, and not recorded."""
+
+    status_code = 409
+    code = "idempotency_conflict"
+
+
 # --- the one intake service -----------------------------------------------------------------
 
 
-def intake_receive(*, message: IntakeMessage, actor=None) -> IntakeResult:
+def intake_receive(*, message: IntakeMessage, actor=None,
+                   payload_digest: str = "") -> IntakeResult:
     """Record `message`: appended to the complaint it answers, else a new complaint.
 
     One memo scope (kernel/memo.py) covers the message and the events its commit sets
@@ -83,17 +92,19 @@ def intake_receive(*, message: IntakeMessage, actor=None) -> IntakeResult:
     policies and rules once, and the complaint's report figures are computed once."""
     message_check(message, now=timezone.now())  # InvalidInput: nothing is written
     with memo.scope():
-        return _receive(message, actor)
+        return _receive(message, actor, payload_digest)
 
 
-def _receive(message: IntakeMessage, actor) -> IntakeResult:
+def _receive(message: IntakeMessage, actor, payload_digest: str = "") -> IntakeResult:
     stored_files: list[str] = []
     try:
         with transaction.atomic():
             inbound = _inbound_claim(message.channel, message.external_id,
-                                     received_at=message.received_at)
+                                     received_at=message.received_at,
+                                     payload_digest=payload_digest)
             if inbound is None:
-                return _duplicate(message.channel, message.external_id)
+                return _duplicate(message.channel, message.external_id,
+                                  payload_digest=payload_digest)
             answered = _result_reply(message)
             if answered is not None:
                 inbound.outcome, inbound.complaint = InboundOutcome.APPENDED, answered
@@ -155,7 +166,8 @@ def intake_skip(*, channel: str, external_id: str, reason: str,
 
 
 def _inbound_claim(channel: str, external_id: str, *, received_at=None,
-                   outcome: str = InboundOutcome.CREATED, reason: str = ""):
+                   outcome: str = InboundOutcome.CREATED, reason: str = "",
+                   payload_digest: str = ""):
     """The new InboundMessage row, or None if this message was recorded before.
 
     Inserted first: a concurrent second delivery waits on the unique index and then fails
@@ -165,14 +177,22 @@ def _inbound_claim(channel: str, external_id: str, *, received_at=None,
         with transaction.atomic():
             return InboundMessage.objects.create(
                 channel=channel, external_id=external_id[:255], outcome=outcome,
-                reason=reason[:300], received_at=received_at)
+                reason=reason[:300], received_at=received_at, payload_digest=payload_digest)
     except IntegrityError:
         return None
 
 
-def _duplicate(channel: str, external_id: str) -> IntakeResult:
+def _duplicate(channel: str, external_id: str, *, payload_digest: str = "") -> IntakeResult:
     first = (InboundMessage.objects.select_related("complaint")
              .get(channel=channel, external_id=external_id[:255]))
+    # A first delivery recorded without a digest (before digests were kept) cannot be compared.
+    if payload_digest and first.payload_digest and first.payload_digest != payload_digest:
+        logger.warning("intake: %s message %s sent again with other content; refused", channel,
+                       external_id)
+        raise IdempotencyConflict(
+            _("This Idempotency-Key was already used for a different message; nothing was "
+              "recorded. Send each message with its own key, and a retry with the same key "
+              "and the same body."), field="Idempotency-Key")
     logger.info("intake: %s message %s delivered again; first outcome %s", channel,
                 external_id, first.outcome)
     return IntakeResult(complaint=first.complaint, created=False, appended=False,
@@ -353,7 +373,7 @@ def _acknowledge(complaint: Complaint) -> None:
         subject = _("Your complaint %(reference)s has been received") % {
             "reference": complaint.reference}
     customer_message_queue(complaint=complaint, body=body, purpose="acknowledgement",
-                           channel=channel, subject=subject,
+                           channel=channel, subject=subject, automatic=True,
                            dedupe_key=f"acknowledgement:{complaint.reference}")
 
 

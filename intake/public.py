@@ -203,13 +203,19 @@ class WebComplaint:
 
 
 def submission_rate_check(*, ip: str, phone: str, now: datetime | None = None) -> None:
-    """Count one submission against the IP and phone limits; RateLimited when over either."""
+    """Count one submission against the limits per IP address and per (phone number, IP
+    address); RateLimited when over either.
+
+    Not per phone number alone: anyone may type anyone's number, and such a limit would let a
+    stranger use up a customer's submissions for the day. The SMS a flood would send the number
+    are capped per customer instead (CUSTOMER_AUTOMATIC_SMS_PER_DAY, notifications/outbound.py).
+    """
     now = now or _now()
     for scope, ident, setting, message in (
             ("submit-ip", ip, settings.INTAKE_PUBLIC_RATE_IP,
              _("Too many complaints have been sent from your network. Please try again in "
                "%(wait)s, or call our service hotline.")),
-            ("submit-phone", phone, settings.INTAKE_PUBLIC_RATE_PHONE,
+            ("submit-phone-ip", f"{phone}|{ip}", settings.INTAKE_PUBLIC_RATE_PHONE,
              _("Too many complaints have been sent with this phone number. Please try again "
                "in %(wait)s, or add information to a complaint you already sent via "
                "“Track a complaint”."))):
@@ -428,7 +434,7 @@ def tracking_code_send(*, reference: str, ip: str, now: datetime | None = None) 
     # Urgent: the customer is waiting for it now, quiet hours or not.
     customer_message_queue(complaint=complaint, body=body, purpose=CODE_PURPOSE,
                            channel=OutboundChannel.SMS, subject=subject, urgent=True,
-                           dedupe_key=f"{CODE_PURPOSE}:{reference}:{uuid.uuid4().hex[:16]}",
+                           automatic=True, dedupe_key=f"{CODE_PURPOSE}:{reference}:{uuid.uuid4().hex[:16]}",
                            now=now)
 
 

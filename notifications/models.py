@@ -48,6 +48,7 @@ class OutboundStatus(models.TextChoices):
     QUEUED = "queued", _("Queued")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
+    SKIPPED = "skipped", _("Not sent")  # recorded, never sent; `last_error` says why
 
 
 class OutboundMessage(models.Model):
@@ -70,6 +71,11 @@ class OutboundMessage(models.Model):
     dedupe_key = models.CharField(_("de-duplication key"), max_length=100, null=True,
                                   blank=True, unique=True,
                                   help_text=_("Messages caused by timers are queued once."))
+    automatic = models.BooleanField(
+        _("automatic"), default=False,
+        help_text=_("Sent because someone outside used a public channel (an acknowledgement, a "
+                    "tracking code), not written or decided by staff; capped per customer "
+                    "per day."))
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:

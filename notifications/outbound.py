@@ -5,6 +5,11 @@ the backend named by SMS_BACKEND, email through Django's EMAIL_BACKEND (complain
 notify_backends.py). A failed delivery is retried with exponential backoff, never inside the
 quiet hours, up to MAX_ATTEMPTS; staff may queue a failed message again (`outbound_retry`).
 Personal data stays out of task arguments: tasks carry message ids only.
+
+Automatic SMS (those anyone outside can set off: acknowledgements, tracking codes) are capped
+per customer at CUSTOMER_AUTOMATIC_SMS_PER_DAY in any 24 hours, so a flood of submissions with
+someone's number cannot flood their phone; over the cap the message is recorded as skipped, with
+the reason, and not sent.
 """
 
 import logging
@@ -13,10 +18,10 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from complaints.models import ActivityKind, Complaint
+from complaints.models import ActivityKind, Complaint, Customer
 from complaints.services import timeline_append
 from kernel.errors import InvalidInput
 from notifications import backends as notify_backends
@@ -35,10 +40,12 @@ def contact_window() -> ContactWindow:
 def customer_message_queue(*, complaint: Complaint, body: str, purpose: str,
                            channel: str | None = None, subject: str = "",
                            urgent: bool = False, dedupe_key: str | None = None,
+                           automatic: bool = False,
                            now: datetime | None = None) -> OutboundMessage | None:
     """Queue a message to the complaint's customer; None if it was already queued (same key).
 
-    Outside contact hours it waits for the next opening (08:00) unless `urgent`.
+    Outside contact hours it waits for the next opening (08:00) unless `urgent`. An `automatic`
+    SMS over the customer's daily cap is recorded as skipped instead (see the module's note).
     """
     now = now or timezone.now()
     customer = complaint.customer
@@ -51,15 +58,42 @@ def customer_message_queue(*, complaint: Complaint, body: str, purpose: str,
     send_after = now if urgent else next_contact_time(now, contact_window())
     try:
         with transaction.atomic():
+            skipped = (_automatic_sms_refusal(customer, recipient, now)
+                       if automatic and channel == OutboundChannel.SMS else "")
             return OutboundMessage.objects.create(
                 complaint=complaint, channel=channel, recipient=recipient, body=body,
                 subject=subject or _("About your complaint %(reference)s") % {
                     "reference": complaint.reference},
-                purpose=purpose, send_after=send_after, dedupe_key=dedupe_key, created_at=now)
+                purpose=purpose, send_after=send_after, dedupe_key=dedupe_key, created_at=now,
+                automatic=automatic, last_error=skipped,
+                status=OutboundStatus.SKIPPED if skipped else OutboundStatus.QUEUED)
     except IntegrityError:
         if dedupe_key and OutboundMessage.objects.filter(dedupe_key=dedupe_key).exists():
             return None
         raise
+
+
+def _automatic_sms_refusal(customer: Customer, recipient: str, now: datetime) -> str:
+    """Why an automatic SMS to `recipient` must not be sent (over the daily cap), or "".
+
+    The customer's row is locked first, so simultaneous submissions are counted one after the
+    other and cannot all slip under the cap."""
+    cap = settings.CUSTOMER_AUTOMATIC_SMS_PER_DAY
+    if cap <= 0:
+        return ""
+    list(Customer.objects.select_for_update().filter(pk=customer.pk).values_list("pk"))
+    sent = (OutboundMessage.objects
+            .filter(channel=OutboundChannel.SMS, recipient=recipient, automatic=True,
+                    created_at__gt=now - timedelta(days=1))
+            .exclude(status=OutboundStatus.SKIPPED).count())
+    if sent < cap:
+        return ""
+    logger.info("outbound: automatic SMS to customer %s skipped, %d in 24 hours", customer.pk,
+                sent)
+    with translation.override(settings.LANGUAGE_CODE):  # for staff, whoever set it off
+        return _("Not sent: this number already had %(count)d automatic SMS in the last 24 "
+                 "hours (at most %(cap)d, CUSTOMER_AUTOMATIC_SMS_PER_DAY).") % {
+            "count": sent, "cap": cap}
 
 
 def outbound_send_due(*, now: datetime | None = None, limit: int = 200) -> dict:

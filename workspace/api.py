@@ -184,7 +184,8 @@ class CompensationInput(VersionInput):
     compensation_type = serializers.ChoiceField(choices=CompensationType.choices)
     amount = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0,
                                       help_text="CNY. Above COMPENSATION_APPROVAL_LIMIT a "
-                                                "supervisor must approve it.")
+                                                "supervisor must approve it; above "
+                                                "COMPENSATION_MAXIMUM it is refused (400).")
     reason = serializers.CharField(max_length=2000)
 
 
