@@ -3,7 +3,8 @@
 from django.utils.translation import gettext_lazy as _
 
 AGENT, SUPERVISOR, ADMINISTRATOR = "agent", "supervisor", "administrator"
-ROLE_LABELS = {AGENT: _("Agent"), SUPERVISOR: _("Supervisor"), ADMINISTRATOR: _("Administrator")}
+ROLE_LABELS = {AGENT: _("Agent"), SUPERVISOR: _("Supervisor"), ADMINISTRATOR: _("Administrator"),
+               "provincial_centre": _("Provincial customer-service centre")}
 
 AGENT_PERMISSIONS = [
     "complaints.view_complaint", "complaints.add_complaint", "complaints.change_complaint",
