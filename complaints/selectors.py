@@ -54,16 +54,22 @@ def scope_department_ids(user) -> frozenset[int]:
 def complaint_scope(*, user, prefix: str = "") -> Q:
     """The condition on complaints (or on rows that reach one through `prefix`, such as
     "complaint__") that a user may see and act on: complaints of their departments and of the
-    departments below them, complaints assigned to them, and the unassigned intake queue (no
-    department, no agent). Everything with the all-departments permission."""
+    departments below them (assigned there, or dispatched there for a result), complaints
+    assigned to them, and the unassigned intake queue (no department, no agent). Everything
+    with the all-departments permission."""
     if sees_all_departments(user):
         return Q()
-    departments = scope_department_ids(user)
+    departments = sorted(scope_department_ids(user))
     in_scope = (Q(**{f"{prefix}assigned_agent": user.pk})
                 | Q(**{f"{prefix}assigned_department__isnull": True,
                        f"{prefix}assigned_agent__isnull": True}))
     if departments:
-        in_scope |= Q(**{f"{prefix}assigned_department__in": sorted(departments)})
+        # Work dispatched to one of their departments (派单): they read it to send the result
+        # back. Through the reverse relation, so the record needs no import of workspace.
+        dispatched = Complaint.objects.filter(
+            department_tasks__department__in=departments).values("pk")
+        in_scope |= (Q(**{f"{prefix}assigned_department__in": departments})
+                     | Q(**{f"{prefix}pk__in": dispatched}))
     return in_scope
 
 

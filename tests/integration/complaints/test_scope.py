@@ -1,7 +1,8 @@
 """Data scope by department: role × department × endpoint.
 
-Four complaints: one of a district under Shenzhen, one of Guangzhou, one of Guangzhou assigned
-to the Shenzhen agent, and one still in the intake queue (no department, no agent). Each user
+Five complaints: one of a district under Shenzhen, one of Guangzhou, one of Guangzhou assigned
+to the Shenzhen agent, one of Guangzhou dispatched to the Shenzhen district for a result, and one
+still in the intake queue (no department, no agent). Each user
 must see and act on exactly the complaints of their scope on every way in; the others answer
 404 (never 403: the answer must not confirm that a complaint exists).
 """
@@ -22,17 +23,19 @@ from desk.selectors import Viewer, tab_counts
 from reports.aggregates import facts_refresh
 from sla.escalations import escalation_raise_manually
 from tests.factories import PNG, DepartmentFactory, StaffFactory, make_complaint
+from workspace.models import DepartmentTask
 
 pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 RECEIVED = datetime(2025, 10, 2, 10, 0, tzinfo=SHANGHAI)
 REPORT_RANGE = {"received_after": "2025-09-28", "received_before": "2025-10-10"}
-ALL = {"nanshan", "guangzhou", "own", "intake"}
+ALL = {"nanshan", "guangzhou", "own", "intake", "dispatched"}
 # Who sees which complaint.
 SCOPE = {
-    "agent_sz": {"nanshan", "own", "intake"},  # member of Shenzhen: its subtree, own, intake
+    # member of Shenzhen: its subtree (assigned or dispatched there), own, intake
+    "agent_sz": {"nanshan", "own", "intake", "dispatched"},
     "agent_none": {"intake"},  # in no department: the intake queue only
-    "supervisor_sz": {"nanshan", "intake"},  # supervises Shenzhen: its subtree
+    "supervisor_sz": {"nanshan", "intake", "dispatched"},  # supervises Shenzhen: its subtree
     "centre": ALL,  # the provincial customer-service centre: every department
     "administrator": ALL,
 }
@@ -57,7 +60,8 @@ def world(roles, without_auto_classification, settings, tmp_path):
     shenzhen.supervisor = users["supervisor_sz"]
     shenzhen.save()
     placed = {"nanshan": (nanshan, None), "guangzhou": (guangzhou, None),
-              "own": (guangzhou, users["agent_sz"]), "intake": (None, None)}
+              "own": (guangzhou, users["agent_sz"]), "intake": (None, None),
+              "dispatched": (guangzhou, None)}
     admin_api = APIClient()
     admin_api.force_authenticate(users["administrator"])
     complaints = {}
@@ -70,6 +74,8 @@ def world(roles, without_auto_classification, settings, tmp_path):
         assert uploaded.status_code == 201, uploaded.content
         escalation_raise_manually(complaint_id=complaint.pk, actor=users["administrator"],
                                   reason="客户要投诉到工信部")
+        if key == "dispatched":  # Guangzhou's, with work sent to Nanshan for a result
+            DepartmentTask.objects.create(complaint_id=complaint.pk, department=nanshan)
         complaints[key] = SimpleNamespace(reference=complaint.reference, pk=complaint.pk,
                                           attachment_url=uploaded.json()[0]["url"])
     facts_refresh(complaint_ids=[c.pk for c in complaints.values()])
