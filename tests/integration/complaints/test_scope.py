@@ -20,6 +20,7 @@ from rest_framework.test import APIClient
 
 from complaints.models import Complaint, DepartmentLevel
 from desk.selectors import Viewer, tab_counts
+from notifications.outbound import customer_message_queue
 from reports.aggregates import facts_refresh
 from sla.escalations import escalation_raise_manually
 from tests.factories import PNG, DepartmentFactory, StaffFactory, make_complaint
@@ -74,6 +75,7 @@ def world(roles, without_auto_classification, settings, tmp_path):
         assert uploaded.status_code == 201, uploaded.content
         escalation_raise_manually(complaint_id=complaint.pk, actor=users["administrator"],
                                   reason="客户要投诉到工信部")
+        customer_message_queue(complaint=complaint, body="您的投诉正在处理中", purpose="progress")
         if key == "dispatched":  # Guangzhou's, with work sent to Nanshan for a result
             DepartmentTask.objects.create(complaint_id=complaint.pk, department=nanshan)
         complaints[key] = SimpleNamespace(reference=complaint.reference, pk=complaint.pk,
@@ -153,6 +155,7 @@ ENDPOINTS = {
         "/api/v1/escalations/", {"page_size": 100}).content.decode()),
     "escalation queue page": _listed(lambda user: _page(user).get(
         "/desk/escalations/").content.decode()),
+    "outbox": _listed(lambda user: _page(user).get("/outbox/").content.decode()),
 }
 # Reports are for supervisors and administrators only (agents get 403 there).
 REPORT_ENDPOINTS = {
