@@ -2,6 +2,9 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from kernel.admin import AppendOnlyAdmin, NoAddMixin, ReadOnlyAdmin
+from kernel.personal_data import mask_phone
+
+from . import access_log
 
 from .models import (
     Activity,
@@ -15,34 +18,52 @@ from .models import (
     ReferenceCounter,
 )
 
-PERSONAL_FIELDS = ("name", "phone", "email", "id_number")
+MASKED_FIELDS = ["masked_name", "masked_phone", "masked_email", "masked_id_number",
+                 "masked_service_number"]
 
 
-class MaskedPersonalDataMixin:
-    """Personal data stays masked in the admin unless the user may reveal it."""
+class PhoneSearchRecordMixin:
+    """A search by a whole phone number confirms whose number it is: it leaves a personal-data
+    access record per customer found, as the desk's search does."""
 
-    def _may_reveal(self, request) -> bool:
-        return request.user.has_perm("complaints.reveal_personal_data")
+    # (lookup of the customer's phone, column of the customer's id) in this admin's queryset
+    phone_lookup = ("phone", "id")
+
+    def get_search_results(self, request, queryset, search_term):
+        results, may_have_duplicates = super().get_search_results(request, queryset,
+                                                                  search_term)
+        phones = {access_log.full_phone_number(term)
+                  for term in [search_term, *search_term.split()]} - {""}
+        if phones:
+            phone_field, id_field = self.phone_lookup
+            found = (results.filter(**{f"{phone_field}__in": sorted(phones)}).order_by()
+                     .values_list(id_field, flat=True).distinct())
+            access_log.phone_lookup_record(
+                user=request.user, customer_ids=list(found[:access_log.MAX_CUSTOMERS_RECORDED]),
+                reason=_("Admin search by full phone number"),
+                ip_address=request.META.get("REMOTE_ADDR"))
+        return results, may_have_duplicates
 
 
 @admin.register(Customer)
-class CustomerAdmin(MaskedPersonalDataMixin, admin.ModelAdmin):
-    list_display = ("id", "masked_name", "masked_phone", "tier", "service_number", "created_at")
+class CustomerAdmin(PhoneSearchRecordMixin, admin.ModelAdmin):
+    """Personal data is shown masked, to everyone: the full data is seen only through the
+    reveal form, with a reason, and logged. A new customer is typed in full."""
+
+    list_display = ("id", "masked_name", "masked_phone", "tier", "masked_service_number",
+                    "created_at")
     list_filter = ("tier", "created_at")
     search_fields = ("phone", "service_number", "name")
     readonly_fields = ("created_at",)
 
     def get_fields(self, request, obj=None):
-        fields = ["name", "phone", "email", "id_number", "service_number", "tier", "created_at"]
-        if obj is not None and not self._may_reveal(request):
-            return ["masked_name", "masked_phone", "masked_email", "masked_id_number",
-                    "service_number", "tier", "created_at"]
-        return fields
+        if obj is not None:
+            return [*MASKED_FIELDS, "tier", "created_at"]
+        return ["name", "phone", "email", "id_number", "service_number", "tier", "created_at"]
 
     def get_readonly_fields(self, request, obj=None):
-        if obj is not None and not self._may_reveal(request):
-            return ["masked_name", "masked_phone", "masked_email", "masked_id_number",
-                    "created_at"]
+        if obj is not None:
+            return [*MASKED_FIELDS, "created_at"]
         return self.readonly_fields
 
     @admin.display(description=_("name"))
@@ -60,6 +81,10 @@ class CustomerAdmin(MaskedPersonalDataMixin, admin.ModelAdmin):
     @admin.display(description=_("ID number"))
     def masked_id_number(self, obj):
         return obj.masked_id_number
+
+    @admin.display(description=_("service number"))
+    def masked_service_number(self, obj):
+        return mask_phone(obj.service_number)
 
 
 @admin.register(Department)
@@ -117,7 +142,7 @@ class ReceiverFailureAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Complaint)
-class ComplaintAdmin(AppendOnlyAdmin):
+class ComplaintAdmin(PhoneSearchRecordMixin, AppendOnlyAdmin):
     """Read-only: complaints are created by intake, which numbers and times them; edits go
     through the services, which version and audit them."""
 
@@ -127,6 +152,7 @@ class ComplaintAdmin(AppendOnlyAdmin):
                    "escalation_risk", "escalation_level", "product_line", "assigned_department",
                    "received_at", ReceiverFailedFilter)
     search_fields = ("reference", "subject", "regulator_case_no", "customer__phone")
+    phone_lookup = ("customer__phone", "customer_id")
     date_hierarchy = "received_at"
     list_select_related = ("category", "category__parent", "assigned_department",
                            "assigned_agent")

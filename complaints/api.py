@@ -226,9 +226,9 @@ def register_action_handler(action: Action, handler: ActionHandler) -> None:
     ACTION_HANDLERS[action] = handler
 
 
-def _detail_response(request, reference, code=status.HTTP_200_OK):
+def _detail_response(request, reference, code=status.HTTP_200_OK, handed_over_by=None):
     complaint = selectors.complaint_get_for_user(user=request.user, reference=reference,
-                                                 with_timeline=True)
+                                                 with_timeline=True, handed_over_by=handed_over_by)
     return Response(ComplaintDetailOutput(complaint, context={"request": request}).data,
                     status=code)
 
@@ -284,7 +284,8 @@ class ComplaintAssignApi(APIView):
             expected_version=data.validated_data["version"],
             department=data.validated_data.get("department"),
             agent=data.validated_data.get("agent"), reason=data.validated_data["reason"])
-        return _detail_response(request, reference)
+        # Handing a complaint to another department is allowed; the answer still shows it once.
+        return _detail_response(request, reference, handed_over_by=complaint)
 
 
 class NoteInput(serializers.Serializer):

@@ -265,6 +265,7 @@ class Complaint(models.Model):
         permissions = [
             ("cancel_complaint", _("Can cancel a complaint")),
             ("approve_compensation", _("Can approve compensation")),
+            ("view_all_departments", _("Can see and work complaints of every department")),
         ]
         indexes = [
             models.Index(fields=["status", "-received_at"], name="complaint_status_recv"),

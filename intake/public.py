@@ -435,7 +435,7 @@ def tracking_code_send(*, reference: str, ip: str, now: datetime | None = None) 
     customer_message_queue(complaint=complaint, body=body, purpose=CODE_PURPOSE,
                            channel=OutboundChannel.SMS, subject=subject, urgent=True,
                            automatic=True, dedupe_key=f"{CODE_PURPOSE}:{reference}:{uuid.uuid4().hex[:16]}",
-                           now=now)
+                           now=now, secrets=[code])
 
 
 def tracking_open_with_code(*, session, reference: str, code: str, ip: str,

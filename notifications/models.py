@@ -60,7 +60,11 @@ class OutboundMessage(models.Model):
     channel = models.CharField(_("channel"), max_length=8, choices=OutboundChannel.choices)
     recipient = models.CharField(_("recipient"), max_length=254)
     subject = models.CharField(_("subject"), max_length=200, blank=True)
+    # `body` goes to the gateway as it is; staff (outbox, admin, timeline) see `masked_body`,
+    # where one-time codes and survey links' tokens are masked: with them a member of staff
+    # could act as the customer.
     body = models.TextField(_("text"))
+    masked_body = models.TextField(_("text as staff see it"), blank=True, default="")
     purpose = models.CharField(_("purpose"), max_length=30)
     send_after = models.DateTimeField(_("send after"))
     status = models.CharField(_("status"), max_length=8, choices=OutboundStatus.choices,

@@ -13,6 +13,7 @@ the reason, and not sent.
 """
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -22,8 +23,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from complaints.models import ActivityKind, Complaint, Customer
+from complaints.selectors import complaint_scope
 from complaints.services import timeline_append
 from kernel.errors import InvalidInput
+from kernel.personal_data import mask_secrets
 from notifications import backends as notify_backends
 from notifications.contact_hours import ContactWindow, is_contact_time, next_contact_time
 from notifications.models import OutboundChannel, OutboundMessage, OutboundStatus
@@ -41,11 +44,14 @@ def customer_message_queue(*, complaint: Complaint, body: str, purpose: str,
                            channel: str | None = None, subject: str = "",
                            urgent: bool = False, dedupe_key: str | None = None,
                            automatic: bool = False,
-                           now: datetime | None = None) -> OutboundMessage | None:
+                           now: datetime | None = None,
+                           secrets: Sequence[str] = ()) -> OutboundMessage | None:
     """Queue a message to the complaint's customer; None if it was already queued (same key).
 
     Outside contact hours it waits for the next opening (08:00) unless `urgent`. An `automatic`
     SMS over the customer's daily cap is recorded as skipped instead (see the module's note).
+    `secrets`: one-time values in the body (a tracking code, a survey link's token); they are
+    sent, but staff only ever see the message with them masked.
     """
     now = now or timezone.now()
     customer = complaint.customer
@@ -62,6 +68,7 @@ def customer_message_queue(*, complaint: Complaint, body: str, purpose: str,
                        if automatic and channel == OutboundChannel.SMS else "")
             return OutboundMessage.objects.create(
                 complaint=complaint, channel=channel, recipient=recipient, body=body,
+                masked_body=mask_secrets(body, secrets),
                 subject=subject or _("About your complaint %(reference)s") % {
                     "reference": complaint.reference},
                 purpose=purpose, send_after=send_after, dedupe_key=dedupe_key, created_at=now,
@@ -153,7 +160,7 @@ def _record_sent(message: OutboundMessage) -> None:
     timeline_append(
         complaint_id=message.complaint_id, kind=ActivityKind.NOTIFICATION,
         message=_("%(channel)s sent to the customer: %(body)s") % {
-            "channel": OutboundChannel(message.channel).label, "body": message.body},
+            "channel": OutboundChannel(message.channel).label, "body": message.masked_body},
         data={"outbound_id": message.id, "purpose": message.purpose,
               "channel": message.channel}, visibility="public")
 
@@ -162,10 +169,13 @@ def _record_sent(message: OutboundMessage) -> None:
 
 
 def outbox_messages(*, status: str = "", channel: str = "", purpose: str = "",
-                    reference: str = "") -> QuerySet[OutboundMessage]:
-    """Customer messages for the staff outbox, newest first, with their complaint joined in."""
+                    reference: str = "", user=None) -> QuerySet[OutboundMessage]:
+    """Customer messages for the staff outbox, newest first, with their complaint joined in;
+    with `user`, only those of complaints in the user's data scope."""
     queryset = (OutboundMessage.objects.select_related("complaint")
                 .order_by("-created_at", "-id"))
+    if user is not None:
+        queryset = queryset.filter(complaint_scope(user=user, prefix="complaint__"))
     if status:
         queryset = queryset.filter(status=status)
     if channel:
@@ -213,4 +223,4 @@ def outbound_scrub_customer(*, customer_id: int) -> int:
     """Anonymisation under the retention policy: the addresses and texts of every message sent
     to the customer become "***" (the rows stay, for the counts)."""
     return OutboundMessage.objects.filter(complaint__customer_id=customer_id).update(
-        recipient="***", body="***")
+        recipient="***", body="***", masked_body="***")
