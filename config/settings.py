@@ -4,6 +4,7 @@ With nothing set it runs locally on embedded defaults: a SQLite file, a file-bas
 kombu's filesystem broker under ./var. Production sets DEBUG=0 and must then provide SECRET_KEY.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -38,6 +39,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "axes",
     "kernel",
     "complaints",
     "notifications",
@@ -60,6 +62,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a locked-out login attempt into its 429 answer (kernel/login_lockout.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -156,6 +160,23 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Brute-force protection (django-axes, docs/security.md "Login lockout"): after
+# LOGIN_FAILURE_LIMIT wrong passwords for one account, or from one address, further attempts
+# (even with the right password) are refused for LOGIN_LOCKOUT_MINUTES, on the login form, the
+# admin's login and the API token endpoint. Administrators unlock in the admin ("Access
+# attempts") or with `manage.py axes_reset_username <name>` / `axes_reset_ip <address>`.
+AUTHENTICATION_BACKENDS = [
+    "kernel.login_lockout.LoginLockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15)) \
+    if env.int("LOGIN_LOCKOUT_MINUTES", default=15) > 0 else None  # 0: until unlocked
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own: account, address
+AXES_CLIENT_IP_CALLABLE = "kernel.login_lockout.lockout_client_ip"
+AXES_LOCKOUT_CALLABLE = "kernel.login_lockout.lockout_response"
+AXES_RESET_ON_SUCCESS = False
+AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

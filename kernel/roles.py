@@ -68,7 +68,9 @@ QA_PERMISSIONS = AGENT_PERMISSIONS + [
 ]
 # Administrators get every permission of the project's apps and of user management.
 ADMIN_APPS = ["kernel", "complaints", "notifications", "intake", "sla", "workspace", "followup",
-              "reports", "auth", "authtoken", "django_celery_beat"]
+              "reports", "auth", "authtoken", "django_celery_beat",
+              # login lockouts: administrators see and lift them (docs/security.md)
+              "axes"]
 
 
 def ensure_roles(**kwargs) -> None:
