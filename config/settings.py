@@ -59,6 +59,8 @@ MIDDLEWARE = [
     # Below WhiteNoise: static files keep their long caching and need no policy of their own.
     "kernel.headers.NoStoreMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Before anything reads the body (sessions do not, CSRF does): a too large one is refused.
+    "kernel.headers.RequestSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -235,7 +237,14 @@ ATTACHMENT_ALLOWED_TYPES = env.list(
     "ATTACHMENT_ALLOWED_TYPES",
     default=["image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf", "text/plain"],
 )
-DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+# Images larger than this many pixels are refused (a small PNG can unpack into gigabytes).
+ATTACHMENT_MAX_IMAGE_PIXELS = env.int("ATTACHMENT_MAX_IMAGE_PIXELS", default=40_000_000)
+# Request bodies (docs/security.md, "Uploads"): a body announced larger than REQUEST_MAX_BYTES is
+# refused with 413 before it is read (kernel.headers.RequestSizeLimitMiddleware): all the files
+# of one submission together, and regulator imports (INTAKE_REGULATOR_IMPORT_MAX_BYTES), fit in
+# it. Form fields and JSON bodies are capped lower, at DATA_UPLOAD_MAX_MEMORY_SIZE.
+REQUEST_MAX_BYTES = env.int("REQUEST_MAX_BYTES", default=25 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=12 * 1024 * 1024)
 
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_HOST = env("EMAIL_HOST", default="")

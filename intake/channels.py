@@ -13,6 +13,7 @@ produced and writes nothing.
 from __future__ import annotations
 
 import imaplib
+import io
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ from complaints.services import (
     timeline_append,
 )
 from kernel import memo
+from kernel.attachments import image_pixel_refusal
 from kernel.errors import InvalidInput
 from notifications.models import OutboundChannel
 from notifications.outbound import customer_message_queue
@@ -295,7 +297,8 @@ def _refusal(attachment: IntakeAttachment) -> str | None:
     if attachment.content_type not in settings.ATTACHMENT_ALLOWED_TYPES:
         return _("“%(name)s” is not an image, PDF or text file (whatever its name says).") % {
             "name": attachment.name}
-    return None
+    return image_pixel_refusal(attachment.name, attachment.content_type,
+                               io.BytesIO(attachment.content))
 
 
 def _attach(complaint: Complaint, message: IntakeMessage, actor, stored_files: list, *,

@@ -1,6 +1,12 @@
-"""Response headers every page needs (docs/security.md, "Headers")."""
+"""What every request and answer goes through (docs/security.md): caching headers, the size
+of a request's body."""
 
+from django.conf import settings
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.template.defaultfilters import filesizeformat
 from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.translation import gettext as _
 
 
 class NoStoreMiddleware:
@@ -25,3 +31,31 @@ class NoStoreMiddleware:
 def _is_staff(request) -> bool:
     user = getattr(request, "user", None)
     return bool(user and user.is_authenticated)
+
+
+class RequestSizeLimitMiddleware:
+    """413 for a body announced larger than REQUEST_MAX_BYTES, before anything reads it (the
+    CSRF check, the upload handlers that would spool 50 MB to disk first). A body without a
+    Content-Length is read as empty by Django, so the header is the whole story."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        limit = settings.REQUEST_MAX_BYTES
+        if length <= limit:
+            return self.get_response(request)
+        message = _("The request is %(size)s; at most %(limit)s can be sent at once (all files "
+                    "together). Nothing was saved.") % {
+            "size": filesizeformat(length), "limit": filesizeformat(limit)}
+        if request.path.startswith("/api/"):
+            response = JsonResponse({"detail": message, "code": "request_too_large"}, status=413)
+        else:
+            response = render(request, "413.html", {"message": message}, status=413)
+        response["Connection"] = "close"  # the unread body is not worth reading
+        add_never_cache_headers(response)
+        return response
