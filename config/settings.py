@@ -199,8 +199,9 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
-AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15)) \
-    if env.int("LOGIN_LOCKOUT_MINUTES", default=15) > 0 else None  # 0: until unlocked
+LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
+# 0: locked until an administrator lifts it
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES) if LOGIN_LOCKOUT_MINUTES else None
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own: account, address
 AXES_CLIENT_IP_CALLABLE = "kernel.login_lockout.lockout_client_ip"
 AXES_LOCKOUT_CALLABLE = "kernel.login_lockout.lockout_response"

@@ -51,8 +51,13 @@ def lockout_response(request, original_response=None, credentials=None):
     message on pages (the admin's login included)."""
     message = lockout_message(request)
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": message, "code": "login_locked"}, status=429)
-    form = AuthenticationForm(request)
-    return render(request, "registration/login.html",
-                  {"form": form, "lockout_message": message, "next": request.GET.get("next", "")},
-                  status=429)
+        response = JsonResponse({"detail": message, "code": "login_locked"}, status=429)
+    else:
+        form = AuthenticationForm(request)
+        response = render(request, "registration/login.html",
+                          {"form": form, "lockout_message": message,
+                           "next": request.GET.get("next", "")}, status=429)
+    cool_off = get_cool_off(request)
+    if cool_off:
+        response["Retry-After"] = str(math.ceil(cool_off.total_seconds()))
+    return response

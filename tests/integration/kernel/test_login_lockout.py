@@ -39,6 +39,7 @@ def logged_in(entry, answer) -> bool:
 
 def assert_refused_as_locked(entry, answer):
     assert answer.status_code == 429
+    assert answer["Retry-After"] == str(15 * 60)
     if entry.startswith("/api/"):
         body = answer.json()
         assert body["code"] == "login_locked"
