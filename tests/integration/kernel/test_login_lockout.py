@@ -129,3 +129,12 @@ def test_manage_py_axes_reset_username_unlocks(client, staff):
 def test_the_test_clients_login_still_works(client, staff):
     """client.login() authenticates without a request: nothing to count, nobody locked."""
     assert client.login(username="li_lei", password=PASSWORD)
+
+
+def test_the_token_endpoint_counts_json_bodies_too(client_en, staff):
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        client_en.post("/api/v1/auth/token/", {"username": "li_lei", "password": f"g{n}"},
+                       content_type="application/json", REMOTE_ADDR=f"198.51.100.{n + 1}")
+    answer = client_en.post("/api/v1/auth/token/", {"username": "li_lei", "password": PASSWORD},
+                            content_type="application/json", REMOTE_ADDR="192.0.2.77")
+    assert_refused_as_locked("/api/v1/auth/token/", answer)
