@@ -4,7 +4,6 @@ from collections.abc import Callable
 
 import django_filters
 from django.contrib.auth import get_user_model
-from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -13,6 +12,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from kernel.attachments import download_response
 from kernel.permissions import require_perm
 from kernel.personal_data import mask_email, mask_name, mask_phone
 
@@ -363,9 +363,8 @@ class ComplaintAttachmentDownloadApi(APIView):
     def get(self, request, reference: str, attachment_id: int):
         complaint = selectors.complaint_get_for_user(user=request.user, reference=reference)
         attachment = get_object_or_404(complaint.attachments, pk=attachment_id)
-        return FileResponse(attachment.file.open("rb"), as_attachment=True,
-                            filename=attachment.original_name,
-                            content_type=attachment.content_type)
+        return download_response(attachment.file.open("rb"), attachment.original_name,
+                                 attachment.content_type)
 
 
 # --- reference data -------------------------------------------------------------------------

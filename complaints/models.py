@@ -7,6 +7,7 @@ from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from kernel import personal_data
+from kernel.attachments import safe_file_name
 
 from .lifecycle import OPEN_STATUSES, STATUS_LABELS, Status
 
@@ -374,7 +375,9 @@ class Activity(models.Model):
 
 def attachment_path(instance: "Attachment", filename: str) -> str:
     now = timezone.now()
-    return f"attachments/{now:%Y/%m}/{instance.sha256[:16]}/{filename}"
+    # Stored as .txt unless an image or PDF: the name on disk never says .html (kernel.attachments).
+    name = safe_file_name(filename, instance.content_type)
+    return f"attachments/{now:%Y/%m}/{instance.sha256[:16]}/{name}"
 
 
 class Attachment(models.Model):

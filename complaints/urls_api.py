@@ -16,6 +16,11 @@ class TokenApi(ObtainAuthToken):
     throttle_scope = "token"
     parser_classes = [FormParser, MultiPartParser, BoundedJSONParser]  # DRF's own lists JSONParser
 
+    def get_serializer_context(self):
+        # The login lockout (kernel/login_lockout.py) marks the Django request, which its
+        # middleware turns into the 429 answer; DRF's wrapper would keep the mark to itself.
+        return {**super().get_serializer_context(), "request": self.request._request}
+
 
 ACTIONS = "|".join(a.value for a in Action)
 

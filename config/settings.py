@@ -4,6 +4,7 @@ With nothing set it runs locally on embedded defaults: a SQLite file, a file-bas
 kombu's filesystem broker under ./var. Production sets DEBUG=0 and must then provide SECRET_KEY.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -38,6 +39,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "axes",
+    "csp",
     "kernel",
     "complaints",
     "notifications",
@@ -53,6 +56,11 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below WhiteNoise: static files keep their long caching and need no policy of their own.
+    "kernel.headers.NoStoreMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Before anything reads the body (sessions do not, CSRF does): a too large one is refused.
+    "kernel.headers.RequestSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -60,6 +68,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a locked-out login attempt into its 429 answer (kernel/login_lockout.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -81,6 +91,29 @@ TEMPLATES = [
         },
     },
 ]
+
+# Content-Security-Policy (django-csp, docs/security.md "Headers"): scripts only from our own
+# static files, no inline script or handler attributes; inline styles stay allowed (style=
+# attributes, htmx's indicator style, the admin's widgets).
+from csp.constants import NONE, SELF, UNSAFE_INLINE  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+_csp_report_uri = env("CSP_REPORT_URI", default="")
+if _csp_report_uri:
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = [_csp_report_uri]
 
 # --- Database -------------------------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
@@ -156,6 +189,24 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Brute-force protection (django-axes, docs/security.md "Login lockout"): after
+# LOGIN_FAILURE_LIMIT wrong passwords for one account, or from one address, further attempts
+# (even with the right password) are refused for LOGIN_LOCKOUT_MINUTES, on the login form, the
+# admin's login and the API token endpoint. Administrators unlock in the admin ("Access
+# attempts") or with `manage.py axes_reset_username <name>` / `axes_reset_ip <address>`.
+AUTHENTICATION_BACKENDS = [
+    "kernel.login_lockout.LoginLockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
+# 0: locked until an administrator lifts it
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES) if LOGIN_LOCKOUT_MINUTES else None
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own: account, address
+AXES_CLIENT_IP_CALLABLE = "kernel.login_lockout.lockout_client_ip"
+AXES_LOCKOUT_CALLABLE = "kernel.login_lockout.lockout_response"
+AXES_RESET_ON_SUCCESS = False
+AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -187,7 +238,14 @@ ATTACHMENT_ALLOWED_TYPES = env.list(
     "ATTACHMENT_ALLOWED_TYPES",
     default=["image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf", "text/plain"],
 )
-DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+# Images larger than this many pixels are refused (a small PNG can unpack into gigabytes).
+ATTACHMENT_MAX_IMAGE_PIXELS = env.int("ATTACHMENT_MAX_IMAGE_PIXELS", default=40_000_000)
+# Request bodies (docs/security.md, "Uploads"): a body announced larger than REQUEST_MAX_BYTES is
+# refused with 413 before it is read (kernel.headers.RequestSizeLimitMiddleware): all the files
+# of one submission together, and regulator imports (INTAKE_REGULATOR_IMPORT_MAX_BYTES), fit in
+# it. Form fields and JSON bodies are capped lower, at DATA_UPLOAD_MAX_MEMORY_SIZE.
+REQUEST_MAX_BYTES = env.int("REQUEST_MAX_BYTES", default=25 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=12 * 1024 * 1024)
 
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_HOST = env("EMAIL_HOST", default="")

@@ -14,6 +14,7 @@ and body), a second delivery with another digest is not a retry: IdempotencyConf
 from __future__ import annotations
 
 import imaplib
+import io
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ from complaints.services import (
     timeline_append,
 )
 from kernel import memo
+from kernel.attachments import image_pixel_refusal
 from kernel.db import database_error_is_temporary
 from kernel.errors import DomainError, InvalidInput
 from notifications.models import OutboundChannel
@@ -318,7 +320,8 @@ def _refusal(attachment: IntakeAttachment) -> str | None:
     if attachment.content_type not in settings.ATTACHMENT_ALLOWED_TYPES:
         return _("“%(name)s” is not an image, PDF or text file (whatever its name says).") % {
             "name": attachment.name}
-    return None
+    return image_pixel_refusal(attachment.name, attachment.content_type,
+                               io.BytesIO(attachment.content))
 
 
 def _attach(complaint: Complaint, message: IntakeMessage, actor, stored_files: list, *,

@@ -34,7 +34,7 @@ from django.utils.translation import ngettext
 
 from complaints.lifecycle import Status
 from complaints.models import Activity, ActivityKind, Attachment, Complaint, Visibility
-from kernel.attachments import sniff_content_type
+from kernel.attachments import image_pixel_refusal, sniff_content_type
 from kernel.errors import DomainError, InvalidInput
 from kernel.personal_data import InvalidPhone, is_mobile, normalize_phone
 from notifications.models import OutboundChannel
@@ -177,6 +177,8 @@ def attachment_from_upload(upload) -> IntakeAttachment:
         raise InvalidInput(_("“%(name)s” is not an image, PDF or text file (whatever its name "
                              "says), so it was not accepted.") % {"name": name},
                            field="attachments")
+    if too_big := image_pixel_refusal(name, sniffed, upload):
+        raise InvalidInput(too_big, field="attachments")
     extension = name.rpartition(".")[2].lower() if "." in name else ""
     claimed = _EXTENSION_KINDS.get(extension)
     if claimed is not None and claimed != _kind(sniffed):
@@ -362,8 +364,10 @@ def tracking_grant(session, complaint: Complaint, *, now: datetime | None = None
     grants[str(target.pk)] = expires
     if len(grants) > MAX_GRANTS:
         grants = dict(sorted(grants.items(), key=lambda item: item[1])[-MAX_GRANTS:])
-    if hasattr(session, "cycle_key") and SESSION_KEY not in session:
-        session.cycle_key()  # a fresh session id once it grants anything
+    if hasattr(session, "cycle_key"):
+        # A fresh session id with every grant, the first and each later one: an id someone
+        # planted or saw before (session fixation) never gains access to another complaint.
+        session.cycle_key()
     session[SESSION_KEY] = grants
     return target
 

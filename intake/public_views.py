@@ -5,7 +5,7 @@ import logging
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from complaints.lifecycle import Status
+from kernel.attachments import download_response
 from kernel.errors import InvalidInput
 from kernel.personal_data import mask_email, mask_phone
 from notifications.models import OutboundChannel, OutboundMessage
@@ -223,11 +224,8 @@ def track_attachment(request, reference: str, attachment_id: int):
     attachment = public.public_attachment(complaint, attachment_id)
     if attachment is None:
         raise Http404
-    response = FileResponse(attachment.file.open("rb"), as_attachment=True,
-                            filename=attachment.original_name,
-                            content_type=attachment.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return download_response(attachment.file.open("rb"), attachment.original_name,
+                             attachment.content_type)
 
 
 @require_POST

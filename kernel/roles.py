@@ -73,7 +73,9 @@ PROVINCIAL_CENTRE = "provincial_centre"
 PROVINCIAL_CENTRE_PERMISSIONS = AGENT_PERMISSIONS + ["complaints.view_all_departments"]
 # Administrators get every permission of the project's apps and of user management.
 ADMIN_APPS = ["kernel", "complaints", "notifications", "intake", "sla", "workspace", "followup",
-              "reports", "auth", "authtoken", "django_celery_beat"]
+              "reports", "auth", "authtoken", "django_celery_beat",
+              # login lockouts: administrators see and lift them (docs/security.md)
+              "axes"]
 
 
 def ensure_roles(**kwargs) -> None:
