@@ -67,11 +67,16 @@ def add_error_answers(result, generator, request, public):
                 continue
             responses = operation.setdefault("responses", {})
             for status, (description, component, scope) in COMMON_ANSWERS.items():
-                if status in responses or not _applies(scope, method, operation):
+                documented = responses.get(status)
+                if documented is not None and not documented.get("content"):
+                    # The view described it (description only): the common body fills it in.
+                    documented["content"] = _json_body(component)
+                if documented is not None or not _applies(scope, method, operation):
                     continue
-                responses[status] = {
-                    "description": description,
-                    "content": {"application/json": {
-                        "schema": {"$ref": f"#/components/schemas/{component}"}}},
-                }
+                responses[status] = {"description": description,
+                                     "content": _json_body(component)}
     return result
+
+
+def _json_body(component: str) -> dict:
+    return {"application/json": {"schema": {"$ref": f"#/components/schemas/{component}"}}}
