@@ -13,7 +13,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from kernel.api_fields import RelatedSlug
+from kernel.api_fields import RelatedPk, RelatedSlug
 from kernel.permissions import require_perm
 from kernel.personal_data import mask_email, mask_name, mask_phone
 
@@ -114,7 +114,7 @@ class ComplaintOutput(serializers.ModelSerializer):
 
 
 class AttachmentOutput(serializers.ModelSerializer):
-    activity = serializers.PrimaryKeyRelatedField(read_only=True)
+    activity = RelatedPk(read_only=True)
     url = serializers.SerializerMethodField()
 
     class Meta:
