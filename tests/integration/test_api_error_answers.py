@@ -64,6 +64,20 @@ def test_an_unknown_api_address_is_a_json_404_in_the_callers_language(settings):
     assert chinese.status_code == 404 and chinese.json() == {"detail": "未找到。"}
 
 
+def test_an_unexpected_failure_under_the_api_is_a_json_500(settings, monkeypatch, agent):
+    settings.DEBUG = False
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("complaints.api.ComplaintDetailApi.get", broken)
+    client = Client(raise_request_exception=False)
+    client.force_login(agent)
+    response = client.get("/api/v1/complaints/TS20990101000001/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 500
+    assert response.json() == {"detail": "Server error; please try again later."}
+
+
 def test_an_unknown_page_outside_the_api_is_still_the_readable_page(settings):
     settings.DEBUG = False
     response = Client().get("/no-such-page/", HTTP_ACCEPT_LANGUAGE="zh-hans")

@@ -54,10 +54,10 @@ def api_schema(_connection_kept_open, administrator, settings):
     token = Token.objects.create(user=administrator)
     schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application(), config=CONFIG)
     schema.config.update(headers={"Authorization": f"Token {token.key}"})
-    return schema.include(path_regex=r"^/api/v1/")
+    return schema
 
 
-schema = schemathesis.pytest.from_fixture("api_schema")
+schema = schemathesis.pytest.from_fixture("api_schema").include(path_regex=r"^/api/v1/")
 
 
 @schema.parametrize()
