@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from kernel.api_fields import RelatedPk, RelatedSlug
+from kernel.api_filters import UtcIsoDateTimeFilter
 from kernel.permissions import require_perm
 from kernel.personal_data import mask_email, mask_name, mask_phone
 
@@ -152,8 +153,8 @@ class ComplaintFilter(django_filters.FilterSet):
     agent = django_filters.CharFilter(field_name="assigned_agent__username")
     flag = django_filters.MultipleChoiceFilter(choices=[(k, k) for k in FLAG_FIELDS],
                                                method="filter_flags")
-    received_after = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
-    received_before = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
+    received_after = UtcIsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
+    received_before = UtcIsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
 
     class Meta:
         model = Complaint

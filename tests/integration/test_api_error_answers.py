@@ -50,6 +50,23 @@ def test_red_line_check_with_a_body_of_the_wrong_shape_is_a_400(agent, client_fo
     assert response.status_code == 400
 
 
+def test_a_moment_with_an_offset_postgresql_does_not_know_is_compared_in_utc(
+        administrator, client_for):
+    complaint = complaint_in("new")
+    response = client_for(administrator).get(
+        "/api/v1/complaints/", {"received_after": "2000-01-01T15:26:39-23:11"})
+    assert response.status_code == 200
+    assert [row["reference"] for row in response.json()["results"]] == [complaint.reference]
+
+
+def test_a_moment_with_no_utc_value_is_a_clear_400(administrator, client_for):
+    response = client_for(administrator).get(
+        "/api/v1/complaints/", {"received_before": "0001-01-01T00:00:00+01:00"},
+        HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert response.json() == {"received_before": ["This date and time is out of range."]}
+
+
 # --- JSON errors under /api/ ------------------------------------------------------------------
 
 
