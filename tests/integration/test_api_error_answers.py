@@ -67,6 +67,12 @@ def test_a_moment_with_no_utc_value_is_a_clear_400(administrator, client_for):
     assert response.json() == {"received_before": ["This date and time is out of range."]}
 
 
+@pytest.mark.parametrize("url", ["/api/v1/canned-responses/?complaint=TS%00",
+                                 "/api/v1/complaints/TS%00/"])
+def test_a_reference_with_a_nul_byte_is_not_found(administrator, client_for, url):
+    assert client_for(administrator).get(url).status_code == 404
+
+
 # --- JSON errors under /api/ ------------------------------------------------------------------
 
 
