@@ -12,6 +12,8 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from kernel.api_fields import RelatedPk, RelatedSlug
+from kernel.api_filters import UtcIsoDateTimeFilter
 from kernel.attachments import download_response
 from kernel.permissions import require_perm
 from kernel.personal_data import mask_email, mask_name, mask_phone
@@ -33,7 +35,7 @@ from .models import (
 
 
 class CategoryOutput(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    parent = RelatedSlug(slug_field="code", read_only=True)
 
     class Meta:
         model = Category
@@ -41,7 +43,7 @@ class CategoryOutput(serializers.ModelSerializer):
 
 
 class DepartmentOutput(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    parent = RelatedSlug(slug_field="code", read_only=True)
 
     class Meta:
         model = Department
@@ -68,7 +70,7 @@ class CustomerOutput(serializers.Serializer):
 
 
 class ActivityOutput(serializers.ModelSerializer):
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    actor = RelatedSlug(slug_field="username", read_only=True)
 
     class Meta:
         model = Activity
@@ -81,10 +83,9 @@ class ComplaintOutput(serializers.ModelSerializer):
     category = CategoryOutput(allow_null=True)
     assigned_department = DepartmentOutput(allow_null=True)
     responsible_department = DepartmentOutput(allow_null=True)
-    assigned_agent = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    merged_into = serializers.SlugRelatedField(slug_field="reference", read_only=True)
-    possible_duplicate_of = serializers.SlugRelatedField(
-        slug_field="reference", read_only=True,
+    assigned_agent = RelatedSlug(slug_field="username", read_only=True)
+    merged_into = RelatedSlug(slug_field="reference", read_only=True)
+    possible_duplicate_of = RelatedSlug(slug_field="reference", read_only=True,
         help_text="An open complaint of the same customer and category this one may duplicate "
                   "(merge it with the merge action, merged_into = this reference).")
     status_label = serializers.CharField(source="get_status_display")
@@ -114,7 +115,7 @@ class ComplaintOutput(serializers.ModelSerializer):
 
 
 class AttachmentOutput(serializers.ModelSerializer):
-    activity = serializers.PrimaryKeyRelatedField(read_only=True)
+    activity = RelatedPk(read_only=True)
     url = serializers.SerializerMethodField()
 
     class Meta:
@@ -152,8 +153,8 @@ class ComplaintFilter(django_filters.FilterSet):
     agent = django_filters.CharFilter(field_name="assigned_agent__username")
     flag = django_filters.MultipleChoiceFilter(choices=[(k, k) for k in FLAG_FIELDS],
                                                method="filter_flags")
-    received_after = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
-    received_before = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
+    received_after = UtcIsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
+    received_before = UtcIsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
 
     class Meta:
         model = Complaint

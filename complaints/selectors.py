@@ -101,7 +101,8 @@ def complaint_get_for_user(*, user, reference: str, with_timeline: bool = False,
         queryset = queryset.prefetch_related(
             Prefetch("activities", queryset=Activity.objects.select_related("actor")),
             Prefetch("attachments", queryset=Attachment.objects.select_related("complaint")))
-    complaint = queryset.filter(reference=reference).first()
+    # No reference holds a NUL, and PostgreSQL refuses one in a query (it was a 500).
+    complaint = None if "\x00" in reference else queryset.filter(reference=reference).first()
     if complaint is None:
         raise Http404(_("No complaint %(reference)s.") % {"reference": reference})
     return complaint

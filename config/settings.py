@@ -516,3 +516,10 @@ DESK_DUE_SOON_HOURS = env.int("DESK_DUE_SOON_HOURS", default=24)
 SILENCED_SYSTEM_CHECKS = [*globals().get("SILENCED_SYSTEM_CHECKS", []), "models.W040"]
 # PostgreSQL sort memory for the dashboard's percentiles (SET LOCAL, that query only).
 REPORTS_SORT_WORK_MEM = env("REPORTS_SORT_WORK_MEM", default="64MB")
+
+# --- API error answers in the schema (issue 15) ---------------------------------------------
+# Every operation documents the common refusals (kernel/openapi.py); the enum hook stays first.
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
+    "drf_spectacular.hooks.postprocess_schema_enums",
+    "kernel.openapi.add_error_answers",
+]

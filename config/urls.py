@@ -37,5 +37,10 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"),
          name="api-docs"),
 ]
+handler400 = views.bad_request
+handler403 = views.permission_denied
+handler404 = views.page_not_found
+handler500 = views.server_error
+
 # Uploaded files hold personal data: they are never served from MEDIA_URL, not even in DEBUG.
 # Every download goes through a view that checks who is asking.
