@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from kernel.errors import InvalidInput
+from kernel.http import client_address
 from kernel.json_input import BoundedJSONParser
 
 from . import public
@@ -80,7 +81,7 @@ class PublicComplaintApi(APIView):
     def post(self, request):
         data = request.data
         form = PublicComplaintForm(_form_data(data), request.FILES)
-        ip = public.client_ip(request)
+        ip = client_address(request)
         if not form.is_valid():
             if form.honeypot_filled:
                 public.honeypot_tripped(ip=ip, value=str(data.get("website", "")))

@@ -135,18 +135,6 @@ def _wait_words(seconds: int) -> str:
     return ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours}
 
 
-def client_ip(request) -> str:
-    """The customer's address; behind INTAKE_PUBLIC_NUM_PROXIES trusted proxies, from
-    X-Forwarded-For (counted from the right, so a forged left part is ignored)."""
-    proxies = settings.INTAKE_PUBLIC_NUM_PROXIES
-    if proxies > 0:
-        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-                if h.strip()]
-        if len(hops) >= proxies:
-            return hops[-proxies]
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
-
-
 # --- attachments -----------------------------------------------------------------------------
 
 def _kind(content_type: str | None) -> str | None:

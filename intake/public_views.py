@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from complaints.lifecycle import Status
 from kernel.attachments import download_response
 from kernel.errors import InvalidInput
+from kernel.http import client_address
 from kernel.personal_data import mask_email, mask_phone
 from notifications.models import OutboundChannel, OutboundMessage
 
@@ -53,7 +54,7 @@ def submit(request):
     status = 200
     if request.method == "POST":
         form = PublicComplaintForm(request.POST, request.FILES)
-        ip = public.client_ip(request)
+        ip = client_address(request)
         if form.is_valid():
             try:
                 complaint = public.public_complaint_submit(submission=form.submission(), ip=ip)
@@ -112,7 +113,7 @@ def track(request):
                        active="code" if request.GET.get("mode") == "code" else "phone")
         return render(request, "public/track_login.html", context)
     action = request.POST.get("action", "phone")
-    ip = public.client_ip(request)
+    ip = client_address(request)
     context, status = {}, 400
     try:
         if action == "send_code":
@@ -202,7 +203,7 @@ def track_add(request, reference: str):
         try:
             public.tracking_add_information(
                 complaint=complaint, text=form.cleaned_data["text"],
-                attachments=form.cleaned_data["attachments"], ip=public.client_ip(request))
+                attachments=form.cleaned_data["attachments"], ip=client_address(request))
         except public.RateLimited as error:
             form.add_error(None, str(error.message))
             status = 429

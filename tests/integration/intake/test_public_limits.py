@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.throttling import AnonRateThrottle
 
 from complaints.models import Complaint
-from intake import public
+from kernel.http import client_address
 from notifications.models import OutboundMessage, OutboundStatus
 from notifications.outbound import outbound_send_due
 
@@ -107,7 +107,7 @@ def test_api_throttles_and_the_public_form_see_the_same_client_address(settings,
                                 HTTP_X_FORWARDED_FOR="6.6.6.6, 198.51.100.4")
 
     assert AnonRateThrottle().get_ident(Request(raw)) == expected
-    assert public.client_ip(raw) == expected
+    assert client_address(raw) == expected
 
 
 def test_drf_is_configured_with_the_trusted_proxy_count():
