@@ -37,7 +37,7 @@ def anon():
 def webhook(client, body: bytes, key="k-1"):
     timestamp = str(int(time.time()))
     return client.post("/api/v1/intake/webhooks/sms/", body, content_type="application/json",
-                       headers={"X-Signature": "sha256=" + sign(body, SECRET, timestamp),
+                       headers={"X-Signature": "sha256=" + sign(body, SECRET, timestamp, key),
                                 "X-Timestamp": timestamp, "Idempotency-Key": key})
 
 
