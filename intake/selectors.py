@@ -217,6 +217,12 @@ def suggestion_min_confidence() -> float | None:
     return getattr(settings, "INTAKE_SUGGESTION_MIN_CONFIDENCE", 0.6)
 
 
+def classifier_over_rule_confidence() -> float | None:
+    """From this confidence the classifier's category wins over a keyword rule's; None: rules
+    always win."""
+    return getattr(settings, "INTAKE_CLASSIFIER_OVER_RULE_CONFIDENCE", None)
+
+
 # Confirmed category: what agents settled on. A complaint's category counts once it was
 # resolved or closed (the agent who resolved it stood by the category) or an agent overrode it.
 CONFIRMED_STATUSES = (Status.RESOLVED, Status.CLOSED)
@@ -235,6 +241,40 @@ def confirmed_training_pairs() -> list[tuple[str, str]]:
         text = description if description.startswith(subject) else f"{subject}\n{description}"
         pairs.append((text, code))
     return pairs
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    pairs: list[tuple[str, str]]  # (text, second-level category code), each text once
+    weights: list[float]  # one per pair: agent-confirmed texts count more
+    labelled: int  # from the shipped corpus
+    confirmed: int  # from complaints whose category agents set or confirmed
+
+
+def training_pairs(*, include_confirmed: bool = True, labelled_paths=None,
+                   exclude_texts=frozenset()) -> TrainingData:
+    """What the classifier learns from: the shipped corpus (classifier.corpus_pairs; never
+    the evaluation files) plus, newest last, complaints whose category agents set or confirmed,
+    weighted `INTAKE_CONFIRMED_WEIGHT`. An agent's category for a text the corpus also holds
+    replaces the corpus's. Inactive categories and `exclude_texts` (held-out texts) are left
+    out."""
+    leaves = set(Category.objects.filter(is_active=True, parent__isnull=False)
+                 .values_list("code", flat=True))
+    labelled = [(t, c) for t, c in classifier.corpus_pairs(labelled_paths)
+                if c in leaves and t not in exclude_texts]
+    by_text = {t: (c, 1.0) for t, c in labelled}
+    confirmed = []
+    if include_confirmed:
+        limit = getattr(settings, "INTAKE_TRAINING_MAX_CONFIRMED", 50_000)
+        weight = float(getattr(settings, "INTAKE_CONFIRMED_WEIGHT", 3.0))
+        confirmed = [(t, c) for t, c in confirmed_training_pairs()[-limit:]
+                     if c in leaves and t not in exclude_texts]
+        for text, code in confirmed:
+            by_text.pop(text, None)  # the latest agent's word wins, placed last
+            by_text[text] = (code, weight)
+    pairs = [(t, c) for t, (c, _w) in by_text.items()]
+    return TrainingData(pairs, [w for _c, w in by_text.values()], len(labelled),
+                        len(confirmed))
 
 
 # --- per complaint --------------------------------------------------------------------------
