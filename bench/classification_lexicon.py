@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (a word list: one category a line)
 """A telecom synonym lexicon per second-level category: the "broader keyword rules" candidate
 of bench/classification.py. Each word found in a text scores one point for its category; the
 category with most points wins, none found means no category. Bench only."""
