@@ -177,9 +177,9 @@ def end_to_end(pipeline, hand, ambiguous, threshold, override):
     """The category a complaint created without one gets: rules, then the classifier
     (intake.decide.pick_category, as intake/services.py)."""
     print("\n## End to end (rules, then the classifier)\n")
-    print(f"Classifier fills in at ≥ {threshold:.2f}; “beats a rule” means it wins over a "
-          f"keyword rule's category when at least {override:.2f} sure.\n")
-    print("| rules | classifier beats a rule | exact (eval) | top level (eval) "
+    print(f"Classifier fills in at ≥ {threshold:.2f}; “beats a rule at” is the confidence from "
+          f"which it wins over a keyword rule's category (setting: {override}).\n")
+    print("| rules | classifier beats a rule at | exact (eval) | top level (eval) "
           "| no category: clear | no category: ambiguous | decided by a rule (clear) |")
     print("|---|---|---:|---:|---:|---:|---:|")
     sugg = predictions(pipeline, [t for t, _c in hand])
@@ -188,8 +188,8 @@ def end_to_end(pipeline, hand, ambiguous, threshold, override):
     variants = [("none", []), ("default (0002)", rule_specs("0002_default_rules")),
                 ("narrowed (bench only)", rule_specs(None))]
     for rules_name, specs in variants:
-        for beats in ((False, True) if specs else (False,)):
-            at = override if beats else None
+        levels = sorted({0.3, 0.5, override} - {None}) if specs else []
+        for at in [None] + levels:
             results = []
             for (text, _c), s in zip(hand, sugg, strict=True):
                 results.append(decide.pick_category(
@@ -202,7 +202,7 @@ def end_to_end(pipeline, hand, ambiguous, threshold, override):
                                             threshold=threshold, override_rule_at=at)[0]
                        for (t, _c), s in zip(ambiguous, amb, strict=True)]
             exact, top_level = accuracy(got, truth)
-            print(f"| {rules_name} | {'yes' if beats else 'no'} | {pct(exact)} | "
+            print(f"| {rules_name} | {'never' if at is None else f'{at:.2f}'} | {pct(exact)} | "
                   f"{pct(top_level)} | {pct(got.count(None) / len(got))} | "
                   f"{pct(amb_got.count(None) / (len(amb_got) or 1))} | {pct(by_rule)} |",
                   flush=True)
@@ -265,8 +265,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-candidates", action="store_true")
     parser.add_argument("--batches", type=int, default=4)
+    parser.add_argument("--threshold", type=float, help="instead of the setting")
     args = parser.parse_args()
-    threshold = settings.INTAKE_SUGGESTION_MIN_CONFIDENCE
+    threshold = args.threshold or settings.INTAKE_SUGGESTION_MIN_CONFIDENCE
     override = settings.INTAKE_CLASSIFIER_OVER_RULE_CONFIDENCE
     weight = settings.INTAKE_CONFIRMED_WEIGHT
     train = classifier.corpus_pairs()
