@@ -41,6 +41,7 @@ CANDIDATES = {
                                              "calibrated": None},
     "chars 1–3 only, LR": {"words": False, "calibrated": None},
     "words + chars 1–3, LR": {"calibrated": None},
+    "words + chars 1–2, LR C = 100": {"char_ngrams": (1, 2), "C": 100.0, "calibrated": None},
     "words + chars 1–3, LR, calibrated (sigmoid, 3 folds)": {"calibrated": "sigmoid"},
 }
 
