@@ -37,12 +37,13 @@ from intake import classifier, decide, rules  # noqa: E402
 from classification_lexicon import LEXICON, NARROWED  # noqa: E402
 
 CANDIDATES = {
-    "current: jieba words + chars 1–2, LR": {"char_ngrams": (1, 2), "max_features": 50_000,
-                                             "calibrated": None},
-    "chars 1–3 only, LR": {"words": False, "calibrated": None},
-    "words + chars 1–3, LR": {"calibrated": None},
-    "words + chars 1–2, LR C = 100": {"char_ngrams": (1, 2), "C": 100.0, "calibrated": None},
-    "words + chars 1–3, LR, calibrated (sigmoid, 3 folds)": {"calibrated": "sigmoid"},
+    "before: jieba words + chars 1–2, LR C = 20": {"C": 20.0, "char_ngrams": (1, 2),
+                                                    "calibrated": None},
+    "chars 1–3 only, LR C = 100": {"words": False, "char_ngrams": (1, 3),
+                                   "max_features": 80_000},
+    "words + chars 1–3, LR C = 20": {"C": 20.0, "char_ngrams": (1, 3), "max_features": 80_000},
+    "words + chars 1–2, LR C = 100": {},
+    "words + chars 1–2, LR C = 100, calibrated (sigmoid, 3 folds)": {"calibrated": "sigmoid"},
 }
 
 
@@ -99,8 +100,18 @@ def predictions(pipeline, texts):
             for row in probabilities]
 
 
-def decided(suggestions, threshold):
-    return [s[0].code if s[0].confidence >= threshold else None for s in suggestions]
+MIN_CHARS = 0  # INTAKE_SUGGESTION_MIN_TEXT_CHARS, set in main()
+
+
+def chars(text: str) -> int:
+    return len(rules.normalize(text))
+
+
+def decided(suggestions, threshold, texts):
+    """The classifier's category when no rule set one (intake.decide), else None."""
+    return [decide.pick_category(None, [(x.code, x.confidence) for x in s], threshold=threshold,
+                                 text_chars=chars(t), min_chars=MIN_CHARS)[0]
+            for s, t in zip(suggestions, texts, strict=True)]
 
 
 def time_per_text(pipeline, texts, n=200) -> float:
@@ -146,9 +157,11 @@ def row(name, pipeline, sets, threshold, trained):
     sugg = predictions(pipeline, [t for t, _c in hand])
     exact, top_level = accuracy([s[0].code for s in sugg], truth)
     top3 = sum(c in {x.code for x in s} for s, c in zip(sugg, truth, strict=True)) / len(truth)
-    none_hand = sum(d is None for d in decided(sugg, threshold)) / len(truth)
+    none_hand = sum(d is None for d in decided(sugg, threshold, [t for t, _c in hand])) \
+        / len(truth)
     amb = predictions(pipeline, [t for t, _c in ambiguous])
-    none_amb = sum(d is None for d in decided(amb, threshold)) / (len(amb) or 1)
+    none_amb = sum(d is None for d in decided(amb, threshold, [t for t, _c in ambiguous])) \
+        / (len(amb) or 1)
     old = classifier.evaluate(pipeline, [t for t, _c in holdout], [c for _t, c in holdout])
     size = len(classifier.dump(pipeline)) / 1e6
     ms = time_per_text(pipeline, [t for t, _c in hand])
@@ -159,17 +172,19 @@ def row(name, pipeline, sets, threshold, trained):
 
 def thresholds(pipeline, hand, ambiguous):
     print("\n## Threshold (winner)\n")
+    print(f"Texts under {MIN_CHARS} characters are left to agents at every threshold.\n")
     print("| threshold | no category: clear | exact among filled-in (clear) "
           "| no category: ambiguous |")
     print("|---:|---:|---:|---:|")
     sugg = predictions(pipeline, [t for t, _c in hand])
     amb = predictions(pipeline, [t for t, _c in ambiguous])
     truth = [c for _t, c in hand]
-    for threshold in (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6):
-        got = decided(sugg, threshold)
+    for threshold in (0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6):
+        got = decided(sugg, threshold, [t for t, _c in hand])
         filled = [(g, c) for g, c in zip(got, truth, strict=True) if g is not None]
         right = sum(g == c for g, c in filled) / (len(filled) or 1)
-        none_amb = sum(d is None for d in decided(amb, threshold)) / (len(amb) or 1)
+        none_amb = sum(d is None for d in decided(amb, threshold, [t for t, _c in ambiguous])) \
+            / (len(amb) or 1)
         print(f"| {threshold:.2f} | {pct(got.count(None) / len(got))} | {pct(right)} | "
               f"{pct(none_amb)} |")
 
@@ -189,18 +204,20 @@ def end_to_end(pipeline, hand, ambiguous, threshold, override):
     variants = [("none", []), ("default (0002)", rule_specs("0002_default_rules")),
                 ("narrowed (bench only)", rule_specs(None))]
     for rules_name, specs in variants:
-        levels = sorted({0.3, 0.5, override} - {None}) if specs else []
+        levels = sorted({0.2, 0.3, 0.5, override} - {None}) if specs else []
         for at in [None] + levels:
             results = []
             for (text, _c), s in zip(hand, sugg, strict=True):
                 results.append(decide.pick_category(
                     rule_category(specs, text), [(x.code, x.confidence) for x in s],
-                    threshold=threshold, override_rule_at=at))
+                    threshold=threshold, override_rule_at=at, text_chars=chars(text),
+                    min_chars=MIN_CHARS))
             got = [r[0] for r in results]
             by_rule = sum(r[1] == "rule" for r in results) / len(results)
             amb_got = [decide.pick_category(rule_category(specs, t),
                                             [(x.code, x.confidence) for x in s],
-                                            threshold=threshold, override_rule_at=at)[0]
+                                            threshold=threshold, override_rule_at=at,
+                                            text_chars=chars(t), min_chars=MIN_CHARS)[0]
                        for (t, _c), s in zip(ambiguous, amb, strict=True)]
             exact, top_level = accuracy(got, truth)
             print(f"| {rules_name} | {'never' if at is None else f'{at:.2f}'} | {pct(exact)} | "
@@ -268,6 +285,8 @@ def main() -> int:
     parser.add_argument("--batches", type=int, default=4)
     parser.add_argument("--threshold", type=float, help="instead of the setting")
     args = parser.parse_args()
+    global MIN_CHARS
+    MIN_CHARS = settings.INTAKE_SUGGESTION_MIN_TEXT_CHARS
     threshold = args.threshold or settings.INTAKE_SUGGESTION_MIN_CONFIDENCE
     override = settings.INTAKE_CLASSIFIER_OVER_RULE_CONFIDENCE
     weight = settings.INTAKE_CONFIRMED_WEIGHT

@@ -283,10 +283,12 @@ SLA_SWEEP_BATCH = env.int("SLA_SWEEP_BATCH", default=1000)
 # --- Classification -------------------------------------------------------------------------
 # The classifier fills in a category no rule set only when this sure (docs/classification.md:
 # chosen so that at most 5 % of clear texts stay without one, most ambiguous ones do).
-INTAKE_SUGGESTION_MIN_CONFIDENCE = env.float("INTAKE_SUGGESTION_MIN_CONFIDENCE", default=0.6)
+INTAKE_SUGGESTION_MIN_CONFIDENCE = env.float("INTAKE_SUGGESTION_MIN_CONFIDENCE", default=0.15)
+# ... and the text has at least this many characters (shorter ones rarely say enough).
+INTAKE_SUGGESTION_MIN_TEXT_CHARS = env.int("INTAKE_SUGGESTION_MIN_TEXT_CHARS", default=14)
 # ... and wins over a keyword rule's category when this sure of another one (None: rules win).
 INTAKE_CLASSIFIER_OVER_RULE_CONFIDENCE = env.float("INTAKE_CLASSIFIER_OVER_RULE_CONFIDENCE",
-                                                   default=0.8)
+                                                   default=0.3)
 # A complaint whose category an agent set or confirmed counts this many times in training.
 INTAKE_CONFIRMED_WEIGHT = env.float("INTAKE_CONFIRMED_WEIGHT", default=3.0)
 # At most this many agent-confirmed complaints (newest first) are used for retraining.

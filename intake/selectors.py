@@ -244,6 +244,11 @@ def suggestion_min_confidence() -> float | None:
     return getattr(settings, "INTAKE_SUGGESTION_MIN_CONFIDENCE", 0.6)
 
 
+def suggestion_min_text_chars() -> int:
+    """Shorter texts (normalised characters) are left to agents, however sure the model."""
+    return getattr(settings, "INTAKE_SUGGESTION_MIN_TEXT_CHARS", 0)
+
+
 def classifier_over_rule_confidence() -> float | None:
     """From this confidence the classifier's category wins over a keyword rule's; None: rules
     always win."""

@@ -110,7 +110,9 @@ def _classify(complaint: Complaint, actor) -> ComplaintClassification | None:
         code, source = decide.pick_category(
             rule_code, [(s.category.code, s.confidence) for s in suggestions
                         if s.category.parent_id],
-            threshold=selectors.suggestion_min_confidence(), override_rule_at=over_rule)
+            threshold=selectors.suggestion_min_confidence(), override_rule_at=over_rule,
+            text_chars=len(rules.normalize(selectors.complaint_text(complaint))),
+            min_chars=selectors.suggestion_min_text_chars())
         if source == "classifier":
             picked = next(s for s in suggestions if s.category.code == code)
             category_code = code
