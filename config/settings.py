@@ -285,7 +285,7 @@ SLA_SWEEP_BATCH = env.int("SLA_SWEEP_BATCH", default=1000)
 # chosen so that at most 5 % of clear texts stay without one, most ambiguous ones do).
 INTAKE_SUGGESTION_MIN_CONFIDENCE = env.float("INTAKE_SUGGESTION_MIN_CONFIDENCE", default=0.15)
 # ... and the text has at least this many characters (shorter ones rarely say enough).
-INTAKE_SUGGESTION_MIN_TEXT_CHARS = env.int("INTAKE_SUGGESTION_MIN_TEXT_CHARS", default=14)
+INTAKE_SUGGESTION_MIN_TEXT_CHARS = env.int("INTAKE_SUGGESTION_MIN_TEXT_CHARS", default=12)
 # ... and wins over a keyword rule's category when this sure of another one (None: rules win).
 INTAKE_CLASSIFIER_OVER_RULE_CONFIDENCE = env.float("INTAKE_CLASSIFIER_OVER_RULE_CONFIDENCE",
                                                    default=0.3)
