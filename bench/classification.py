@@ -236,7 +236,10 @@ def learning(train, hand, batches, weight):
     replay, held = [], []
     for pairs in by_code.values():
         for i, pair in enumerate(pairs):
-            (replay if i % 2 == 0 else held).append(pair)
+            (replay if i % 2 == 0 else held).append((i, pair))
+    # Corrections arrive mixed, as agents meet them: every batch holds every category.
+    replay = [pair for _i, pair in sorted(replay, key=lambda x: x[0])]
+    held = [pair for _i, pair in held]
     size = -(-len(replay) // batches)
     print(f"{len(replay)} corrections replayed in {batches} batches (weight {weight:g} each, "
           f"as `INTAKE_CONFIRMED_WEIGHT`); accuracy on the other {len(held)} texts.\n")
@@ -284,6 +287,7 @@ def main() -> int:
     parser.add_argument("--skip-candidates", action="store_true")
     parser.add_argument("--batches", type=int, default=4)
     parser.add_argument("--threshold", type=float, help="instead of the setting")
+    parser.add_argument("--learning-only", action="store_true")
     args = parser.parse_args()
     global MIN_CHARS
     MIN_CHARS = settings.INTAKE_SUGGESTION_MIN_TEXT_CHARS
@@ -304,6 +308,9 @@ def main() -> int:
           f"per-category training texts: median "
           f"{statistics.median(Counter(c for _t, c in train).values()):.0f}.\n")
     sets = (hand, ambiguous, holdout)
+    if args.learning_only:
+        learning(train, hand, args.batches, weight)
+        return 0
     if not args.skip_candidates:
         compare(train, sets, threshold)
     started = time.monotonic()

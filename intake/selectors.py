@@ -334,7 +334,7 @@ def live_accuracy(*, days: int = 30) -> LiveAccuracy:
             .filter(Q(complaint__status__in=CONFIRMED_STATUSES) | Q(complaint_id__in=overridden))
             .values_list("decisions", "complaint__category__code"))
     confirmed = right = unclassified = 0
-    for decisions, final in rows.iterator(chunk_size=2000):
+    for decisions, final in rows:
         automatic = next((d["value"] for d in decisions
                           if d.get("field") == "category" and d.get("applied")), None)
         confirmed += 1
