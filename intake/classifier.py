@@ -1,8 +1,10 @@
 """The text classifier: TF-IDF over jieba words and character n-grams, logistic regression.
 
 No ORM here: training takes texts and category codes, prediction returns codes with
-probabilities. `services.classifier_train` gathers the data and stores versions; `selectors`
-loads the active one.
+probabilities. `services.classifier_train` gathers the data (`selectors.training_pairs`: the
+corpus below plus agents' categories, weighted) and stores versions; `selectors` loads the
+active one. The model was chosen on the evaluation set written by another hand
+(bench/classification.py, docs/classification.md).
 
 jieba runs offline: its dictionary ships in the package and its prefix-dictionary cache is
 written to `VAR_DIR/jieba` (the default, the system temporary directory, may not be writable).
