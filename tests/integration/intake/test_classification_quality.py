@@ -16,10 +16,10 @@ from tests.factories import category, make_complaint
 
 # A little below the figures measured with bench/classification.py (docs/classification.md):
 # these fail when the model regresses badly, not on noise.
-# Measured: 87.3 % exact, 91.2 % top level, 1.4 % of clear texts and 30 % of ambiguous ones
+# Measured: 87.6 % exact, 91.0 % top level, 2.3 % of clear texts and 30 % of ambiguous ones
 # left without a category.
 MIN_EXACT, MIN_TOP_LEVEL = 0.84, 0.88
-MAX_UNCLASSIFIED_CLEAR, MIN_UNCLASSIFIED_AMBIGUOUS = 0.04, 0.2
+MAX_UNCLASSIFIED_CLEAR, MIN_UNCLASSIFIED_AMBIGUOUS = 0.05, 0.2
 
 
 def top(code):
