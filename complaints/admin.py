@@ -2,6 +2,9 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from kernel.admin import AppendOnlyAdmin, NoAddMixin, ReadOnlyAdmin
+from kernel.personal_data import mask_phone
+
+from . import access_log
 
 from .models import (
     Activity,
@@ -11,37 +14,56 @@ from .models import (
     Customer,
     Department,
     PersonalDataAccess,
+    ReceiverFailure,
     ReferenceCounter,
 )
 
-PERSONAL_FIELDS = ("name", "phone", "email", "id_number")
+MASKED_FIELDS = ["masked_name", "masked_phone", "masked_email", "masked_id_number",
+                 "masked_service_number"]
 
 
-class MaskedPersonalDataMixin:
-    """Personal data stays masked in the admin unless the user may reveal it."""
+class PhoneSearchRecordMixin:
+    """A search by a whole phone number confirms whose number it is: it leaves a personal-data
+    access record per customer found, as the desk's search does."""
 
-    def _may_reveal(self, request) -> bool:
-        return request.user.has_perm("complaints.reveal_personal_data")
+    # (lookup of the customer's phone, column of the customer's id) in this admin's queryset
+    phone_lookup = ("phone", "id")
+
+    def get_search_results(self, request, queryset, search_term):
+        results, may_have_duplicates = super().get_search_results(request, queryset,
+                                                                  search_term)
+        phones = {access_log.full_phone_number(term)
+                  for term in [search_term, *search_term.split()]} - {""}
+        if phones:
+            phone_field, id_field = self.phone_lookup
+            found = (results.filter(**{f"{phone_field}__in": sorted(phones)}).order_by()
+                     .values_list(id_field, flat=True).distinct())
+            access_log.phone_lookup_record(
+                user=request.user, customer_ids=list(found[:access_log.MAX_CUSTOMERS_RECORDED]),
+                reason=_("Admin search by full phone number"),
+                ip_address=request.META.get("REMOTE_ADDR"))
+        return results, may_have_duplicates
 
 
 @admin.register(Customer)
-class CustomerAdmin(MaskedPersonalDataMixin, admin.ModelAdmin):
-    list_display = ("id", "masked_name", "masked_phone", "tier", "service_number", "created_at")
+class CustomerAdmin(PhoneSearchRecordMixin, admin.ModelAdmin):
+    """Personal data is shown masked, to everyone: the full data is seen only through the
+    reveal form, with a reason, and logged. A new customer is typed in full."""
+
+    list_display = ("id", "masked_name", "masked_phone", "tier", "masked_service_number",
+                    "created_at")
     list_filter = ("tier", "created_at")
     search_fields = ("phone", "service_number", "name")
     readonly_fields = ("created_at",)
 
     def get_fields(self, request, obj=None):
-        fields = ["name", "phone", "email", "id_number", "service_number", "tier", "created_at"]
-        if obj is not None and not self._may_reveal(request):
-            return ["masked_name", "masked_phone", "masked_email", "masked_id_number",
-                    "service_number", "tier", "created_at"]
-        return fields
+        if obj is not None:
+            return [*MASKED_FIELDS, "tier", "created_at"]
+        return ["name", "phone", "email", "id_number", "service_number", "tier", "created_at"]
 
     def get_readonly_fields(self, request, obj=None):
-        if obj is not None and not self._may_reveal(request):
-            return ["masked_name", "masked_phone", "masked_email", "masked_id_number",
-                    "created_at"]
+        if obj is not None:
+            return [*MASKED_FIELDS, "created_at"]
         return self.readonly_fields
 
     @admin.display(description=_("name"))
@@ -59,6 +81,10 @@ class CustomerAdmin(MaskedPersonalDataMixin, admin.ModelAdmin):
     @admin.display(description=_("ID number"))
     def masked_id_number(self, obj):
         return obj.masked_id_number
+
+    @admin.display(description=_("service number"))
+    def masked_service_number(self, obj):
+        return mask_phone(obj.service_number)
 
 
 @admin.register(Department)
@@ -86,8 +112,37 @@ class ActivityInline(NoAddMixin, admin.TabularInline):
     readonly_fields = fields
 
 
+class ReceiverFailedFilter(admin.SimpleListFilter):
+    """Complaints an event receiver failed on (no clocks or category yet, say); the sweep
+    retries them, and the failed event receivers list says what went wrong."""
+
+    title = _("event receiver failed")
+    parameter_name = "receiver_failed"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Yes"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(receiver_failures__isnull=False).distinct()
+        return queryset
+
+
+@admin.register(ReceiverFailure)
+class ReceiverFailureAdmin(ReadOnlyAdmin):
+    """Written by complaints.events when a receiver raises; cleared by the retry sweep. An
+    administrator may delete a row once the complaint is put right by hand."""
+
+    list_display = ("complaint", "receiver", "event_kind", "attempts", "failed_at",
+                    "last_tried_at", "error")
+    list_filter = ("receiver", "event_kind", "failed_at")
+    list_select_related = ("complaint",)
+    raw_id_fields = ("complaint",)
+    search_fields = ("complaint__reference",)
+
+
 @admin.register(Complaint)
-class ComplaintAdmin(AppendOnlyAdmin):
+class ComplaintAdmin(PhoneSearchRecordMixin, AppendOnlyAdmin):
     """Read-only: complaints are created by intake, which numbers and times them; edits go
     through the services, which version and audit them."""
 
@@ -95,8 +150,9 @@ class ComplaintAdmin(AppendOnlyAdmin):
                     "assigned_department", "assigned_agent", "escalation_level")
     list_filter = ("status", "priority", "channel", "is_repeat", "is_vip", "is_regulator",
                    "escalation_risk", "escalation_level", "product_line", "assigned_department",
-                   "received_at")
+                   "received_at", ReceiverFailedFilter)
     search_fields = ("reference", "subject", "regulator_case_no", "customer__phone")
+    phone_lookup = ("customer__phone", "customer_id")
     date_hierarchy = "received_at"
     list_select_related = ("category", "category__parent", "assigned_department",
                            "assigned_agent")

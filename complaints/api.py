@@ -4,7 +4,6 @@ from collections.abc import Callable
 
 import django_filters
 from django.contrib.auth import get_user_model
-from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -13,6 +12,9 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from kernel.api_fields import RelatedPk, RelatedSlug
+from kernel.api_filters import UtcIsoDateTimeFilter
+from kernel.attachments import download_response
 from kernel.permissions import require_perm
 from kernel.personal_data import mask_email, mask_name, mask_phone
 
@@ -33,7 +35,7 @@ from .models import (
 
 
 class CategoryOutput(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    parent = RelatedSlug(slug_field="code", read_only=True)
 
     class Meta:
         model = Category
@@ -41,7 +43,7 @@ class CategoryOutput(serializers.ModelSerializer):
 
 
 class DepartmentOutput(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    parent = RelatedSlug(slug_field="code", read_only=True)
 
     class Meta:
         model = Department
@@ -68,7 +70,7 @@ class CustomerOutput(serializers.Serializer):
 
 
 class ActivityOutput(serializers.ModelSerializer):
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    actor = RelatedSlug(slug_field="username", read_only=True)
 
     class Meta:
         model = Activity
@@ -81,10 +83,9 @@ class ComplaintOutput(serializers.ModelSerializer):
     category = CategoryOutput(allow_null=True)
     assigned_department = DepartmentOutput(allow_null=True)
     responsible_department = DepartmentOutput(allow_null=True)
-    assigned_agent = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    merged_into = serializers.SlugRelatedField(slug_field="reference", read_only=True)
-    possible_duplicate_of = serializers.SlugRelatedField(
-        slug_field="reference", read_only=True,
+    assigned_agent = RelatedSlug(slug_field="username", read_only=True)
+    merged_into = RelatedSlug(slug_field="reference", read_only=True)
+    possible_duplicate_of = RelatedSlug(slug_field="reference", read_only=True,
         help_text="An open complaint of the same customer and category this one may duplicate "
                   "(merge it with the merge action, merged_into = this reference).")
     status_label = serializers.CharField(source="get_status_display")
@@ -114,7 +115,7 @@ class ComplaintOutput(serializers.ModelSerializer):
 
 
 class AttachmentOutput(serializers.ModelSerializer):
-    activity = serializers.PrimaryKeyRelatedField(read_only=True)
+    activity = RelatedPk(read_only=True)
     url = serializers.SerializerMethodField()
 
     class Meta:
@@ -152,8 +153,8 @@ class ComplaintFilter(django_filters.FilterSet):
     agent = django_filters.CharFilter(field_name="assigned_agent__username")
     flag = django_filters.MultipleChoiceFilter(choices=[(k, k) for k in FLAG_FIELDS],
                                                method="filter_flags")
-    received_after = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
-    received_before = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
+    received_after = UtcIsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
+    received_before = UtcIsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
 
     class Meta:
         model = Complaint
@@ -201,7 +202,8 @@ class TransitionInput(serializers.Serializer):
     version = serializers.IntegerField(min_value=1, help_text="The version you last read; a "
                                        "stale version is refused with 409.")
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
-    resolution_summary = serializers.CharField(required=False, allow_blank=True, default="")
+    resolution_summary = serializers.CharField(required=False, allow_blank=True, default="",
+                                               max_length=4000)  # as the resolve form
     merged_into = serializers.CharField(required=False, allow_blank=True, default="",
                                         help_text="Reference of the original (merge only).")
     departments = serializers.SlugRelatedField(
@@ -225,9 +227,9 @@ def register_action_handler(action: Action, handler: ActionHandler) -> None:
     ACTION_HANDLERS[action] = handler
 
 
-def _detail_response(request, reference, code=status.HTTP_200_OK):
+def _detail_response(request, reference, code=status.HTTP_200_OK, handed_over_by=None):
     complaint = selectors.complaint_get_for_user(user=request.user, reference=reference,
-                                                 with_timeline=True)
+                                                 with_timeline=True, handed_over_by=handed_over_by)
     return Response(ComplaintDetailOutput(complaint, context={"request": request}).data,
                     status=code)
 
@@ -283,7 +285,8 @@ class ComplaintAssignApi(APIView):
             expected_version=data.validated_data["version"],
             department=data.validated_data.get("department"),
             agent=data.validated_data.get("agent"), reason=data.validated_data["reason"])
-        return _detail_response(request, reference)
+        # Handing a complaint to another department is allowed; the answer still shows it once.
+        return _detail_response(request, reference, handed_over_by=complaint)
 
 
 class NoteInput(serializers.Serializer):
@@ -361,9 +364,8 @@ class ComplaintAttachmentDownloadApi(APIView):
     def get(self, request, reference: str, attachment_id: int):
         complaint = selectors.complaint_get_for_user(user=request.user, reference=reference)
         attachment = get_object_or_404(complaint.attachments, pk=attachment_id)
-        return FileResponse(attachment.file.open("rb"), as_attachment=True,
-                            filename=attachment.original_name,
-                            content_type=attachment.content_type)
+        return download_response(attachment.file.open("rb"), attachment.original_name,
+                                 attachment.content_type)
 
 
 # --- reference data -------------------------------------------------------------------------

@@ -4,7 +4,10 @@
 to them. Each such app subscribes one receiver in its AppConfig.ready(), and the receivers run
 in the order of `RECEIVER_ORDER` below, whatever the order of INSTALLED_APPS. Receivers run
 after commit, so they never see a change that was rolled back, and a failing receiver cannot
-undo the change or stop the next one: its error is logged (the periodic sweeps catch up).
+undo the change or stop the next one: its error is logged and recorded as a ReceiverFailure,
+which `receivers_retry_failed` (the periodic task complaints.retry_failed_receivers) runs again
+until it succeeds, and which administrators see in the admin (docs/security.md, "Receiver
+failures"). A complaint is never silently left without its clocks or its category.
 """
 
 from __future__ import annotations
@@ -16,7 +19,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import transaction
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+
+from .models import Complaint, ReceiverFailure
 
 logger = logging.getLogger(__name__)
 
@@ -105,8 +111,65 @@ def publish_change(complaint_id: int, kind: EventKind, actor=None,
 
 
 def _send(event: ComplaintEvent) -> None:
-    for label, receiver in [*receivers(), *(("listener", fn) for fn in list(_listeners))]:
+    for label, receiver in receivers():
         try:
             receiver(event)
-        except Exception:
+        except Exception as error:  # noqa: BLE001 - recorded and retried, see the docstring
             logger.exception("complaint event receiver of %s failed on %r", label, event)
+            _record_failure(label, event, error)
+    for listener in list(_listeners):
+        try:
+            listener(event)
+        except Exception:
+            logger.exception("complaint event listener failed on %r", event)
+
+
+def _error_text(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"[:2000]
+
+
+def _record_failure(label: str, event: ComplaintEvent, error: BaseException) -> None:
+    try:
+        if not Complaint.objects.filter(pk=event.complaint_id).exists():
+            return  # deleted since (or a test's made-up event): nothing to retry
+        with transaction.atomic():
+            ReceiverFailure.objects.create(
+                complaint_id=event.complaint_id, receiver=label, event_kind=str(event.kind),
+                event_actor_id=event.actor_id, event_data=event.data, error=_error_text(error))
+    except Exception:  # noqa: BLE001 - the database may be what failed; the log has it
+        logger.exception("could not record the failure of receiver %s on %r", label, event)
+
+
+@dataclass
+class RetryResult:
+    retried: int = 0
+    cleared: int = 0
+    failed: int = 0
+
+
+def receivers_retry_failed(*, batch_size: int = 200) -> RetryResult:
+    """Run each recorded failed receiver again on its event: cleared when it succeeds, else
+    its attempts and error are updated. Oldest first; a receiver no longer subscribed waits."""
+    result = RetryResult()
+    subscribed = dict(receivers())
+    for failure in ReceiverFailure.objects.filter(
+            receiver__in=list(subscribed)).order_by("last_tried_at", "id")[:batch_size]:
+        result.retried += 1
+        event = ComplaintEvent(failure.complaint_id, EventKind(failure.event_kind),
+                               failure.event_actor_id, dict(failure.event_data))
+        try:
+            subscribed[failure.receiver](event)
+        except Exception as error:  # noqa: BLE001 - recorded again
+            logger.warning("complaint event receiver of %s failed again on %r: %s",
+                           failure.receiver, event, error)
+            failure.attempts += 1
+            failure.error, failure.last_tried_at = _error_text(error), timezone.now()
+            try:
+                failure.save(update_fields=["attempts", "error", "last_tried_at"])
+            except DatabaseError:
+                logger.exception("could not update %s", failure)
+            result.failed += 1
+        else:
+            failure.delete()
+            result.cleared += 1
+    return result

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -6,6 +7,7 @@ from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from kernel import personal_data
+from kernel.attachments import safe_file_name
 
 from .lifecycle import OPEN_STATUSES, STATUS_LABELS, Status
 
@@ -264,6 +266,7 @@ class Complaint(models.Model):
         permissions = [
             ("cancel_complaint", _("Can cancel a complaint")),
             ("approve_compensation", _("Can approve compensation")),
+            ("view_all_departments", _("Can see and work complaints of every department")),
         ]
         indexes = [
             models.Index(fields=["status", "-received_at"], name="complaint_status_recv"),
@@ -372,7 +375,9 @@ class Activity(models.Model):
 
 def attachment_path(instance: "Attachment", filename: str) -> str:
     now = timezone.now()
-    return f"attachments/{now:%Y/%m}/{instance.sha256[:16]}/{filename}"
+    # Stored as .txt unless an image or PDF: the name on disk never says .html (kernel.attachments).
+    name = safe_file_name(filename, instance.content_type)
+    return f"attachments/{now:%Y/%m}/{instance.sha256[:16]}/{name}"
 
 
 class Attachment(models.Model):
@@ -431,3 +436,29 @@ class ReferenceCounter(models.Model):
     class Meta:
         verbose_name = _("reference counter")
         verbose_name_plural = _("reference counters")
+
+
+class ReceiverFailure(models.Model):
+    """An event receiver (complaints.events) that raised on a complaint: what it missed is
+    retried by the sweep (complaints.retry_failed_receivers) until it succeeds, and listed for
+    administrators meanwhile. Without this a failed receiver left a complaint without clocks
+    or category, silently (issue 15)."""
+
+    complaint = models.ForeignKey(Complaint, verbose_name=_("complaint"), on_delete=models.CASCADE,
+                                  related_name="receiver_failures")
+    receiver = models.CharField(_("receiver"), max_length=32, db_index=True)
+    event_kind = models.CharField(_("event"), max_length=32)
+    event_actor_id = models.IntegerField(null=True, blank=True)
+    event_data = models.JSONField(_("event data"), default=dict, encoder=DjangoJSONEncoder)
+    error = models.TextField(_("error"))
+    attempts = models.PositiveIntegerField(_("attempts"), default=1)
+    failed_at = models.DateTimeField(_("first failed at"), default=timezone.now, db_index=True)
+    last_tried_at = models.DateTimeField(_("last tried at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("failed event receiver")
+        verbose_name_plural = _("failed event receivers")
+        ordering = ["failed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.receiver} {self.event_kind} #{self.complaint_id}"

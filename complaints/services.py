@@ -4,7 +4,6 @@
 version, write the change and its timeline entry in one transaction, and publish an event that
 receivers get after commit."""
 
-import hashlib
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
@@ -17,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kernel import personal_data
-from kernel.attachments import sniff_content_type
+from kernel.attachments import file_sha256, image_pixel_refusal, sniff_content_type
 from kernel.db import bulk_update_rows, insert_rows
 from kernel.errors import InvalidInput, NotAllowed, StaleVersion
 
@@ -459,12 +458,9 @@ def _check_upload(upload) -> tuple[str, str]:
         raise InvalidInput(_("“%(name)s” is not an image, PDF or text file (whatever its name "
                              "says), so it was not accepted.") % {"name": upload.name},
                            field="files")
-    digest = hashlib.sha256()
-    upload.seek(0)
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    return content_type, digest.hexdigest()
+    if too_big := image_pixel_refusal(upload.name, content_type, upload):
+        raise InvalidInput(too_big, field="files")
+    return content_type, file_sha256(upload)
 
 
 def complaint_attach_files(*, complaint_id: int, files: list, actor=None, note: str = "",

@@ -1,6 +1,9 @@
 from django.urls import path, re_path
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.throttling import ScopedRateThrottle
+
+from kernel.json_input import BoundedJSONParser
 
 from . import api
 from .lifecycle import Action
@@ -11,6 +14,12 @@ class TokenApi(ObtainAuthToken):
 
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "token"
+    parser_classes = [FormParser, MultiPartParser, BoundedJSONParser]  # DRF's own lists JSONParser
+
+    def get_serializer_context(self):
+        # The login lockout (kernel/login_lockout.py) marks the Django request, which its
+        # middleware turns into the 429 answer; DRF's wrapper would keep the mark to itself.
+        return {**super().get_serializer_context(), "request": self.request._request}
 
 
 ACTIONS = "|".join(a.value for a in Action)

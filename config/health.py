@@ -1,5 +1,7 @@
 """/healthz: database, broker and worker status, for load balancers and people."""
 
+import ipaddress
+
 from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
@@ -7,6 +9,8 @@ from django.db import connection
 from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
+
+from kernel.http import client_address
 
 HEARTBEAT_KEY = "health:worker-heartbeat"
 
@@ -58,4 +62,18 @@ def healthz(request):
         state, code = "degraded", 200  # the web still serves; timers wait for the worker
     else:
         state, code = "ok", 200
+    if not may_see_details(request):
+        # Anonymous callers from outside (a load balancer, anyone) learn up or down, not which
+        # database or broker runs behind the site.
+        return JsonResponse({"status": state}, status=code)
     return JsonResponse({"status": state, **checks}, status=code)
+
+
+def may_see_details(request) -> bool:
+    """Logged-in staff, or a caller on this machine (monitoring, an operator's curl)."""
+    if request.user.is_authenticated:
+        return True
+    try:
+        return ipaddress.ip_address(client_address(request)).is_loopback
+    except ValueError:
+        return False

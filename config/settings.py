@@ -4,6 +4,7 @@ With nothing set it runs locally on embedded defaults: a SQLite file, a file-bas
 kombu's filesystem broker under ./var. Production sets DEBUG=0 and must then provide SECRET_KEY.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -38,6 +39,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "axes",
+    "csp",
     "kernel",
     "complaints",
     "notifications",
@@ -53,6 +56,11 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below WhiteNoise: static files keep their long caching and need no policy of their own.
+    "kernel.headers.NoStoreMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Before anything reads the body (sessions do not, CSRF does): a too large one is refused.
+    "kernel.headers.RequestSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -60,6 +68,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a locked-out login attempt into its 429 answer (kernel/login_lockout.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -81,6 +91,29 @@ TEMPLATES = [
         },
     },
 ]
+
+# Content-Security-Policy (django-csp, docs/security.md "Headers"): scripts only from our own
+# static files, no inline script or handler attributes; inline styles stay allowed (style=
+# attributes, htmx's indicator style, the admin's widgets).
+from csp.constants import NONE, SELF, UNSAFE_INLINE  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+_csp_report_uri = env("CSP_REPORT_URI", default="")
+if _csp_report_uri:
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = [_csp_report_uri]
 
 # --- Database -------------------------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
@@ -156,6 +189,24 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Brute-force protection (django-axes, docs/security.md "Login lockout"): after
+# LOGIN_FAILURE_LIMIT wrong passwords for one account, or from one address, further attempts
+# (even with the right password) are refused for LOGIN_LOCKOUT_MINUTES, on the login form, the
+# admin's login and the API token endpoint. Administrators unlock in the admin ("Access
+# attempts") or with `manage.py axes_reset_username <name>` / `axes_reset_ip <address>`.
+AUTHENTICATION_BACKENDS = [
+    "kernel.login_lockout.LoginLockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
+# 0: locked until an administrator lifts it
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES) if LOGIN_LOCKOUT_MINUTES else None
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own: account, address
+AXES_CLIENT_IP_CALLABLE = "kernel.login_lockout.lockout_client_ip"
+AXES_LOCKOUT_CALLABLE = "kernel.login_lockout.lockout_response"
+AXES_RESET_ON_SUCCESS = False
+AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -187,7 +238,14 @@ ATTACHMENT_ALLOWED_TYPES = env.list(
     "ATTACHMENT_ALLOWED_TYPES",
     default=["image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf", "text/plain"],
 )
-DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+# Images larger than this many pixels are refused (a small PNG can unpack into gigabytes).
+ATTACHMENT_MAX_IMAGE_PIXELS = env.int("ATTACHMENT_MAX_IMAGE_PIXELS", default=40_000_000)
+# Request bodies (docs/security.md, "Uploads"): a body announced larger than REQUEST_MAX_BYTES is
+# refused with 413 before it is read (kernel.headers.RequestSizeLimitMiddleware): all the files
+# of one submission together, and regulator imports (INTAKE_REGULATOR_IMPORT_MAX_BYTES), fit in
+# it. Form fields and JSON bodies are capped lower, at DATA_UPLOAD_MAX_MEMORY_SIZE.
+REQUEST_MAX_BYTES = env.int("REQUEST_MAX_BYTES", default=25 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=12 * 1024 * 1024)
 
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_HOST = env("EMAIL_HOST", default="")
@@ -272,6 +330,9 @@ from datetime import time as _time  # noqa: E402
 # Customers are never contacted outside these hours (local time) unless a message is urgent.
 CUSTOMER_CONTACT_OPENS = _time.fromisoformat(env("CUSTOMER_CONTACT_OPENS", default="08:00"))
 CUSTOMER_CONTACT_CLOSES = _time.fromisoformat(env("CUSTOMER_CONTACT_CLOSES", default="18:00"))
+# SMS that anyone outside can set off (acknowledgements, tracking codes) per customer in any 24
+# hours; more are recorded in the outbox as not sent (0: no cap). docs/security.md.
+CUSTOMER_AUTOMATIC_SMS_PER_DAY = env.int("CUSTOMER_AUTOMATIC_SMS_PER_DAY", default=10)
 SMS_GATEWAY_URL = env("SMS_GATEWAY_URL", default="")
 SMS_GATEWAY_TOKEN = env("SMS_GATEWAY_TOKEN", default="")
 
@@ -365,13 +426,16 @@ PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="")
 # --- Workspace ------------------------------------------------------------------------------
 # Compensation above this amount (CNY) needs a supervisor's approval before the customer is told.
 COMPENSATION_APPROVAL_LIMIT = env.float("COMPENSATION_APPROVAL_LIMIT", default=200)
+# No compensation above this amount (CNY) can be proposed at all, approved or not.
+COMPENSATION_MAXIMUM = env.float("COMPENSATION_MAXIMUM", default=5000)
 
 # --- Public intake (customers, no login: /submit/, /track/, /api/v1/public/) -----------------
 # PUBLIC_BASE_URL (set above, with the closing settings) also makes the tracking link in
 # acknowledgements absolute; pages without it use the request's host.
 if PUBLIC_BASE_URL and INTAKE_TRACKING_URL.startswith("/"):
     INTAKE_TRACKING_URL = PUBLIC_BASE_URL.rstrip("/") + INTAKE_TRACKING_URL
-# Submissions per IP address and per phone number ("N/[k]unit": s, min, hour, day).
+# Submissions per IP address, and per phone number from one IP address ("N/[k]unit": s, min,
+# hour, day). Not per phone number alone, which anyone could use up (docs/security.md).
 INTAKE_PUBLIC_RATE_IP = env("INTAKE_PUBLIC_RATE_IP", default="10/hour")
 INTAKE_PUBLIC_RATE_PHONE = env("INTAKE_PUBLIC_RATE_PHONE", default="5/day")
 # Failed tracking attempts (wrong reference, phone or code) per IP and per reference.
@@ -386,10 +450,45 @@ INTAKE_TRACK_ACCESS_MINUTES = env.int("INTAKE_TRACK_ACCESS_MINUTES", default=60)
 # Information added from /track/: how often per complaint, how long.
 INTAKE_TRACK_ADD_RATE = env("INTAKE_TRACK_ADD_RATE", default="10/hour")
 INTAKE_TRACK_MAX_TEXT = env.int("INTAKE_TRACK_MAX_TEXT", default=2000)
-INTAKE_PUBLIC_MAX_DESCRIPTION = env.int("INTAKE_PUBLIC_MAX_DESCRIPTION", default=5000)
+from datetime import date as _date  # noqa: E402
+
+# --- Input limits (issue 15; kernel/limits.py; docs/security.md "Input limits") -------------
+# Every text that enters by any channel (staff API, webhooks, public form and API, agents' form,
+# email, SMS, regulator import) is refused over its cap with an error naming field and cap; email
+# is cut at the cap with a note instead (a mail server cannot correct and resend it).
+# Operator complaints are short: 5,000 characters is about ten times the longest in the demo
+# and regulator sets, and what the public form always allowed.
+INPUT_MAX_DESCRIPTION = env.int("INPUT_MAX_DESCRIPTION", default=5000)
+INPUT_MAX_SUBJECT = env.int("INPUT_MAX_SUBJECT", default=200)  # = Complaint.subject column
+INPUT_MAX_NAME = env.int("INPUT_MAX_NAME", default=100)  # = Customer.name column
+INPUT_MAX_EMAIL = env.int("INPUT_MAX_EMAIL", default=254)  # RFC 5321 path limit
+INPUT_MAX_SERVICE_NUMBER = env.int("INPUT_MAX_SERVICE_NUMBER", default=40)
+INPUT_MAX_LOCATION = env.int("INPUT_MAX_LOCATION", default=200)
+INPUT_MAX_CATEGORY = env.int("INPUT_MAX_CATEGORY", default=100)
+INPUT_MAX_STORE = env.int("INPUT_MAX_STORE", default=200)
+INPUT_MAX_REGULATOR_CASE_NO = env.int("INPUT_MAX_REGULATOR_CASE_NO", default=64)
+INPUT_MAX_EXTERNAL_ID = env.int("INPUT_MAX_EXTERNAL_ID", default=255)
+# JSON bodies (DRF's default parser, webhooks): deeper or bigger ones are refused with a 400.
+INPUT_JSON_MAX_DEPTH = env.int("INPUT_JSON_MAX_DEPTH", default=32)
+INPUT_JSON_MAX_BYTES = env.int("INPUT_JSON_MAX_BYTES", default=1_000_000)
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
+    "kernel.json_input.BoundedJSONParser",
+    "rest_framework.parsers.FormParser",
+    "rest_framework.parsers.MultiPartParser",
+]
+# received_at (when the customer complained) must lie in a window: not before this date nor
+# more than RECEIVED_AT_MAX_AGE_DAYS ago, and at most RECEIVED_AT_FUTURE_MINUTES ahead.
+RECEIVED_AT_EARLIEST = _date.fromisoformat(env("RECEIVED_AT_EARLIEST", default="2000-01-01"))
+RECEIVED_AT_MAX_AGE_DAYS = env.int("RECEIVED_AT_MAX_AGE_DAYS", default=3650)
+RECEIVED_AT_FUTURE_MINUTES = env.int("RECEIVED_AT_FUTURE_MINUTES", default=5)
+INTAKE_PUBLIC_MAX_DESCRIPTION = env.int("INTAKE_PUBLIC_MAX_DESCRIPTION",
+                                        default=INPUT_MAX_DESCRIPTION)
 INTAKE_PUBLIC_MAX_ATTACHMENTS = env.int("INTAKE_PUBLIC_MAX_ATTACHMENTS", default=5)
 # Reverse proxies in front of the site that append to X-Forwarded-For (0: use REMOTE_ADDR).
 INTAKE_PUBLIC_NUM_PROXIES = env.int("INTAKE_PUBLIC_NUM_PROXIES", default=0)
+# DRF's throttles read the same number: left unset (None) DRF would take X-Forwarded-For as
+# the client's address whoever sent it, so any caller could pick a fresh one per request.
+REST_FRAMEWORK["NUM_PROXIES"] = INTAKE_PUBLIC_NUM_PROXIES
 
 # --- Reports ----------------------------------------------------------------------------------
 # Complaint-list exports with at least this many rows run as a background job with progress.
@@ -425,3 +524,10 @@ DESK_DUE_SOON_HOURS = env.int("DESK_DUE_SOON_HOURS", default=24)
 SILENCED_SYSTEM_CHECKS = [*globals().get("SILENCED_SYSTEM_CHECKS", []), "models.W040"]
 # PostgreSQL sort memory for the dashboard's percentiles (SET LOCAL, that query only).
 REPORTS_SORT_WORK_MEM = env("REPORTS_SORT_WORK_MEM", default="64MB")
+
+# --- API error answers in the schema (issue 15) ---------------------------------------------
+# Every operation documents the common refusals (kernel/openapi.py); the enum hook stays first.
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
+    "drf_spectacular.hooks.postprocess_schema_enums",
+    "kernel.openapi.add_error_answers",
+]

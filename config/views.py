@@ -1,6 +1,8 @@
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponsePermanentRedirect
+from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views import defaults
 
 from complaints import selectors
 
@@ -27,3 +29,34 @@ def moved_admin(request, model: str, rest: str):
     query = request.META.get("QUERY_STRING", "")
     target = f"/admin/{MOVED_ADMIN_MODELS[model]}/{model}/{rest}" + (f"?{query}" if query else "")
     return HttpResponsePermanentRedirect(target)
+
+
+# Errors Django itself answers (no view or DRF handler involved): JSON under /api/, as the API's
+# schema documents them (kernel/openapi.py); the readable pages everywhere else.
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def bad_request(request, exception):
+    if _is_api(request):
+        return JsonResponse({"detail": _("The request could not be read.")}, status=400)
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request, exception):
+    if _is_api(request):
+        return JsonResponse({"detail": _("You do not have permission to perform this action.")},
+                            status=403)
+    return defaults.permission_denied(request, exception)
+
+
+def page_not_found(request, exception):
+    if _is_api(request):
+        return JsonResponse({"detail": _("Not found.")}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    if _is_api(request):
+        return JsonResponse({"detail": _("Server error; please try again later.")}, status=500)
+    return defaults.server_error(request)

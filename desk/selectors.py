@@ -30,6 +30,7 @@ from complaints.models import OPEN_VALUES, Complaint
 from desk.filters import SORTS, ComplaintFilter, ordering, with_sort_keys
 from intake.models import AgentAvailability
 from intake.selectors import agent_is_available
+from kernel.json_input import json_loads_bounded
 from kernel.roles import AGENT
 
 COUNT_CAP = 1000
@@ -210,7 +211,7 @@ def decode_cursor(cursor: str, sort: str) -> list | None:
     """The cursor's key values, or None if it is damaged or belongs to another sort."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        cursor_sort, values = json.loads(raw)
+        cursor_sort, values = json_loads_bounded(raw, depth=4, size=4096)
         keys = _keys(sort)
         if cursor_sort != sort or len(values) != len(keys):
             return None

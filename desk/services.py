@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
-from complaints import selectors, services
+from complaints import access_log, selectors, services
 from complaints.lifecycle import Action
+from desk import search
 from desk.filters import FLAG_FIELDS
 from intake import services as intake_services
 from kernel.errors import DomainError, InvalidInput
@@ -157,3 +158,21 @@ def complaints_bulk_merge(*, actor, items: list[Selected], into: str = "",
         else:
             result.done.append(item.reference)
     return result
+
+
+# --- search by full phone number ---------------------------------------------------------------
+
+
+def phone_search_record(*, user, query: str, results, reason: str,
+                        ip_address: str | None = None) -> int:
+    """A search by a whole phone number confirms whose number it is: one personal-data access
+    record per customer it found (`results`: the complaints the search listed). A search by the
+    last digits or by words records nothing."""
+    parsed = search.parse(query)
+    if parsed.kind != "phone" or not (len(parsed.value) >= 11
+                                      or access_log.full_phone_number(parsed.value)):
+        return 0
+    customers = results.order_by().values_list("customer_id", flat=True).distinct()
+    return access_log.phone_lookup_record(
+        user=user, customer_ids=list(customers[:access_log.MAX_CUSTOMERS_RECORDED]),
+        reason=reason, ip_address=ip_address)

@@ -65,6 +65,11 @@ def queue(request):
                                            viewer=viewer)
     valid = filterset.is_valid()
     results = filterset.qs if valid else filterset.queryset.none()
+    if valid:
+        desk_services.phone_search_record(
+            user=request.user, query=params.get("q", ""), results=results,
+            reason=_("Desk search by full phone number"),
+            ip_address=request.META.get("REMOTE_ADDR"))
     sort = (filterset.form.cleaned_data.get("sort") if valid else "") or \
         queues.TABS_BY_KEY[tab].sort
     per_page = _page_size(params.get("per_page", ""))

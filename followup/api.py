@@ -25,6 +25,7 @@ from followup.models import (
 )
 from followup.result_notice import result_answer
 from followup.survey import follow_up_complete, survey_submit
+from kernel.api_fields import RelatedSlug
 from kernel.permissions import require_perm
 from kernel.personal_data import mask_name, mask_phone
 
@@ -119,7 +120,7 @@ class ComplaintSurveyApi(APIView):
 
 
 class CallbackAttemptOutput(serializers.ModelSerializer):
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    actor = RelatedSlug(slug_field="username", read_only=True)
     result = serializers.ChoiceField(choices=CallbackOutcome.choices)
 
     class Meta:
@@ -132,8 +133,8 @@ class CallbackOutput(serializers.ModelSerializer):
     complaint_status = serializers.CharField(source="complaint.status")
     customer_name = serializers.SerializerMethodField()
     customer_phone = serializers.SerializerMethodField(help_text="Masked.")
-    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    handler = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    assignee = RelatedSlug(slug_field="username", read_only=True)
+    handler = RelatedSlug(slug_field="username", read_only=True)
     attempts = CallbackAttemptOutput(many=True, read_only=True)
 
     class Meta:

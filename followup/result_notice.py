@@ -22,7 +22,7 @@ from followup.models import (
     ResultAnswer,
     ResultConfirmation,
 )
-from followup.survey import survey_url
+from followup.survey import survey_token, survey_url
 from intake.parsers.webhook import parse_sms_reply_keyword
 from kernel.errors import InvalidInput
 from notifications.outbound import customer_message_queue
@@ -44,7 +44,8 @@ def result_notice_queue(*, complaint: Complaint, now: datetime | None = None):
     try:
         return customer_message_queue(
             complaint=complaint, body=body, subject=subject, purpose="result_notice", now=now,
-            dedupe_key=f"result:{complaint.reference}:{complaint.reopen_count}")
+            dedupe_key=f"result:{complaint.reference}:{complaint.reopen_count}",
+            secrets=[survey_token(complaint)])
     except InvalidInput:
         services.timeline_append(
             complaint_id=complaint.id, kind=ActivityKind.INTERNAL_NOTE,

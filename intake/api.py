@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 from complaints import selectors as complaint_selectors
 from complaints.api import CategoryOutput, ComplaintDetailOutput, DepartmentOutput
 from complaints.models import Category, Channel, CustomerTier, Priority
+from kernel.api_fields import RelatedSlug
 from kernel.permissions import require_perm
 
 from . import explain, selectors, services
@@ -58,9 +59,9 @@ class FiredRuleOutput(serializers.Serializer):
 
 
 class OverrideOutput(serializers.ModelSerializer):
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    old_category = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    new_category = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    actor = RelatedSlug(slug_field="username", read_only=True)
+    old_category = RelatedSlug(slug_field="code", read_only=True)
+    new_category = RelatedSlug(slug_field="code", read_only=True)
     old_priority = serializers.CharField(help_text="ordinary, urgent or major")
     new_priority = serializers.CharField(help_text="ordinary, urgent or major")
 

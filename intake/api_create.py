@@ -85,8 +85,13 @@ class ComplaintListCreateApi(ComplaintListApi):
         """
         data = ComplaintCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
-        result = intake_receive(message=_intake_message(data.validated_data),
-                                actor=request.user)
+        try:
+            result = intake_receive(message=_intake_message(data.validated_data),
+                                    actor=request.user)
+        except InvalidInput as error:  # named as this API names the field
+            if error.field in API_FIELDS:
+                error.field = API_FIELDS[error.field]
+            raise
         if result.complaint is None:
             raise InvalidInput(_("This external_ref was received before and not recorded as a "
                                  "complaint (%(reason)s).") % {"reason": result.skipped_reason},
@@ -99,6 +104,12 @@ class ComplaintListCreateApi(ComplaintListApi):
         return Response(ComplaintCreateOutput(complaint, context={"request": request}).data,
                         status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
 
+
+
+# IntakeMessage's field names as ComplaintCreateInput names them.
+API_FIELDS = {"customer_name": "customer.name", "customer_email": "customer.email",
+              "service_number": "customer.service_number", "external_id": "external_ref",
+              "category_code": "category"}
 
 
 def _intake_message(values: dict) -> IntakeMessage:

@@ -21,6 +21,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from kernel.api_fields import RelatedSlug
 from kernel.permissions import require_perm
 
 from . import regulator_import as imports
@@ -49,7 +50,7 @@ class ReportRowOutput(serializers.Serializer):
 
 
 class RegulatorImportOutput(serializers.ModelSerializer):
-    uploaded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    uploaded_by = RelatedSlug(slug_field="username", read_only=True)
     percent = serializers.IntegerField()
     report = serializers.SerializerMethodField()
 
@@ -65,12 +66,6 @@ class RegulatorImportOutput(serializers.ModelSerializer):
         return ReportRowOutput(rows, many=True).data
 
 
-class ErrorOutput(serializers.Serializer):
-    detail = serializers.CharField()
-    code = serializers.CharField()
-    field = serializers.CharField(required=False)
-
-
 class RegulatorImportCreateApi(APIView):
     permission_classes = [require_perm(imports.UPLOAD_PERMISSION)]
     parser_classes = [MultiPartParser, FormParser]
@@ -80,8 +75,9 @@ class RegulatorImportCreateApi(APIView):
         summary="Upload a regulator transfer batch (CSV or XLSX)",
         request={"multipart/form-data": RegulatorImportInput},
         responses={202: RegulatorImportAccepted,
-                   400: OpenApiResponse(ErrorOutput, description="Not a batch file; nothing "
-                                                                 "was stored.")})
+                   # The body is the common ValidationError (kernel/openapi.py).
+                   400: OpenApiResponse(description="No file, or not a batch file; nothing "
+                                                    "was stored.")})
     def post(self, request):
         data = RegulatorImportInput(data=request.data)
         data.is_valid(raise_exception=True)

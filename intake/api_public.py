@@ -7,12 +7,14 @@ Validated by the same form as /submit/ (intake/public_forms.py); recorded by the
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from kernel.errors import InvalidInput
+from kernel.http import client_address
+from kernel.json_input import BoundedJSONParser
 
 from . import public
 from .public_forms import PublicComplaintForm
@@ -59,7 +61,7 @@ class PublicRateLimitedOutput(serializers.Serializer):
 class PublicComplaintApi(APIView):
     authentication_classes = []  # no session: CSRF-free by construction
     permission_classes = [AllowAny]
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, BoundedJSONParser]
 
     @extend_schema(
         operation_id="public_complaint_create",
@@ -79,7 +81,7 @@ class PublicComplaintApi(APIView):
     def post(self, request):
         data = request.data
         form = PublicComplaintForm(_form_data(data), request.FILES)
-        ip = public.client_ip(request)
+        ip = client_address(request)
         if not form.is_valid():
             if form.honeypot_filled:
                 public.honeypot_tripped(ip=ip, value=str(data.get("website", "")))

@@ -1,14 +1,14 @@
 """Signed webhooks from the SMS gateway, WeChat and the app: POST
 /api/v1/intake/webhooks/{channel}/.
 
-Machine to machine: no session or token; the HMAC-SHA256 signature over the timestamp and the
-body (intake/parsers/webhook.py) is the authentication, with a secret per channel
-(INTAKE_WEBHOOK_SECRET_*). The required `Idempotency-Key` header is the message's id at the
-source: a retry with the same key answers 200 with the complaint the first call created (201).
+Machine to machine: no session or token; the HMAC-SHA256 signature over the timestamp, the
+Idempotency-Key and the body (intake/parsers/webhook.py) is the authentication, with a secret per
+channel (INTAKE_WEBHOOK_SECRET_*). The required `Idempotency-Key` header is the message's id at
+the source: a retry with the same key and body answers 200 with the complaint the first call
+created (201); the same key with another body answers 409 and records nothing.
 """
 
 import dataclasses
-import json
 
 from django.conf import settings
 from django.utils import timezone
@@ -16,19 +16,21 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from .channels import intake_receive
+from kernel.json_input import BoundedJSONParser, InvalidJson, json_loads_bounded
+
+from .channels import IdempotencyConflict, intake_receive
 from .parsers.webhook import (
     MAX_ID_LENGTH,
     WEBHOOK_CHANNELS,
     InvalidPayload,
     WebhookRejected,
     parse_webhook,
+    payload_digest,
     verify_signature,
 )
 
@@ -60,7 +62,7 @@ def _error(status: int, detail: str, code: str, field: str | None = None) -> Res
 class IntakeWebhookApi(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "intake_webhook"
 
@@ -72,20 +74,24 @@ class IntakeWebhookApi(APIView):
         parameters=[
             OpenApiParameter("channel", str, OpenApiParameter.PATH, enum=list(WEBHOOK_CHANNELS)),
             OpenApiParameter("X-Signature", str, OpenApiParameter.HEADER, required=True,
-                             description="sha256=<hex HMAC-SHA256 of \"{timestamp}.\" + body>"),
+                             description="sha256=<hex HMAC-SHA256 of \"{timestamp}."
+                                         "{Idempotency-Key}.\" + body>"),
             OpenApiParameter("X-Timestamp", str, OpenApiParameter.HEADER, required=True,
                              description="Unix time in seconds; at most 5 minutes old."),
             OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=True,
-                             description="The message's id at the source; a retry sends the "
-                                         "same key."),
+                             description="The message's id at the source, covered by the "
+                                         "signature; a retry sends the same key and body."),
         ],
         responses={
             201: WebhookReceiptOutput,
             200: OpenApiResponse(WebhookReceiptOutput,
                                  description="A retry, or an answer to an existing complaint."),
             400: OpenApiResponse(WebhookErrorOutput, description="Bad payload or headers."),
-            401: OpenApiResponse(WebhookErrorOutput, description="Bad or expired signature."),
+            401: OpenApiResponse(WebhookErrorOutput, description="Bad, outdated or expired "
+                                                                 "signature."),
             404: OpenApiResponse(WebhookErrorOutput, description="Unknown channel."),
+            409: OpenApiResponse(WebhookErrorOutput, description="The Idempotency-Key was used "
+                                                                 "before with another body."),
             429: OpenApiResponse(WebhookErrorOutput, description="Too many requests."),
         },
     )
@@ -94,24 +100,24 @@ class IntakeWebhookApi(APIView):
             return _error(404, _("Unknown webhook channel “%(channel)s”.") % {"channel": channel},
                           "unknown_channel")
         body = request.body  # the exact bytes signed; request.data is never read
+        key = request.headers.get("Idempotency-Key", "").strip()
         try:
             verify_signature(
                 body, request.headers.get("X-Signature", ""),
                 settings.INTAKE_WEBHOOK_SECRETS.get(channel, ""),
                 request.headers.get("X-Timestamp", ""), now=timezone.now(),
-                max_age=settings.INTAKE_WEBHOOK_MAX_AGE)
+                max_age=settings.INTAKE_WEBHOOK_MAX_AGE, key=key)
         except WebhookRejected as error:
             return _error(401, str(error), error.code)
-        key = request.headers.get("Idempotency-Key", "").strip()
         if not key or len(key) > MAX_ID_LENGTH:
             return _error(400, _("The Idempotency-Key header is required (at most %(max)d "
                                  "characters): send the message's id, the same on every "
                                  "retry.") % {"max": MAX_ID_LENGTH},
                           "missing_idempotency_key", "Idempotency-Key")
         try:
-            payload = json.loads(body)
-        except (UnicodeDecodeError, ValueError):
-            return _error(400, _("The body is not valid JSON."), "invalid_json", "")
+            payload = json_loads_bounded(body)
+        except InvalidJson as error:
+            return _error(400, str(error.message), "invalid_json", error.field)
         try:
             message = parse_webhook(channel, payload, now=timezone.now())
         except InvalidPayload as error:
@@ -119,7 +125,10 @@ class IntakeWebhookApi(APIView):
         message = dataclasses.replace(
             message, external_id=key,
             metadata=message.metadata | {"source_id": message.external_id})
-        result = intake_receive(message=message)  # InvalidInput: 400 by the exception handler
+        try:  # InvalidInput: 400 by the exception handler
+            result = intake_receive(message=message, payload_digest=payload_digest(body, key))
+        except IdempotencyConflict as error:
+            return _error(409, str(error.message), error.code, error.field)
         complaint = result.complaint
         complaint.refresh_from_db(fields=["status"])
         return Response({"reference": complaint.reference, "status": complaint.status,

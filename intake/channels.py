@@ -7,12 +7,14 @@ routing follow after commit (intake/receivers.py).
 
 A message is recorded once per (channel, external_id) in InboundMessage; a redelivery (the same
 Message-ID, a webhook retry with the same Idempotency-Key) returns what the first delivery
-produced and writes nothing.
+produced and writes nothing. When the caller passes a `payload_digest` (webhooks: the signed key
+and body), a second delivery with another digest is not a retry: IdempotencyConflict.
 """
 
 from __future__ import annotations
 
 import imaplib
+import io
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +22,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -42,10 +44,13 @@ from complaints.services import (
     timeline_append,
 )
 from kernel import memo
-from kernel.errors import InvalidInput
+from kernel.attachments import image_pixel_refusal
+from kernel.db import database_error_is_temporary
+from kernel.errors import DomainError, InvalidInput
 from notifications.models import OutboundChannel
 from notifications.outbound import customer_message_queue
 
+from .input_checks import message_check, message_fit
 from .models import InboundMessage, InboundOutcome
 from .parsers.email import EmailRefused, SkipReason, parse_email
 from .parsers.message import IntakeAttachment, IntakeMessage
@@ -70,27 +75,38 @@ class IntakeResult:
         return InboundOutcome.APPENDED if self.appended else InboundOutcome.SKIPPED
 
 
+class IdempotencyConflict(DomainError):
+    """The message's id was used before for other content: not a retry, and not recorded."""
+
+    status_code = 409
+    code = "idempotency_conflict"
+
+
 # --- the one intake service -----------------------------------------------------------------
 
 
-def intake_receive(*, message: IntakeMessage, actor=None) -> IntakeResult:
+def intake_receive(*, message: IntakeMessage, actor=None,
+                   payload_digest: str = "") -> IntakeResult:
     """Record `message`: appended to the complaint it answers, else a new complaint.
 
     One memo scope (kernel/memo.py) covers the message and the events its commit sets
     off (classification, deadlines, report figures): each reads the calendars, deadline
     policies and rules once, and the complaint's report figures are computed once."""
+    message_check(message, now=timezone.now())  # InvalidInput: nothing is written
     with memo.scope():
-        return _receive(message, actor)
+        return _receive(message, actor, payload_digest)
 
 
-def _receive(message: IntakeMessage, actor) -> IntakeResult:
+def _receive(message: IntakeMessage, actor, payload_digest: str = "") -> IntakeResult:
     stored_files: list[str] = []
     try:
         with transaction.atomic():
             inbound = _inbound_claim(message.channel, message.external_id,
-                                     received_at=message.received_at)
+                                     received_at=message.received_at,
+                                     payload_digest=payload_digest)
             if inbound is None:
-                return _duplicate(message.channel, message.external_id)
+                return _duplicate(message.channel, message.external_id,
+                                  payload_digest=payload_digest)
             answered = _result_reply(message)
             if answered is not None:
                 inbound.outcome, inbound.complaint = InboundOutcome.APPENDED, answered
@@ -152,7 +168,8 @@ def intake_skip(*, channel: str, external_id: str, reason: str,
 
 
 def _inbound_claim(channel: str, external_id: str, *, received_at=None,
-                   outcome: str = InboundOutcome.CREATED, reason: str = ""):
+                   outcome: str = InboundOutcome.CREATED, reason: str = "",
+                   payload_digest: str = ""):
     """The new InboundMessage row, or None if this message was recorded before.
 
     Inserted first: a concurrent second delivery waits on the unique index and then fails
@@ -162,14 +179,22 @@ def _inbound_claim(channel: str, external_id: str, *, received_at=None,
         with transaction.atomic():
             return InboundMessage.objects.create(
                 channel=channel, external_id=external_id[:255], outcome=outcome,
-                reason=reason[:300], received_at=received_at)
+                reason=reason[:300], received_at=received_at, payload_digest=payload_digest)
     except IntegrityError:
         return None
 
 
-def _duplicate(channel: str, external_id: str) -> IntakeResult:
+def _duplicate(channel: str, external_id: str, *, payload_digest: str = "") -> IntakeResult:
     first = (InboundMessage.objects.select_related("complaint")
              .get(channel=channel, external_id=external_id[:255]))
+    # A first delivery recorded without a digest (before digests were kept) cannot be compared.
+    if payload_digest and first.payload_digest and first.payload_digest != payload_digest:
+        logger.warning("intake: %s message %s sent again with other content; refused", channel,
+                       external_id)
+        raise IdempotencyConflict(
+            _("This Idempotency-Key was already used for a different message; nothing was "
+              "recorded. Send each message with its own key, and a retry with the same key "
+              "and the same body."), field="Idempotency-Key")
     logger.info("intake: %s message %s delivered again; first outcome %s", channel,
                 external_id, first.outcome)
     return IntakeResult(complaint=first.complaint, created=False, appended=False,
@@ -295,7 +320,8 @@ def _refusal(attachment: IntakeAttachment) -> str | None:
     if attachment.content_type not in settings.ATTACHMENT_ALLOWED_TYPES:
         return _("“%(name)s” is not an image, PDF or text file (whatever its name says).") % {
             "name": attachment.name}
-    return None
+    return image_pixel_refusal(attachment.name, attachment.content_type,
+                               io.BytesIO(attachment.content))
 
 
 def _attach(complaint: Complaint, message: IntakeMessage, actor, stored_files: list, *,
@@ -350,7 +376,7 @@ def _acknowledge(complaint: Complaint) -> None:
         subject = _("Your complaint %(reference)s has been received") % {
             "reference": complaint.reference}
     customer_message_queue(complaint=complaint, body=body, purpose="acknowledgement",
-                           channel=channel, subject=subject,
+                           channel=channel, subject=subject, automatic=True,
                            dedupe_key=f"acknowledgement:{complaint.reference}")
 
 
@@ -369,9 +395,11 @@ def email_ingest(raw: bytes, *, now: datetime | None = None) -> IntakeResult:
     """
     if not raw or not raw.strip():
         raise UnreadableEmail(_("The message is empty."))
-    result = parse_email(raw, now=now or timezone.now())
+    now = now or timezone.now()
+    result = parse_email(raw, now=now)
     if isinstance(result, IntakeMessage):
-        return intake_receive(message=result)
+        # Fitted, not refused: the sender's mail server cannot correct and resend it.
+        return intake_receive(message=message_fit(result, now=now))
     if isinstance(result, EmailRefused) and result.reason == SkipReason.MALFORMED:
         logger.warning("intake: unreadable mail %s from %s: %s", result.external_id,
                        result.sender, result.detail)
@@ -406,13 +434,22 @@ class MailboxPollResult:
     ingested: int = 0
     unreadable: int = 0
     failed: int = 0
+    stopped: bool = False  # the database became unavailable: the rest waits for the next poll
+
+
+# Set on a message the poll could not take (besides \Seen), so it leaves the UNSEEN search that
+# every poll starts from and the next poll takes new mail; find them in the mailbox by it.
+IMAP_FAILED_KEYWORD = "$ComplaintIntakeFailed"
 
 
 def mailbox_poll(*, connect=None) -> MailboxPollResult:
     """Ingest the UNSEEN messages of the configured IMAP folder (nothing if IMAP_HOST is empty).
 
-    A message is flagged Seen only once it is recorded (or found unreadable, which a retry
-    cannot fix); one that fails otherwise stays unseen and is tried again on the next poll.
+    A message is flagged Seen once it is recorded, found unreadable, or refused, or when taking
+    it failed for a reason a retry cannot fix (it also gets IMAP_FAILED_KEYWORD and one log
+    line): so 50 bad messages can never stall the poll, which takes the first IMAP_BATCH unseen
+    ones. Only a temporary failure (the database or another server unreachable) leaves the
+    message unseen, and stops the poll.
     `connect` is for tests: a callable returning a logged-in imaplib-like client.
     """
     result = MailboxPollResult()
@@ -428,32 +465,63 @@ def mailbox_poll(*, connect=None) -> MailboxPollResult:
         status, data = client.uid("SEARCH", None, "UNSEEN")
         uids = (data[0] or b"").split()[: settings.IMAP_BATCH] if status == "OK" else []
         for uid in uids:
-            # BODY.PEEK leaves the message unseen until it is recorded.
-            status, parts = client.uid("FETCH", uid, "(BODY.PEEK[])")
-            raw = next((p[1] for p in parts or [] if isinstance(p, tuple)), None)
-            if status != "OK" or raw is None:
-                result.failed += 1
-                continue
-            result.fetched += 1
-            try:
-                outcome = email_ingest(raw)
-            except UnreadableEmail as error:
-                logger.warning("intake: IMAP message %s unreadable: %s", uid, error)
-                result.unreadable += 1
-            except Exception:
-                logger.exception("intake: IMAP message %s failed; it stays unseen", uid)
-                result.failed += 1
-                continue
-            else:
-                logger.info("intake: IMAP message %s: %s", uid, email_result_text(outcome))
-                result.ingested += 1
-            client.uid("STORE", uid, "+FLAGS", "(\\Seen)")
+            if not _mailbox_take(client, uid, result):
+                result.stopped = True
+                break
     finally:
         try:
             client.logout()
         except (imaplib.IMAP4.error, OSError):
             pass
     return result
+
+
+def _mailbox_take(client, uid, result: MailboxPollResult) -> bool:
+    """Take one message; False when the poll must stop (the database is unavailable)."""
+    # BODY.PEEK leaves the message unseen until it is taken.
+    status, parts = client.uid("FETCH", uid, "(BODY.PEEK[])")
+    raw = next((p[1] for p in parts or [] if isinstance(p, tuple)), None)
+    if status != "OK" or raw is None:
+        logger.warning("intake: IMAP message %s could not be fetched (%s)", uid, status)
+        result.failed += 1
+        _imap_flag(client, uid, failed=True)
+        return True
+    result.fetched += 1
+    try:
+        outcome = email_ingest(raw)
+    except UnreadableEmail as error:
+        logger.warning("intake: IMAP message %s unreadable: %s", uid, error)
+        result.unreadable += 1
+    except InvalidInput as error:
+        logger.warning("intake: IMAP message %s refused: %s", uid, error.message)
+        result.unreadable += 1
+    except (DatabaseError, ConnectionError, TimeoutError) as error:
+        if not isinstance(error, DatabaseError) or database_error_is_temporary(error):
+            logger.warning("intake: IMAP message %s: a server is unavailable, poll stopped: %s",
+                           uid, error)
+            result.failed += 1
+            return False
+        return _mailbox_failed(client, uid, error, result)
+    except Exception as error:  # noqa: BLE001 - flagged and logged; the next poll goes on
+        return _mailbox_failed(client, uid, error, result)
+    else:
+        logger.info("intake: IMAP message %s: %s", uid, email_result_text(outcome))
+        result.ingested += 1
+    _imap_flag(client, uid)
+    return True
+
+
+def _mailbox_failed(client, uid, error: Exception, result: MailboxPollResult) -> bool:
+    logger.error("intake: IMAP message %s failed and is flagged %s: %s: %s", uid,
+                 IMAP_FAILED_KEYWORD, type(error).__name__, " ".join(str(error).split())[:300])
+    result.failed += 1
+    _imap_flag(client, uid, failed=True)
+    return True
+
+
+def _imap_flag(client, uid, *, failed: bool = False) -> None:
+    flags = f"(\\Seen {IMAP_FAILED_KEYWORD})" if failed else "(\\Seen)"
+    client.uid("STORE", uid, "+FLAGS", flags)
 
 
 def _imap_connect():

@@ -4,6 +4,7 @@ services (intake/entry.py, intake/regulator_import.py) decide and write."""
 import uuid
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -44,6 +45,7 @@ class EntryForm(forms.Form):
                               help_text=_("Optional; the first line of the description "
                                           "otherwise."))
     description = forms.CharField(label=_("What the customer says"),
+                                  max_length=settings.INPUT_MAX_DESCRIPTION,
                                   widget=forms.Textarea(attrs={"rows": 6}))
     category = CategoryChoiceField(label=_("Category"), queryset=all_categories(),
                                    required=False, empty_label=_("— let the rules decide —"))

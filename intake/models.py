@@ -232,6 +232,10 @@ class InboundMessage(models.Model):
     outcome = models.CharField(_("outcome"), max_length=16, choices=InboundOutcome.choices)
     reason = models.CharField(_("reason"), max_length=300, blank=True)
     received_at = models.DateTimeField(_("received at"), null=True, blank=True)
+    # SHA-256 of what the sender signed (webhooks: key and body): the same key arriving again
+    # with other content is refused rather than taken for a retry. Empty: not recorded.
+    payload_digest = models.CharField(_("payload digest"), max_length=64, blank=True,
+                                      default="")
     created_at = models.DateTimeField(_("recorded at"), default=timezone.now)
 
     class Meta:

@@ -34,7 +34,7 @@ from django.utils.translation import ngettext
 
 from complaints.lifecycle import Status
 from complaints.models import Activity, ActivityKind, Attachment, Complaint, Visibility
-from kernel.attachments import sniff_content_type
+from kernel.attachments import image_pixel_refusal, sniff_content_type
 from kernel.errors import DomainError, InvalidInput
 from kernel.personal_data import InvalidPhone, is_mobile, normalize_phone
 from notifications.models import OutboundChannel
@@ -135,18 +135,6 @@ def _wait_words(seconds: int) -> str:
     return ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours}
 
 
-def client_ip(request) -> str:
-    """The customer's address; behind INTAKE_PUBLIC_NUM_PROXIES trusted proxies, from
-    X-Forwarded-For (counted from the right, so a forged left part is ignored)."""
-    proxies = settings.INTAKE_PUBLIC_NUM_PROXIES
-    if proxies > 0:
-        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-                if h.strip()]
-        if len(hops) >= proxies:
-            return hops[-proxies]
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
-
-
 # --- attachments -----------------------------------------------------------------------------
 
 def _kind(content_type: str | None) -> str | None:
@@ -177,6 +165,8 @@ def attachment_from_upload(upload) -> IntakeAttachment:
         raise InvalidInput(_("“%(name)s” is not an image, PDF or text file (whatever its name "
                              "says), so it was not accepted.") % {"name": name},
                            field="attachments")
+    if too_big := image_pixel_refusal(name, sniffed, upload):
+        raise InvalidInput(too_big, field="attachments")
     extension = name.rpartition(".")[2].lower() if "." in name else ""
     claimed = _EXTENSION_KINDS.get(extension)
     if claimed is not None and claimed != _kind(sniffed):
@@ -203,13 +193,19 @@ class WebComplaint:
 
 
 def submission_rate_check(*, ip: str, phone: str, now: datetime | None = None) -> None:
-    """Count one submission against the IP and phone limits; RateLimited when over either."""
+    """Count one submission against the limits per IP address and per (phone number, IP
+    address); RateLimited when over either.
+
+    Not per phone number alone: anyone may type anyone's number, and such a limit would let a
+    stranger use up a customer's submissions for the day. The SMS a flood would send the number
+    are capped per customer instead (CUSTOMER_AUTOMATIC_SMS_PER_DAY, notifications/outbound.py).
+    """
     now = now or _now()
     for scope, ident, setting, message in (
             ("submit-ip", ip, settings.INTAKE_PUBLIC_RATE_IP,
              _("Too many complaints have been sent from your network. Please try again in "
                "%(wait)s, or call our service hotline.")),
-            ("submit-phone", phone, settings.INTAKE_PUBLIC_RATE_PHONE,
+            ("submit-phone-ip", f"{phone}|{ip}", settings.INTAKE_PUBLIC_RATE_PHONE,
              _("Too many complaints have been sent with this phone number. Please try again "
                "in %(wait)s, or add information to a complaint you already sent via "
                "“Track a complaint”."))):
@@ -356,8 +352,10 @@ def tracking_grant(session, complaint: Complaint, *, now: datetime | None = None
     grants[str(target.pk)] = expires
     if len(grants) > MAX_GRANTS:
         grants = dict(sorted(grants.items(), key=lambda item: item[1])[-MAX_GRANTS:])
-    if hasattr(session, "cycle_key") and SESSION_KEY not in session:
-        session.cycle_key()  # a fresh session id once it grants anything
+    if hasattr(session, "cycle_key"):
+        # A fresh session id with every grant, the first and each later one: an id someone
+        # planted or saw before (session fixation) never gains access to another complaint.
+        session.cycle_key()
     session[SESSION_KEY] = grants
     return target
 
@@ -428,8 +426,8 @@ def tracking_code_send(*, reference: str, ip: str, now: datetime | None = None) 
     # Urgent: the customer is waiting for it now, quiet hours or not.
     customer_message_queue(complaint=complaint, body=body, purpose=CODE_PURPOSE,
                            channel=OutboundChannel.SMS, subject=subject, urgent=True,
-                           dedupe_key=f"{CODE_PURPOSE}:{reference}:{uuid.uuid4().hex[:16]}",
-                           now=now)
+                           automatic=True, dedupe_key=f"{CODE_PURPOSE}:{reference}:{uuid.uuid4().hex[:16]}",
+                           now=now, secrets=[code])
 
 
 def tracking_open_with_code(*, session, reference: str, code: str, ip: str,

@@ -5,7 +5,7 @@ import logging
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -15,7 +15,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from complaints.lifecycle import Status
+from kernel.attachments import download_response
 from kernel.errors import InvalidInput
+from kernel.http import client_address
 from kernel.personal_data import mask_email, mask_phone
 from notifications.models import OutboundChannel, OutboundMessage
 
@@ -52,7 +54,7 @@ def submit(request):
     status = 200
     if request.method == "POST":
         form = PublicComplaintForm(request.POST, request.FILES)
-        ip = public.client_ip(request)
+        ip = client_address(request)
         if form.is_valid():
             try:
                 complaint = public.public_complaint_submit(submission=form.submission(), ip=ip)
@@ -111,7 +113,7 @@ def track(request):
                        active="code" if request.GET.get("mode") == "code" else "phone")
         return render(request, "public/track_login.html", context)
     action = request.POST.get("action", "phone")
-    ip = public.client_ip(request)
+    ip = client_address(request)
     context, status = {}, 400
     try:
         if action == "send_code":
@@ -201,7 +203,7 @@ def track_add(request, reference: str):
         try:
             public.tracking_add_information(
                 complaint=complaint, text=form.cleaned_data["text"],
-                attachments=form.cleaned_data["attachments"], ip=public.client_ip(request))
+                attachments=form.cleaned_data["attachments"], ip=client_address(request))
         except public.RateLimited as error:
             form.add_error(None, str(error.message))
             status = 429
@@ -223,11 +225,8 @@ def track_attachment(request, reference: str, attachment_id: int):
     attachment = public.public_attachment(complaint, attachment_id)
     if attachment is None:
         raise Http404
-    response = FileResponse(attachment.file.open("rb"), as_attachment=True,
-                            filename=attachment.original_name,
-                            content_type=attachment.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return download_response(attachment.file.open("rb"), attachment.original_name,
+                             attachment.content_type)
 
 
 @require_POST

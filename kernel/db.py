@@ -79,3 +79,19 @@ def insert_rows(model, rows: list[dict], *, returning_ids: bool = False) -> list
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [r[0] for r in cursor.fetchall()] if returning_ids else []
+
+
+# SQLSTATE classes a retry can fix: connection exception, transaction rollback (deadlock,
+# serialization), insufficient resources, operator intervention (shutdown, cannot connect now),
+# system error. Anything else (54 program limit exceeded, 22 data exception, 23 integrity
+# constraint…) comes from the data: a retry fails the same way.
+TEMPORARY_SQLSTATE_CLASSES = frozenset({"08", "40", "53", "57", "58"})
+
+
+def database_error_is_temporary(error: BaseException) -> bool:
+    """Whether a DatabaseError is one a later retry may not meet (the server down or busy)."""
+    cause = error.__cause__
+    sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+    if not sqlstate:  # no answer from a server: could not connect (or SQLite busy)
+        return True
+    return sqlstate[:2] in TEMPORARY_SQLSTATE_CLASSES

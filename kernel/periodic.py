@@ -18,6 +18,8 @@ SCHEDULES = [
     Schedule("system heartbeat", "system.heartbeat", 30),
     Schedule("SLA sweep", "sla.sweep", 60),
     Schedule("send customer messages", "complaints.send_outbound", 60),
+    Schedule("complaints: retry failed event receivers", "complaints.retry_failed_receivers",
+             300),
     Schedule("SLA calendar: next year loaded?", "sla.check_calendar_next_year", 86400),
     Schedule("intake: classify missed complaints", "intake.classify_pending", 300),
     Schedule("intake: retrain classifier (weekly)", "intake.classifier_retrain", 7 * 24 * 3600),

@@ -89,3 +89,17 @@ def mask_name(name: str) -> str:
 COMPOUND_SURNAMES = frozenset(
     ["欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "令狐", "慕容", "尉迟", "长孙", "宇文", "司徒", "夏侯"]
 )
+
+
+# --- one-time secrets in messages to customers ---------------------------------------------------
+
+SECRET_MASK = "******"
+
+
+def mask_secrets(text: str, secrets) -> str:
+    """`text` with each one-time secret (a tracking code, a link's token) replaced by a mask:
+    what staff see of a message that only the customer may use."""
+    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+        text = text.replace(secret, SECRET_MASK)
+    return text
+

@@ -3,7 +3,8 @@
 from django.utils.translation import gettext_lazy as _
 
 AGENT, SUPERVISOR, ADMINISTRATOR = "agent", "supervisor", "administrator"
-ROLE_LABELS = {AGENT: _("Agent"), SUPERVISOR: _("Supervisor"), ADMINISTRATOR: _("Administrator")}
+ROLE_LABELS = {AGENT: _("Agent"), SUPERVISOR: _("Supervisor"), ADMINISTRATOR: _("Administrator"),
+               "provincial_centre": _("Provincial customer-service centre")}
 
 AGENT_PERMISSIONS = [
     "complaints.view_complaint", "complaints.add_complaint", "complaints.change_complaint",
@@ -66,9 +67,15 @@ QA_PERMISSIONS = AGENT_PERMISSIONS + [
     "followup.perform_callback", "followup.view_callbacktask",
     "followup.view_satisfactionsurvey",
 ]
+# The provincial customer-service centre (省客服中心): agents who see and work the complaints of
+# every department (data scope: complaints.selectors.complaint_scope).
+PROVINCIAL_CENTRE = "provincial_centre"
+PROVINCIAL_CENTRE_PERMISSIONS = AGENT_PERMISSIONS + ["complaints.view_all_departments"]
 # Administrators get every permission of the project's apps and of user management.
 ADMIN_APPS = ["kernel", "complaints", "notifications", "intake", "sla", "workspace", "followup",
-              "reports", "auth", "authtoken", "django_celery_beat"]
+              "reports", "auth", "authtoken", "django_celery_beat",
+              # login lockouts: administrators see and lift them (docs/security.md)
+              "axes"]
 
 
 def ensure_roles(**kwargs) -> None:
@@ -85,5 +92,7 @@ def ensure_roles(**kwargs) -> None:
     Group.objects.get_or_create(name=AGENT)[0].permissions.set(perms(AGENT_PERMISSIONS))
     Group.objects.get_or_create(name=SUPERVISOR)[0].permissions.set(perms(SUPERVISOR_PERMISSIONS))
     Group.objects.get_or_create(name=QA)[0].permissions.set(perms(QA_PERMISSIONS))
+    Group.objects.get_or_create(name=PROVINCIAL_CENTRE)[0].permissions.set(
+        perms(PROVINCIAL_CENTRE_PERMISSIONS))
     Group.objects.get_or_create(name=ADMINISTRATOR)[0].permissions.set(
         Permission.objects.filter(content_type__app_label__in=ADMIN_APPS))

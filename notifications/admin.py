@@ -19,8 +19,10 @@ class OutboundMessageAdmin(NoAddMixin, admin.ModelAdmin):
     list_display = ("created_at", "complaint", "channel", "purpose", "status", "send_after",
                     "sent_at", "attempts")
     list_filter = ("status", "channel", "purpose", "created_at")
-    search_fields = ("complaint__reference", "body")
+    search_fields = ("complaint__reference", "masked_body")
     list_select_related = ("complaint",)
-    readonly_fields = ("complaint", "channel", "subject", "body", "purpose",
+    readonly_fields = ("complaint", "channel", "subject", "masked_body", "purpose",
                        "dedupe_key", "attempts", "last_error", "sent_at", "created_at")
-    exclude = ("recipient",)  # a phone number or email address: personal data
+    # A phone number or email address: personal data; the text as sent: one-time codes and
+    # survey links, with which staff could act as the customer (they see masked_body).
+    exclude = ("recipient", "body")

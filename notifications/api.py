@@ -6,11 +6,13 @@ from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from kernel.api_fields import RelatedSlug
+
 from .models import Notification
 
 
 class NotificationOutput(serializers.ModelSerializer):
-    complaint = serializers.SlugRelatedField(slug_field="reference", read_only=True)
+    complaint = RelatedSlug(slug_field="reference", read_only=True)
 
     class Meta:
         model = Notification
@@ -35,16 +37,23 @@ class NotificationListApi(generics.ListAPIView):
         return queryset
 
 
+class NotificationsReadInput(serializers.Serializer):
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), required=False,
+        max_length=1000, help_text="Notification ids; none or empty: all of mine.")
+
+
 class NotificationsReadApi(APIView):
     """Mark my notifications read (all, or the given ids)."""
 
-    @extend_schema(request=inline_serializer("NotificationsRead", {
-        "ids": serializers.ListField(child=serializers.IntegerField(), required=False)}),
-        responses=inline_serializer("NotificationsReadResult",
-                                    {"marked": serializers.IntegerField()}))
+    @extend_schema(request=NotificationsReadInput,
+                   responses=inline_serializer("NotificationsReadResult",
+                                               {"marked": serializers.IntegerField()}))
     def post(self, request):
+        data = NotificationsReadInput(data=request.data)
+        data.is_valid(raise_exception=True)
         queryset = Notification.objects.filter(recipient=request.user, read_at__isnull=True)
-        ids = request.data.get("ids")
+        ids = data.validated_data.get("ids")
         if ids:
             queryset = queryset.filter(pk__in=ids)
         return Response({"marked": queryset.update(read_at=timezone.now())})

@@ -48,6 +48,7 @@ class OutboundStatus(models.TextChoices):
     QUEUED = "queued", _("Queued")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
+    SKIPPED = "skipped", _("Not sent")  # recorded, never sent; `last_error` says why
 
 
 class OutboundMessage(models.Model):
@@ -59,7 +60,11 @@ class OutboundMessage(models.Model):
     channel = models.CharField(_("channel"), max_length=8, choices=OutboundChannel.choices)
     recipient = models.CharField(_("recipient"), max_length=254)
     subject = models.CharField(_("subject"), max_length=200, blank=True)
+    # `body` goes to the gateway as it is; staff (outbox, admin, timeline) see `masked_body`,
+    # where one-time codes and survey links' tokens are masked: with them a member of staff
+    # could act as the customer.
     body = models.TextField(_("text"))
+    masked_body = models.TextField(_("text as staff see it"), blank=True, default="")
     purpose = models.CharField(_("purpose"), max_length=30)
     send_after = models.DateTimeField(_("send after"))
     status = models.CharField(_("status"), max_length=8, choices=OutboundStatus.choices,
@@ -70,6 +75,11 @@ class OutboundMessage(models.Model):
     dedupe_key = models.CharField(_("de-duplication key"), max_length=100, null=True,
                                   blank=True, unique=True,
                                   help_text=_("Messages caused by timers are queued once."))
+    automatic = models.BooleanField(
+        _("automatic"), default=False,
+        help_text=_("Sent because someone outside used a public channel (an acknowledgement, a "
+                    "tracking code), not written or decided by staff; capped per customer "
+                    "per day."))
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:

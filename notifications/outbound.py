@@ -5,20 +5,28 @@ the backend named by SMS_BACKEND, email through Django's EMAIL_BACKEND (complain
 notify_backends.py). A failed delivery is retried with exponential backoff, never inside the
 quiet hours, up to MAX_ATTEMPTS; staff may queue a failed message again (`outbound_retry`).
 Personal data stays out of task arguments: tasks carry message ids only.
+
+Automatic SMS (those anyone outside can set off: acknowledgements, tracking codes) are capped
+per customer at CUSTOMER_AUTOMATIC_SMS_PER_DAY in any 24 hours, so a flood of submissions with
+someone's number cannot flood their phone; over the cap the message is recorded as skipped, with
+the reason, and not sent.
 """
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from complaints.models import ActivityKind, Complaint
+from complaints.models import ActivityKind, Complaint, Customer
+from complaints.selectors import complaint_scope
 from complaints.services import timeline_append
 from kernel.errors import InvalidInput
+from kernel.personal_data import mask_secrets
 from notifications import backends as notify_backends
 from notifications.contact_hours import ContactWindow, is_contact_time, next_contact_time
 from notifications.models import OutboundChannel, OutboundMessage, OutboundStatus
@@ -35,10 +43,15 @@ def contact_window() -> ContactWindow:
 def customer_message_queue(*, complaint: Complaint, body: str, purpose: str,
                            channel: str | None = None, subject: str = "",
                            urgent: bool = False, dedupe_key: str | None = None,
-                           now: datetime | None = None) -> OutboundMessage | None:
+                           automatic: bool = False,
+                           now: datetime | None = None,
+                           secrets: Sequence[str] = ()) -> OutboundMessage | None:
     """Queue a message to the complaint's customer; None if it was already queued (same key).
 
-    Outside contact hours it waits for the next opening (08:00) unless `urgent`.
+    Outside contact hours it waits for the next opening (08:00) unless `urgent`. An `automatic`
+    SMS over the customer's daily cap is recorded as skipped instead (see the module's note).
+    `secrets`: one-time values in the body (a tracking code, a survey link's token); they are
+    sent, but staff only ever see the message with them masked.
     """
     now = now or timezone.now()
     customer = complaint.customer
@@ -51,15 +64,43 @@ def customer_message_queue(*, complaint: Complaint, body: str, purpose: str,
     send_after = now if urgent else next_contact_time(now, contact_window())
     try:
         with transaction.atomic():
+            skipped = (_automatic_sms_refusal(customer, recipient, now)
+                       if automatic and channel == OutboundChannel.SMS else "")
             return OutboundMessage.objects.create(
                 complaint=complaint, channel=channel, recipient=recipient, body=body,
+                masked_body=mask_secrets(body, secrets),
                 subject=subject or _("About your complaint %(reference)s") % {
                     "reference": complaint.reference},
-                purpose=purpose, send_after=send_after, dedupe_key=dedupe_key, created_at=now)
+                purpose=purpose, send_after=send_after, dedupe_key=dedupe_key, created_at=now,
+                automatic=automatic, last_error=skipped,
+                status=OutboundStatus.SKIPPED if skipped else OutboundStatus.QUEUED)
     except IntegrityError:
         if dedupe_key and OutboundMessage.objects.filter(dedupe_key=dedupe_key).exists():
             return None
         raise
+
+
+def _automatic_sms_refusal(customer: Customer, recipient: str, now: datetime) -> str:
+    """Why an automatic SMS to `recipient` must not be sent (over the daily cap), or "".
+
+    The customer's row is locked first, so simultaneous submissions are counted one after the
+    other and cannot all slip under the cap."""
+    cap = settings.CUSTOMER_AUTOMATIC_SMS_PER_DAY
+    if cap <= 0:
+        return ""
+    list(Customer.objects.select_for_update().filter(pk=customer.pk).values_list("pk"))
+    sent = (OutboundMessage.objects
+            .filter(channel=OutboundChannel.SMS, recipient=recipient, automatic=True,
+                    created_at__gt=now - timedelta(days=1))
+            .exclude(status=OutboundStatus.SKIPPED).count())
+    if sent < cap:
+        return ""
+    logger.info("outbound: automatic SMS to customer %s skipped, %d in 24 hours", customer.pk,
+                sent)
+    with translation.override(settings.LANGUAGE_CODE):  # for staff, whoever set it off
+        return _("Not sent: this number already had %(count)d automatic SMS in the last 24 "
+                 "hours (at most %(cap)d, CUSTOMER_AUTOMATIC_SMS_PER_DAY).") % {
+            "count": sent, "cap": cap}
 
 
 def outbound_send_due(*, now: datetime | None = None, limit: int = 200) -> dict:
@@ -119,7 +160,7 @@ def _record_sent(message: OutboundMessage) -> None:
     timeline_append(
         complaint_id=message.complaint_id, kind=ActivityKind.NOTIFICATION,
         message=_("%(channel)s sent to the customer: %(body)s") % {
-            "channel": OutboundChannel(message.channel).label, "body": message.body},
+            "channel": OutboundChannel(message.channel).label, "body": message.masked_body},
         data={"outbound_id": message.id, "purpose": message.purpose,
               "channel": message.channel}, visibility="public")
 
@@ -128,10 +169,13 @@ def _record_sent(message: OutboundMessage) -> None:
 
 
 def outbox_messages(*, status: str = "", channel: str = "", purpose: str = "",
-                    reference: str = "") -> QuerySet[OutboundMessage]:
-    """Customer messages for the staff outbox, newest first, with their complaint joined in."""
+                    reference: str = "", user=None) -> QuerySet[OutboundMessage]:
+    """Customer messages for the staff outbox, newest first, with their complaint joined in;
+    with `user`, only those of complaints in the user's data scope."""
     queryset = (OutboundMessage.objects.select_related("complaint")
                 .order_by("-created_at", "-id"))
+    if user is not None:
+        queryset = queryset.filter(complaint_scope(user=user, prefix="complaint__"))
     if status:
         queryset = queryset.filter(status=status)
     if channel:
@@ -179,4 +223,4 @@ def outbound_scrub_customer(*, customer_id: int) -> int:
     """Anonymisation under the retention policy: the addresses and texts of every message sent
     to the customer become "***" (the rows stay, for the counts)."""
     return OutboundMessage.objects.filter(complaint__customer_id=customer_id).update(
-        recipient="***", body="***")
+        recipient="***", body="***", masked_body="***")

@@ -44,7 +44,7 @@ def outbox(request):
     purpose = params.get("purpose", "")[:30]
     reference = params.get("reference", "").strip()[:20]
     rows = outbound.outbox_messages(status=status, channel=channel, purpose=purpose,
-                                    reference=reference)
+                                    reference=reference, user=request.user)
     page = Paginator(rows, PAGE_SIZE).get_page(params.get("page"))
     for message in page:
         message.masked_recipient = _masked(message)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from complaints.lifecycle import STATUS_LABELS, Status
 from desk.selectors import desk_filterset
+from desk.services import phone_search_record
 from kernel.http import query_without
 from sla.models import Metric
 
@@ -158,6 +159,9 @@ def desk_export(request):
     _tab, filterset = desk_filterset(params, user=request.user, now=timezone.now())
     if not filterset.is_valid():
         return HttpResponseBadRequest(filterset.errors.as_text())
+    phone_search_record(user=request.user, query=params.get("q", ""), results=filterset.qs,
+                        reason=_("Desk export filtered by full phone number"),
+                        ip_address=request.META.get("REMOTE_ADDR"))
     return _export(request, filterset.qs, fmt, kind="desk")
 
 

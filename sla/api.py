@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from complaints import selectors as complaint_selectors
+from kernel.api_fields import RelatedSlug
 from kernel.permissions import require_perm
 from kernel.personal_data import mask_phone
 
@@ -27,12 +28,14 @@ class EscalationOutput(serializers.ModelSerializer):
     reference = serializers.CharField(source="complaint.reference")
     subject = serializers.CharField(source="complaint.subject")
     customer_phone = serializers.SerializerMethodField()
-    category = serializers.CharField(source="complaint.category.code", default=None)
-    department = serializers.CharField(source="complaint.assigned_department.code", default=None)
+    category = serializers.CharField(source="complaint.category.code", default=None,
+                                     allow_null=True)
+    department = serializers.CharField(source="complaint.assigned_department.code", default=None,
+                                       allow_null=True)
     assigned_agent = serializers.CharField(source="complaint.assigned_agent.username",
-                                           default=None)
+                                           default=None, allow_null=True)
     priority = serializers.CharField(source="complaint.priority")
-    acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    acknowledged_by = RelatedSlug(slug_field="username", read_only=True)
     nearest_due = serializers.DateTimeField(allow_null=True)
     seconds_left = serializers.SerializerMethodField(
         help_text="Until the nearest deadline; negative when past due.")

@@ -4,6 +4,7 @@ from datetime import time
 
 from django.db.models import Min, OuterRef, Prefetch, Q, Subquery
 
+from complaints import selectors as complaint_selectors
 from complaints.models import Complaint
 from kernel import memo
 from kernel.settings_cache import cached
@@ -114,7 +115,8 @@ def escalation_queue(*, user, level: int | None = None, department: str = "",
                                   state__in=[ClockState.RUNNING, ClockState.BREACHED])
     nearest = active.values("complaint").annotate(first=Min("due_at")).values("first")
     nearest_verified = active.order_by("due_at").values("due_verified")[:1]
-    queryset = (Escalation.objects.filter(is_open=True)
+    queryset = (Escalation.objects.filter(
+        complaint_selectors.complaint_scope(user=user, prefix="complaint__"), is_open=True)
                 .select_related("complaint", "complaint__customer", "complaint__category",
                                 "complaint__category__parent",
                                 "complaint__assigned_department", "complaint__assigned_agent",

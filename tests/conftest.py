@@ -81,18 +81,31 @@ def roles(db):
     ensure_roles()
 
 
+def _every_department(user):
+    """The shared agent and supervisor see every department (as the provincial customer-service
+    centre does), so tests of other behaviour need not place them in departments. The data scope
+    itself is tested with users of their own in tests/integration/complaints/test_scope.py."""
+    from django.contrib.auth.models import Permission
+
+    user.user_permissions.add(Permission.objects.get(
+        content_type__app_label="complaints", codename="view_all_departments"))
+    return user
+
+
 @pytest.fixture
 def agent(roles):
     from tests.factories import StaffFactory
 
-    return StaffFactory(role="agent", username="agent_li", first_name="李", last_name="")
+    return _every_department(
+        StaffFactory(role="agent", username="agent_li", first_name="李", last_name=""))
 
 
 @pytest.fixture
 def supervisor(roles):
     from tests.factories import StaffFactory
 
-    return StaffFactory(role="supervisor", username="sup_wang", first_name="王", last_name="")
+    return _every_department(
+        StaffFactory(role="supervisor", username="sup_wang", first_name="王", last_name=""))
 
 
 @pytest.fixture

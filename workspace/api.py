@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from complaints import selectors
 from complaints.api import ActivityOutput, ComplaintDetailOutput, _detail_response
 from complaints.models import CompensationType, Department, ResponsibilityType
+from kernel.api_fields import RelatedSlug
 from kernel.permissions import require_perm
 from notifications.models import OutboundChannel
 from workspace import selectors as ws_selectors
@@ -25,10 +26,10 @@ class VersionInput(serializers.Serializer):
 
 
 class DepartmentTaskOutput(serializers.ModelSerializer):
-    department = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    department = RelatedSlug(slug_field="code", read_only=True)
     department_name = serializers.CharField(source="department.name", read_only=True)
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    returned_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = RelatedSlug(slug_field="username", read_only=True)
+    returned_by = RelatedSlug(slug_field="username", read_only=True)
 
     class Meta:
         model = DepartmentTask
@@ -184,7 +185,8 @@ class CompensationInput(VersionInput):
     compensation_type = serializers.ChoiceField(choices=CompensationType.choices)
     amount = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0,
                                       help_text="CNY. Above COMPENSATION_APPROVAL_LIMIT a "
-                                                "supervisor must approve it.")
+                                                "supervisor must approve it; above "
+                                                "COMPENSATION_MAXIMUM it is refused (400).")
     reason = serializers.CharField(max_length=2000)
 
 
@@ -292,20 +294,24 @@ class CannedResponseListApi(APIView):
                                              context={"values": values}).data)
 
 
+class RedLineCheckInput(serializers.Serializer):
+    text = serializers.CharField(max_length=10000, required=False, default="", allow_blank=True,
+                                 trim_whitespace=False)
+
+
 class RedLineCheckApi(APIView):
     """Which red-line phrases a text uses, where, and what to say instead."""
 
     permission_classes = [require_perm("workspace.view_redlinephrase")]
 
-    @extend_schema(request=inline_serializer("RedLineCheckInput", {
-        "text": serializers.CharField(max_length=10000)}),
-        responses=inline_serializer("RedLineCheckResult", {
-            "ok": serializers.BooleanField(), "red_lines": RedLineMatchOutput(many=True)}))
+    @extend_schema(request=RedLineCheckInput,
+                   responses=inline_serializer("RedLineCheckResult", {
+                       "ok": serializers.BooleanField(),
+                       "red_lines": RedLineMatchOutput(many=True)}))
     def post(self, request):
-        text = request.data.get("text", "")
-        if not isinstance(text, str):
-            raise serializers.ValidationError({"text": ["A string is required."]})
-        matches = ws.redline_check(text[:10000], ws.active_red_lines())
+        data = RedLineCheckInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        matches = ws.redline_check(data.validated_data["text"], ws.active_red_lines())
         return Response({"ok": not matches,
                          "red_lines": RedLineMatchOutput(matches, many=True).data})
 

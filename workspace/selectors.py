@@ -140,7 +140,9 @@ def complaint_workspace(*, user, reference: str) -> Workspace:
     clocks = list(complaint.clocks.order_by("due_at")) if user.has_perm("sla.view_clock") else []
 
     escalation = Escalation.objects.filter(complaint=complaint, is_open=True).first()
-    others_qs = (Complaint.objects.filter(customer_id=complaint.customer_id)
+    # The customer's other complaints: only those in the viewer's scope.
+    others_qs = (Complaint.objects.filter(selectors.complaint_scope(user=user),
+                                          customer_id=complaint.customer_id)
                  .exclude(pk=complaint.pk).select_related("category", "category__parent")
                  .order_by("-received_at"))
     others = list(others_qs[:OTHER_COMPLAINTS_SHOWN + 1])

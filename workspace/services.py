@@ -297,20 +297,40 @@ def investigation_record(*, complaint_id: int, actor, expected_version: int | No
 
 
 def compensation_limit() -> Decimal:
-    limit = Decimal(str(settings.COMPENSATION_APPROVAL_LIMIT)).quantize(Decimal("0.01"))
-    return limit.quantize(Decimal(1)) if limit == limit.to_integral_value() else limit
+    return _whole_yuan(Decimal(str(settings.COMPENSATION_APPROVAL_LIMIT)))
+
+
+def compensation_maximum() -> Decimal:
+    """The largest compensation anyone may propose (COMPENSATION_MAXIMUM, CNY)."""
+    return _whole_yuan(Decimal(str(settings.COMPENSATION_MAXIMUM)))
+
+
+def _whole_yuan(amount: Decimal) -> Decimal:
+    amount = amount.quantize(Decimal("0.01"))
+    return amount.quantize(Decimal(1)) if amount == amount.to_integral_value() else amount
+
+
+def _refuse_above_maximum(amount: Decimal) -> None:
+    if amount > compensation_maximum():
+        raise InvalidInput(
+            _("A compensation can be at most ¥%(maximum)s (the ceiling set by "
+              "COMPENSATION_MAXIMUM); ¥%(amount)s was refused. A larger settlement is agreed "
+              "outside this system.") % {"maximum": compensation_maximum(), "amount": amount},
+            field="amount")
 
 
 def compensation_propose(*, complaint_id: int, actor, expected_version: int | None,
                          compensation_type: str, amount: Decimal, reason: str) -> Complaint:
     """Propose a compensation. Up to COMPENSATION_APPROVAL_LIMIT (CNY) it stands at once; above
     it waits for a supervisor, and the complaint cannot be resolved (nor the customer told)
-    until then."""
+    until then. Above COMPENSATION_MAXIMUM it is refused: no approval makes a typo (or a
+    99,999,999.99) a payment."""
     reason = (reason or "").strip()
     if compensation_type not in CompensationType.values:
         raise InvalidInput(_("Choose the kind of compensation."), field="compensation_type")
     if amount is None or amount < 0:
         raise InvalidInput(_("The amount cannot be negative."), field="amount")
+    _refuse_above_maximum(amount)
     if not reason:
         raise InvalidInput(_("Say why the customer is compensated."), field="reason")
     needs_approval = amount > compensation_limit()
@@ -353,6 +373,8 @@ def compensation_decide(*, complaint_id: int, actor, expected_version: int | Non
                                           expected_version=expected_version)
         if current.compensation_status != CompensationStatus.PENDING:
             raise InvalidInput(_("No compensation is awaiting approval on this complaint."))
+        if approve and current.compensation_amount is not None:
+            _refuse_above_maximum(current.compensation_amount)  # proposed before the ceiling
         values = {"type": current.get_compensation_type_display(),
                   "amount": current.compensation_amount, "reason": reason}
         complaint = services.complaint_update_fields(

@@ -264,6 +264,9 @@ def complaint_act(request, reference: str, name: str):
         return _render_page(request, reference, bound={key: form}, status=exc.status_code,
                             open_panel=key)
     messages.success(request, message)
+    if not selectors.complaint_visible(user=request.user, reference=reference):
+        # Handed to a department outside the user's scope: back to the desk, not to a 404.
+        return redirect("desk:queue")
     return _back(request, reference)
 
 

@@ -1,8 +1,12 @@
 """Signed webhooks from the SMS gateway, WeChat and the app → IntakeMessage. Pure.
 
 Signature: ``X-Signature: sha256=<hex>`` (the ``sha256=`` prefix is optional), the HMAC-SHA256 of
-``f"{timestamp}.".encode() + body`` under the channel's secret, with ``X-Timestamp: <unix
-seconds>``. Signing the timestamp with the body makes a replay with a fresh timestamp impossible.
+``f"{timestamp}.{idempotency_key}.".encode() + body`` under the channel's secret, with
+``X-Timestamp: <unix seconds>`` and ``Idempotency-Key: <the message's id>``. Signing the timestamp
+makes a replay with a fresh timestamp impossible; signing the key makes a replay under another key
+(a second complaint from one message) impossible. The first scheme, which signed only
+``f"{timestamp}.".encode() + body``, is refused with its own code (``outdated_signature``) so an
+integrator still sending it learns why.
 
 Payload shapes (JSON objects; fields not listed are kept in ``metadata`` only):
 
@@ -63,7 +67,9 @@ class WebhookRejected(Exception):
 
     def __init__(self, message: str, *, code: str):
         super().__init__(message)
-        self.code = code  # missing_header | bad_timestamp | bad_signature | expired | from_future
+        # missing_header | bad_timestamp | bad_signature | outdated_signature | expired |
+        # from_future | not_configured
+        self.code = code
 
 
 class InvalidPayload(ValueError):
@@ -76,14 +82,44 @@ class InvalidPayload(ValueError):
 
 # --- signature -------------------------------------------------------------------------------
 
-def sign(body: bytes, secret: str, timestamp: int | str) -> str:
-    """The hex signature a gateway sends for `body` at `timestamp` (used by tests and tools)."""
+def signed_content(body: bytes, timestamp: int | str, key: str) -> bytes:
+    """The bytes the signature covers: ``{timestamp}.{key}.{body}``.
+
+    The key is taken as the header's bytes (HTTP headers travel as Latin-1 octets, which is
+    how Django hands them over), so a key is signed exactly as it was sent."""
+    return f"{timestamp}.".encode() + _key_bytes(key) + b"." + body
+
+
+def _key_bytes(key: str) -> bytes:
+    try:
+        return key.encode("latin-1")  # the octets on the wire, as WSGI and ASGI decode them
+    except UnicodeEncodeError:  # not from a real request line: its UTF-8
+        return key.encode()
+
+
+def sign(body: bytes, secret: str, timestamp: int | str, key: str) -> str:
+    """The hex signature a gateway sends for `body` at `timestamp` under Idempotency-Key `key`
+    (used by tests, bench scripts and tools)."""
+    return hmac.new(secret.encode(), signed_content(body, timestamp, key),
+                    hashlib.sha256).hexdigest()
+
+
+def _sign_outdated(body: bytes, secret: str, timestamp: str) -> str:
+    """The first scheme (timestamp and body only), recognised only to refuse it clearly."""
     return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
 
 
+def payload_digest(body: bytes, key: str) -> str:
+    """What an idempotency record remembers of a signed message: the SHA-256 of the key and
+    body, so the same key arriving with another body can be told apart from a retry."""
+    return hashlib.sha256(_key_bytes(key) + b"." + body).hexdigest()
+
+
 def verify_signature(body: bytes, signature_header: str, secret: str, timestamp_header: str,
-                     *, now: datetime, max_age: int = 300) -> datetime:
-    """Accept the request or raise WebhookRejected; returns the signed timestamp."""
+                     *, now: datetime, max_age: int = 300, key: str = "") -> datetime:
+    """Accept the request or raise WebhookRejected; returns the signed timestamp.
+
+    `key` is the Idempotency-Key header, covered by the signature."""
     now = require_aware(now)
     if not secret:
         raise WebhookRejected(_("Webhooks for this channel are not configured (no secret)."),
@@ -98,9 +134,16 @@ def verify_signature(body: bytes, signature_header: str, secret: str, timestamp_
     given = signature_header.strip()
     if given.lower().startswith("sha256="):
         given = given[len("sha256="):]
-    expected = sign(body, secret, timestamp)
-    if not hmac.compare_digest(expected.encode(), given.lower().encode("ascii", "replace")):
-        raise WebhookRejected(_("The signature does not match the body."), code="bad_signature")
+    given = given.lower().encode("ascii", "replace")
+    if not hmac.compare_digest(sign(body, secret, timestamp, key).encode(), given):
+        if hmac.compare_digest(_sign_outdated(body, secret, timestamp).encode(), given):
+            raise WebhookRejected(
+                _("The signature uses the old scheme (timestamp and body only), which is no "
+                  "longer accepted: sign “{timestamp}.{Idempotency-Key}.{body}” instead."),
+                code="outdated_signature")
+        raise WebhookRejected(
+            _("The signature does not match the timestamp, Idempotency-Key and body."),
+            code="bad_signature")
     signed_at = datetime.fromtimestamp(int(timestamp), tz=UTC)
     age = (now - signed_at).total_seconds()
     if age > max_age:

@@ -46,8 +46,14 @@ def page(browser, live_server):
     page = context.new_page()
     page.set_default_timeout(10_000)
     page.base_url = live_server.url
+    # Anything the Content-Security-Policy blocked (inline script, a handler attribute, eval)
+    # is a feature that silently stopped working: every browser test fails on it.
+    blocked = []
+    page.on("console", lambda message: blocked.append(message.text)
+            if message.type == "error" and "Content Security Policy" in message.text else None)
     yield page
     context.close()
+    assert not blocked, f"blocked by the Content-Security-Policy: {blocked}"
 
 
 @pytest.fixture

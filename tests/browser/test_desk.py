@@ -50,11 +50,13 @@ def test_agent_filters_searches_and_bulk_assigns(page, agent, screenshot):
 
     page.locator("#desk-filters select[name=priority]").select_option("urgent")
     page.wait_for_url("**priority=urgent**")
-    page.wait_for_function("document.querySelectorAll('table.desk-table tbody tr').length === 3")
+    page.wait_for_function(
+        "() => document.querySelectorAll('table.desk-table tbody tr').length === 3")
 
     page.locator("#desk-q").fill("光猫")
     page.wait_for_url("**q=%E5%85%89%E7%8C%AB**")
-    page.wait_for_function("document.querySelectorAll('table.desk-table tbody tr').length === 2")
+    page.wait_for_function(
+        "() => document.querySelectorAll('table.desk-table tbody tr').length === 2")
     shown = page.locator("table.desk-table tbody").inner_text()
     assert made[0].reference in shown and made[1].reference in shown
     assert made[3].reference not in shown  # ordinary: filtered out

@@ -73,7 +73,7 @@ def test_agent_takes_a_phone_complaint_and_works_it_to_resolution(page, agent, s
 
     # reply with a canned response; a red-line phrase is flagged while typing
     page.select_option("#reply_canned", label="受理安抚")
-    page.wait_for_function("document.querySelector('#reply_body').value.includes('陈晓明您好')")
+    page.wait_for_function("() => document.querySelector('#reply_body').value.includes('陈晓明您好')")
     text = page.input_value("#reply_body")
     assert complaint.reference in text and "{" not in text
     page.fill("#reply_body", text + "我们的网络绝对没有问题。")
@@ -159,7 +159,7 @@ def test_supervisor_approves_a_compensation_and_works_an_escalated_complaint(
     act_button(page, "start").click()
     page.locator(".messages").wait_for()
     page.select_option("#reply_canned", label="致歉")
-    page.wait_for_function("document.querySelector('#reply_body').value.includes('李强您好')")
+    page.wait_for_function("() => document.querySelector('#reply_body').value.includes('李强您好')")
     page.locator("#reply-form button[type=submit]").click()
     page.locator(".messages").wait_for()
     assert OutboundMessage.objects.filter(complaint=escalated, purpose="reply").exists()

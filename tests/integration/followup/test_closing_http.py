@@ -57,7 +57,7 @@ def sms(client, text, phone, key):
                       ensure_ascii=False).encode()
     stamp = str(int(time.time()))
     return client.post("/api/v1/intake/webhooks/sms/", body, content_type="application/json",
-                       headers={"X-Signature": "sha256=" + sign(body, SMS_SECRET, stamp),
+                       headers={"X-Signature": "sha256=" + sign(body, SMS_SECRET, stamp, key),
                                 "X-Timestamp": stamp, "Idempotency-Key": key})
 
 

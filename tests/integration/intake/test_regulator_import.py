@@ -307,3 +307,36 @@ def test_the_classification_sweep_also_links_possible_duplicates(supervisor):
     assert complaints_classify_pending() == 2
     second.refresh_from_db()
     assert second.possible_duplicate_of == first
+
+
+def test_rows_over_the_caps_or_with_a_nul_or_an_old_date_are_refused_by_row(
+        supervisor, client_for, eager, django_capture_on_commit_callbacks):
+    """Issue 15: a regulator batch is a channel like the others; each bad row says why."""
+    data = [
+        ["GXB-2026-2001", "张伟", "13812345678", "", day(1), "信" * 5001, "", "", ""],
+        ["GXB-2026-2002", "李娜", "13812345679", "", day(1), "断网\x00三天", "", "", ""],
+        ["GXB-2026-2003", "王芳", "13900001111", "", "1900-01-01 09:30", "断网", "", "", ""],
+        ["GXB-2026-2004", "陈静", "13700002222", "", day(1), "营业厅拒绝办理携号转网", "", "",
+         ""],
+    ]
+    api = client_for(supervisor)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post("/api/v1/intake/regulator-imports/",
+                            {"file": upload("bad.csv", csv_bytes(data))}, format="multipart",
+                            HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 202, response.content
+    report = {r["row"]: r for r in api.get(response.data["status_url"]).data["report"]}
+    assert [report[n]["outcome"] for n in range(2, 6)] == [
+        "refused", "refused", "refused", "created"], report
+    assert "at most 5000" in report[2]["errors"][0]
+    assert "NUL" in report[3]["errors"][0]
+    assert "1900-01-01" in report[4]["errors"][0]
+    assert Complaint.objects.get().regulator_case_no == "GXB-2026-2004"
+
+
+def csv_bytes(data_rows) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(HEADER)
+    writer.writerows(data_rows)
+    return out.getvalue().encode("utf-8")

@@ -38,7 +38,7 @@ def body_of(name: str) -> bytes:
 
 def post(client, channel, body: bytes, *, key="key-1", timestamp=None, secret=None, **headers):
     timestamp = str(int(time.time()) if timestamp is None else timestamp)
-    signature = "sha256=" + sign(body, secret or SECRETS[channel], timestamp)
+    signature = "sha256=" + sign(body, secret or SECRETS[channel], timestamp, key or "")
     headers = {"X-Signature": signature, "X-Timestamp": timestamp, **headers}
     if key is not None:
         headers["Idempotency-Key"] = key
@@ -162,7 +162,7 @@ def test_bad_signatures_are_refused_with_401(client, change, code):
 def test_a_body_changed_after_signing_is_refused(client):
     body = body_of("sms_complaint.json")
     timestamp = str(int(time.time()))
-    signature = sign(body, SECRETS["sms"], timestamp)
+    signature = sign(body, SECRETS["sms"], timestamp, "k")
     response = client.post(URL.format("sms"), body.replace("10元".encode(), "99元".encode()),
                            content_type="application/json",
                            headers={"X-Signature": signature, "X-Timestamp": timestamp,

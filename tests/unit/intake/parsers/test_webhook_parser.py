@@ -37,6 +37,7 @@ def test_captured_signature_is_accepted(captured):
     moment = signed_at(headers)
 
     accepted = verify_signature(body, headers["X-Signature"], SECRET, headers["X-Timestamp"],
+                                key=headers["Idempotency-Key"],
                                 now=moment + timedelta(seconds=3))
 
     assert accepted == moment
@@ -46,18 +47,22 @@ def test_signature_without_prefix_and_in_capitals_is_accepted(captured):
     body, headers = captured
     bare = headers["X-Signature"].removeprefix("sha256=").upper()
 
-    verify_signature(body, bare, SECRET, headers["X-Timestamp"], now=signed_at(headers))
+    verify_signature(body, bare, SECRET, headers["X-Timestamp"], now=signed_at(headers),
+                     key=headers["Idempotency-Key"])
 
 
 def test_sign_matches_the_gateways_signature(captured):
     body, headers = captured
-    assert "sha256=" + sign(body, SECRET, headers["X-Timestamp"]) == headers["X-Signature"]
+    signature = sign(body, SECRET, headers["X-Timestamp"], headers["Idempotency-Key"])
+    assert "sha256=" + signature == headers["X-Signature"]
 
 
 @pytest.mark.parametrize(("change", "code"), [
     ("body", "bad_signature"),  # one byte of the body changed
     ("secret", "bad_signature"),  # another channel's secret
     ("timestamp", "bad_signature"),  # a fresh timestamp on an old signature (a replay)
+    ("key", "bad_signature"),  # another Idempotency-Key on a signed message (a replay)
+    ("outdated", "outdated_signature"),  # the first scheme: timestamp and body only
     ("signature", "bad_signature"),
     ("no_signature", "missing_header"),
     ("no_timestamp", "missing_header"),
@@ -67,6 +72,7 @@ def test_sign_matches_the_gateways_signature(captured):
 def test_tampered_requests_are_rejected(captured, change, code):
     body, headers = captured
     signature, timestamp, secret = headers["X-Signature"], headers["X-Timestamp"], SECRET
+    key = headers["Idempotency-Key"]
     now = signed_at(headers)
     if change == "body":
         body = body.replace(b"10", b"90", 1)
@@ -74,6 +80,10 @@ def test_tampered_requests_are_rejected(captured, change, code):
         secret = "whsec_test_wechat"
     elif change == "timestamp":
         timestamp = str(int(timestamp) + 120)
+    elif change == "key":
+        key = "smsgw-20261125-000872"
+    elif change == "outdated":
+        signature = headers["_outdated_signature"]
     elif change == "signature":
         signature = signature[:-1] + ("0" if signature[-1] != "0" else "1")
     elif change == "no_signature":
@@ -86,7 +96,7 @@ def test_tampered_requests_are_rejected(captured, change, code):
         secret = ""
 
     with pytest.raises(WebhookRejected) as excinfo:
-        verify_signature(body, signature, secret, timestamp, now=now)
+        verify_signature(body, signature, secret, timestamp, now=now, key=key)
 
     assert excinfo.value.code == code
     assert str(excinfo.value)
@@ -96,9 +106,11 @@ def test_signature_older_than_five_minutes_is_rejected(captured, english):
     body, headers = captured
 
     verify_signature(body, headers["X-Signature"], SECRET, headers["X-Timestamp"],
+                     key=headers["Idempotency-Key"],
                      now=signed_at(headers) + timedelta(seconds=300))
     with pytest.raises(WebhookRejected) as excinfo:
         verify_signature(body, headers["X-Signature"], SECRET, headers["X-Timestamp"],
+                         key=headers["Idempotency-Key"],
                          now=signed_at(headers) + timedelta(seconds=301))
 
     assert excinfo.value.code == "expired"
@@ -110,6 +122,7 @@ def test_signature_from_the_future_is_rejected(captured, english):
 
     with pytest.raises(WebhookRejected) as excinfo:
         verify_signature(body, headers["X-Signature"], SECRET, headers["X-Timestamp"],
+                         key=headers["Idempotency-Key"],
                          now=signed_at(headers) - timedelta(minutes=6))
 
     assert excinfo.value.code == "from_future"
@@ -120,6 +133,7 @@ def test_max_age_is_configurable(captured):
     body, headers = captured
     with pytest.raises(WebhookRejected):
         verify_signature(body, headers["X-Signature"], SECRET, headers["X-Timestamp"],
+                         key=headers["Idempotency-Key"],
                          now=signed_at(headers) + timedelta(seconds=61), max_age=60)
 
 
