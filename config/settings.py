@@ -342,8 +342,16 @@ SLA_REGULATOR_DESK = env("SLA_REGULATOR_DESK", default="regulator-desk")
 SLA_SWEEP_BATCH = env.int("SLA_SWEEP_BATCH", default=1000)
 
 # --- Classification -------------------------------------------------------------------------
-# The classifier fills in a category by itself only when this sure (rules always win).
-INTAKE_SUGGESTION_MIN_CONFIDENCE = env.float("INTAKE_SUGGESTION_MIN_CONFIDENCE", default=0.6)
+# The classifier fills in a category no rule set only when this sure (docs/classification.md:
+# chosen so that at most 5 % of clear texts stay without one, most ambiguous ones do).
+INTAKE_SUGGESTION_MIN_CONFIDENCE = env.float("INTAKE_SUGGESTION_MIN_CONFIDENCE", default=0.15)
+# ... and the text has at least this many characters (shorter ones rarely say enough).
+INTAKE_SUGGESTION_MIN_TEXT_CHARS = env.int("INTAKE_SUGGESTION_MIN_TEXT_CHARS", default=12)
+# ... and wins over a keyword rule's category when this sure of another one (None: rules win).
+INTAKE_CLASSIFIER_OVER_RULE_CONFIDENCE = env.float("INTAKE_CLASSIFIER_OVER_RULE_CONFIDENCE",
+                                                   default=0.3)
+# A complaint whose category an agent set or confirmed counts this many times in training.
+INTAKE_CONFIRMED_WEIGHT = env.float("INTAKE_CONFIRMED_WEIGHT", default=3.0)
 # At most this many agent-confirmed complaints (newest first) are used for retraining.
 INTAKE_TRAINING_MAX_CONFIRMED = env.int("INTAKE_TRAINING_MAX_CONFIRMED", default=50_000)
 JIEBA_CACHE_DIR = env("JIEBA_CACHE_DIR", default=str(VAR_DIR / "jieba"))

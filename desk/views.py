@@ -22,6 +22,7 @@ from desk import search
 from desk import selectors as queues
 from desk import services as desk_services
 from desk.filters import FLAG_CHOICES, SORT_CHOICES
+from intake import selectors as intake_selectors
 from intake import services as intake_services
 from kernel.errors import DomainError
 from kernel.http import query_without, redirect_to_next
@@ -78,7 +79,11 @@ def queue(request):
                               rows=queues.desk_base(user=request.user),
                               recent_first=text_search)
     detail_url = _detail_url_template()
+    can_pick = request.user.has_perm("intake.override_classification")
+    picks = intake_selectors.stored_suggestions(
+        [row.id for row in page.rows if row.category_id is None]) if can_pick else {}
     for row in page.rows:
+        row.picks = picks.get(row.id, [])
         _due(row, now)
         row.detail_url = detail_url.replace(REFERENCE_SLOT, row.reference) if detail_url else ""
         row.pick_label = _("Select %(r)s") % {"r": row.reference}

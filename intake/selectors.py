@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from complaints.lifecycle import OPEN_STATUSES, Status
 from complaints.models import Category, Complaint, Department
@@ -211,10 +212,47 @@ def suggestions_for_text(text: str, k: int = 3) -> tuple[int | None, list[Catego
                      for s in found if s.code in categories]
 
 
+def stored_suggestions(complaint_ids) -> dict[int, list[CategorySuggestion]]:
+    """The top suggestions recorded when each complaint was classified (no model run), active
+    categories only."""
+    rows = dict(ComplaintClassification.objects.filter(complaint_id__in=list(complaint_ids))
+                .exclude(suggestions=[]).values_list("complaint_id", "suggestions"))
+    codes = {s["code"] for found in rows.values() for s in found}
+    categories = Category.objects.filter(code__in=codes, is_active=True) \
+        .select_related("parent").in_bulk(field_name="code")
+    return {cid: [CategorySuggestion(categories[s["code"]], s["confidence"])
+                  for s in found if s["code"] in categories]
+            for cid, found in rows.items()}
+
+
+def category_picks(complaint: Complaint) -> list[CategorySuggestion]:
+    """The suggestions an agent may pick from on the complaint page: those recorded at
+    classification, else the classifier's now; never the complaint's current category."""
+    found = stored_suggestions([complaint.id]).get(complaint.id)
+    if not found:
+        try:
+            found = suggestions_for_text(complaint_text(complaint))[1]
+        except Exception:  # a broken model must not hide the page
+            logger.exception("classifier suggestions failed for %s", complaint.reference)
+            found = []
+    return [s for s in found if s.category.id != complaint.category_id]
+
+
 def suggestion_min_confidence() -> float | None:
     """Above this confidence the classifier fills in a category no rule decided; None turns
     that off (suggestions are then only shown)."""
     return getattr(settings, "INTAKE_SUGGESTION_MIN_CONFIDENCE", 0.6)
+
+
+def suggestion_min_text_chars() -> int:
+    """Shorter texts (normalised characters) are left to agents, however sure the model."""
+    return getattr(settings, "INTAKE_SUGGESTION_MIN_TEXT_CHARS", 0)
+
+
+def classifier_over_rule_confidence() -> float | None:
+    """From this confidence the classifier's category wins over a keyword rule's; None: rules
+    always win."""
+    return getattr(settings, "INTAKE_CLASSIFIER_OVER_RULE_CONFIDENCE", None)
 
 
 # Confirmed category: what agents settled on. A complaint's category counts once it was
@@ -235,6 +273,74 @@ def confirmed_training_pairs() -> list[tuple[str, str]]:
         text = description if description.startswith(subject) else f"{subject}\n{description}"
         pairs.append((text, code))
     return pairs
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    pairs: list[tuple[str, str]]  # (text, second-level category code), each text once
+    weights: list[float]  # one per pair: agent-confirmed texts count more
+    labelled: int  # from the shipped corpus
+    confirmed: int  # from complaints whose category agents set or confirmed
+
+
+def training_pairs(*, include_confirmed: bool = True, labelled_paths=None,
+                   exclude_texts=frozenset()) -> TrainingData:
+    """What the classifier learns from: the shipped corpus (classifier.corpus_pairs; never
+    the evaluation files) plus, newest last, complaints whose category agents set or confirmed,
+    weighted `INTAKE_CONFIRMED_WEIGHT`. An agent's category for a text the corpus also holds
+    replaces the corpus's. Inactive categories and `exclude_texts` (held-out texts) are left
+    out."""
+    leaves = set(Category.objects.filter(is_active=True, parent__isnull=False)
+                 .values_list("code", flat=True))
+    labelled = [(t, c) for t, c in classifier.corpus_pairs(labelled_paths)
+                if c in leaves and t not in exclude_texts]
+    by_text = {t: (c, 1.0) for t, c in labelled}
+    confirmed = []
+    if include_confirmed:
+        limit = getattr(settings, "INTAKE_TRAINING_MAX_CONFIRMED", 50_000)
+        weight = float(getattr(settings, "INTAKE_CONFIRMED_WEIGHT", 3.0))
+        confirmed = [(t, c) for t, c in confirmed_training_pairs()[-limit:]
+                     if c in leaves and t not in exclude_texts]
+        for text, code in confirmed:
+            by_text.pop(text, None)  # the latest agent's word wins, placed last
+            by_text[text] = (code, weight)
+    pairs = [(t, c) for t, (c, _w) in by_text.items()]
+    return TrainingData(pairs, [w for _c, w in by_text.values()], len(labelled),
+                        len(confirmed))
+
+
+@dataclass(frozen=True)
+class LiveAccuracy:
+    confirmed: int  # agent-confirmed complaints classified in the window
+    right: int  # … whose automatic category (rule or classifier) was the agent's final one
+    unclassified: int  # … left without an automatic category
+    days: int
+
+    @property
+    def share(self) -> float | None:
+        return self.right / self.confirmed if self.confirmed else None
+
+
+def live_accuracy(*, days: int = 30) -> LiveAccuracy:
+    """How often the system's own category (a rule's or the classifier's, not one given at
+    intake) equalled the category agents settled on, over the complaints classified in the
+    last `days` days whose category agents confirmed (as confirmed_training_pairs)."""
+    overridden = ClassificationOverride.objects.filter(new_category__isnull=False) \
+        .values("complaint_id")
+    rows = (ComplaintClassification.objects
+            .filter(classified_at__gte=timezone.now() - timedelta(days=days),
+                    complaint__category__parent__isnull=False)
+            .exclude(category_source="intake")
+            .filter(Q(complaint__status__in=CONFIRMED_STATUSES) | Q(complaint_id__in=overridden))
+            .values_list("decisions", "complaint__category__code"))
+    confirmed = right = unclassified = 0
+    for decisions, final in rows:
+        automatic = next((d["value"] for d in decisions
+                          if d.get("field") == "category" and d.get("applied")), None)
+        confirmed += 1
+        right += automatic == final
+        unclassified += automatic is None
+    return LiveAccuracy(confirmed, right, unclassified, days)
 
 
 # --- per complaint --------------------------------------------------------------------------

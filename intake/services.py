@@ -31,7 +31,7 @@ from kernel import memo
 from kernel.errors import InvalidInput, NotAllowed
 from kernel.permissions import actor_must_have
 
-from . import classifier, duplicates, explain, rules, selectors
+from . import classifier, decide, duplicates, explain, rules, selectors
 from .models import (
     FLAG_FIELDS,
     AgentAvailability,
@@ -96,19 +96,29 @@ def _classify(complaint: Complaint, actor) -> ComplaintClassification | None:
     evaluation = rules.evaluate(specs, facts)
     decisions = [d.as_dict() for d in evaluation.decisions]
 
-    # Rules win over suggestions: the classifier is asked only when neither intake nor a
-    # rule decided the category (which also keeps the model off most requests' path).
+    # A keyword rule's category stands unless the classifier is very sure of another one
+    # (intake/decide.py); without a rule's category the classifier fills one in when sure.
     category_code, source, version, suggestions = evaluation.category, "", None, []
     picked = None
     if complaint.category_id:
         source = "intake"
-    elif evaluation.category_rule is not None:
-        source = "rule"
     else:
-        version, suggestions = _suggestions(complaint)
-        picked = _confident(suggestions)
-        if picked is not None:
-            category_code, source = picked.category.code, "classifier"
+        over_rule = selectors.classifier_over_rule_confidence()
+        rule_code = evaluation.category if evaluation.category_rule is not None else None
+        if rule_code is None or over_rule is not None:
+            version, suggestions = _suggestions(complaint)
+        code, source = decide.pick_category(
+            rule_code, [(s.category.code, s.confidence) for s in suggestions
+                        if s.category.parent_id],
+            threshold=selectors.suggestion_min_confidence(), override_rule_at=over_rule,
+            text_chars=len(rules.normalize(selectors.complaint_text(complaint))),
+            min_chars=selectors.suggestion_min_text_chars())
+        if source == "classifier":
+            picked = next(s for s in suggestions if s.category.code == code)
+            category_code = code
+            for decision in decisions:  # the rule's category is reported, not applied
+                if decision["field"] == "category":
+                    decision["applied"] = False
             decisions.append(_classifier_decision(picked, version))
 
     changes, names = {}, None
@@ -166,14 +176,6 @@ def _suggestions(complaint: Complaint):
     except Exception:
         logger.exception("classifier suggestions failed for complaint %s", complaint.id)
         return None, []
-
-
-def _confident(suggestions):
-    threshold = selectors.suggestion_min_confidence()
-    if threshold is None or not suggestions:
-        return None
-    best = suggestions[0]
-    return best if best.confidence >= threshold and best.category.parent_id else None
 
 
 def _classifier_decision(suggestion, version) -> dict:
@@ -494,28 +496,24 @@ class TrainResult:
 
 def classifier_train(*, actor=None, force: bool = False, include_confirmed: bool = True,
                      labelled_path=None, holdout_path=None) -> TrainResult:
-    """Train a new version on the shipped labelled set plus complaints whose category agents
-    confirmed; measure it on the held-out set (never trained on). Unchanged training data
-    (same fingerprint as the newest version) trains nothing unless forced."""
-    labelled_path = labelled_path or classifier.LABELLED_SET
+    """Train a new version on selectors.training_pairs (the shipped corpus plus complaints
+    whose category agents set or confirmed, weighted); measure it on the held-out set (never
+    trained on). Unchanged training data (same fingerprint as the newest version) trains
+    nothing unless forced. `labelled_path`: one file instead of the shipped corpus (tests)."""
     holdout_path = holdout_path or classifier.HOLDOUT_SET
     leaves = set(Category.objects.filter(is_active=True, parent__isnull=False)
                  .values_list("code", flat=True))
     holdout = [(t, c) for t, c in classifier.read_labelled(holdout_path) if c in leaves]
-    held_out_texts = {t for t, _c in holdout}
-    labelled = [(t, c) for t, c in classifier.read_labelled(labelled_path)
-                if c in leaves and t not in held_out_texts]
-    confirmed = []
-    if include_confirmed:
-        limit = getattr(settings, "INTAKE_TRAINING_MAX_CONFIRMED", 50_000)
-        confirmed = [(t, c) for t, c in selectors.confirmed_training_pairs()[-limit:]
-                     if c in leaves and t not in held_out_texts]
-    pairs = list(dict.fromkeys(labelled + confirmed))
-    fingerprint = classifier.fingerprint(pairs)
+    data = selectors.training_pairs(
+        include_confirmed=include_confirmed,
+        labelled_paths=[labelled_path] if labelled_path else None,
+        exclude_texts=frozenset(t for t, _c in holdout))
+    pairs, labelled, confirmed = data.pairs, data.labelled, data.confirmed
+    fingerprint = classifier.fingerprint(pairs, data.weights)
     latest = selectors.classifier_latest()
     if latest is not None and latest.fingerprint == fingerprint and not force:
-        return TrainResult(latest, True, None, len(labelled), len(confirmed))
-    pipeline = classifier.train([t for t, _c in pairs], [c for _t, c in pairs])
+        return TrainResult(latest, True, None, labelled, confirmed)
+    pipeline = classifier.train([t for t, _c in pairs], [c for _t, c in pairs], data.weights)
     metrics = classifier.evaluate(pipeline, [t for t, _c in holdout], [c for _t, c in holdout])
     artifact = classifier.dump(pipeline)
     for _attempt in range(3):
@@ -525,7 +523,7 @@ def classifier_train(*, actor=None, force: bool = False, include_confirmed: bool
                 model = ClassifierModel.objects.create(
                     version=last + 1, accuracy=metrics.accuracy,
                     top3_accuracy=metrics.top3_accuracy, training_size=len(pairs),
-                    labelled_size=len(labelled), confirmed_size=len(confirmed),
+                    labelled_size=labelled, confirmed_size=confirmed,
                     holdout_size=metrics.size, classes=[str(c) for c in pipeline.classes_],
                     fingerprint=fingerprint, library_version=classifier.library_version(),
                     artifact=artifact, artifact_sha256=hashlib.sha256(artifact).hexdigest(),
@@ -538,4 +536,4 @@ def classifier_train(*, actor=None, force: bool = False, include_confirmed: bool
             continue
     else:
         raise RuntimeError("could not store the classifier version")
-    return TrainResult(model, False, metrics, len(labelled), len(confirmed))
+    return TrainResult(model, False, metrics, labelled, confirmed)

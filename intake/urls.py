@@ -29,4 +29,6 @@ urlpatterns = [
     path("classifier/", views.classifier_versions, name="intake-classifier"),
     path("complaints/<str:reference>/classification/", views.complaint_classification,
          name="intake-complaint-classification"),
+    path("complaints/<str:reference>/classification/pick/", views.suggestion_pick,
+         name="intake-suggestion-pick"),
 ]

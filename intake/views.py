@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -81,7 +82,8 @@ def rule_list(request):
         row["decisions"] = [d for d in preview["decisions"] if d["rule_id"] == row["rule"].id] \
             if preview else []
     return render(request, "intake/rules.html", {
-        "rows": rows, "try_form": try_form, "preview": preview, "tab": "rules"})
+        "rows": rows, "try_form": try_form, "preview": preview, "tab": "rules",
+        "live": selectors.live_accuracy(days=30)})
 
 
 @staff_permission("intake.change_rule")
@@ -204,9 +206,12 @@ def classifier_versions(request):
                                     "appears here when it is done."))
         return redirect("intake-classifier")
     threshold = selectors.suggestion_min_confidence()
+    over_rule = selectors.classifier_over_rule_confidence()
     return render(request, "intake/classifier.html", {
         "versions": selectors.classifier_versions()[:20], "tab": "classifier",
-        "threshold_pct": explain.percent(threshold) if threshold is not None else "—"})
+        "live": selectors.live_accuracy(days=30),
+        "threshold_pct": explain.percent(threshold) if threshold is not None else "—",
+        "over_rule_pct": explain.percent(over_rule) if over_rule is not None else "—"})
 
 
 # --- one complaint --------------------------------------------------------------------------
@@ -253,3 +258,30 @@ def complaint_classification(request, reference: str):
         "source": selectors.category_source(complaint=complaint, record=record),
         "overrides": selectors.complaint_overrides(complaint=complaint)})
 
+
+
+@require_POST
+@staff_permission("intake.override_classification")
+def suggestion_pick(request, reference: str):
+    """One click on a suggestion: the category is set through classification_override, so it
+    is an agent's confirmation the classifier learns from. Back to the page the click came
+    from."""
+    complaint = complaint_selectors.complaint_get_for_user(user=request.user,
+                                                           reference=reference)
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        back = reverse("intake-complaint-classification", args=[reference])
+    version = request.POST.get("version", "")
+    try:
+        updated = services.classification_override(
+            complaint_id=complaint.id, actor=request.user,
+            expected_version=int(version) if version.isdigit() else None,
+            category=request.POST.get("category", ""),
+            reason=_("Picked from the classifier's suggestions"))
+    except (StaleVersion, InvalidInput) as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Category set to %(category)s.") % {
+            "category": updated.category.full_label})
+    return redirect(back)

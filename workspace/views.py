@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from complaints import selectors, services
 from complaints.lifecycle import REASON_REQUIRED, Action
+from intake import selectors as intake_selectors
 from kernel.errors import DomainError, InvalidInput, StaleVersion
 from notifications.models import OutboundChannel
 from sla.escalations import escalation_raise_manually
@@ -75,6 +76,8 @@ def _render_page(request, reference: str, *, bound: dict | None = None, status: 
         "can_escalate": request.user.has_perm("sla.add_escalation"),
         "can_approve": request.user.has_perm("complaints.approve_compensation"),
         "is_open": ws_selectors.complaint_is_open(complaint),
+        "picks": intake_selectors.category_picks(complaint)
+        if request.user.has_perm("intake.override_classification") else [],
     }, status=status)
 
 

@@ -40,6 +40,7 @@ def small_sets(tmp_path, monkeypatch):
                 writer.writerows([r for r in source if r[1] == code][:n])
     monkeypatch.setattr(classifier, "LABELLED_SET", tmp_path / "train.csv")
     monkeypatch.setattr(classifier, "HOLDOUT_SET", tmp_path / "holdout.csv")
+    monkeypatch.setattr(classifier, "CORPUS_DIR", tmp_path / "corpus")
     return codes
 
 
@@ -121,7 +122,9 @@ def test_old_artifacts_are_pruned_but_versions_kept(small_sets):
 def test_train_command_prints_held_out_accuracy(capsys):
     call_command("train_classifier", "--labelled-only")
     out = capsys.readouterr().out
-    assert "Trained classifier v1 on 430 texts" in out and "on 129 texts" in out
+    corpus = len(classifier.corpus_pairs())  # the first labelled set and corpus/train_*.csv
+    assert corpus > 43 * 45 and "on 129 texts" in out
+    assert f"Trained classifier v1 on {corpus} texts ({corpus} labelled, 0 confirmed" in out
     accuracy = float(out.split("Held-out accuracy: ")[1].split("%")[0])
     assert accuracy == pytest.approx(ClassifierModel.objects.get().accuracy * 100, abs=0.1)
     assert accuracy > 80
@@ -137,6 +140,7 @@ def test_weekly_retrain_and_missed_classification_sweep_are_scheduled():
 
 def test_rules_win_over_suggestions(created, classifier_model, client_for, agent, settings):
     settings.INTAKE_SUGGESTION_MIN_CONFIDENCE = 0.3
+    settings.INTAKE_CLASSIFIER_OVER_RULE_CONFIDENCE = None  # rules always win
     text = "宽带网速慢，装维师傅上门也没修好"
     # The classifier reads this as an installer complaint; the 宽带+网速 rule says broadband.
     assert selectors.suggestions_for_text(text)[1][0].category.code == "service-installer"
@@ -147,6 +151,22 @@ def test_rules_win_over_suggestions(created, classifier_model, client_for, agent
     assert body["current_category"]["code"] == "network-broadband"
     assert body["category_source"] == "rule"
     assert body["suggestions"][0]["category"]["code"] == "service-installer"  # still shown
+
+
+def test_a_very_sure_classifier_wins_over_a_keyword_rule(created, classifier_model, settings):
+    text = "宽带网速慢，装维师傅上门也没修好"  # the 宽带故障 rule (宽带+网速) says broadband
+    confidence = selectors.suggestions_for_text(text)[1][0].confidence
+    settings.INTAKE_CLASSIFIER_OVER_RULE_CONFIDENCE = confidence + 0.01  # not sure enough
+    assert created(description=text).category.code == "network-broadband"
+    settings.INTAKE_CLASSIFIER_OVER_RULE_CONFIDENCE = confidence
+    complaint = created(description=text)
+    assert complaint.category.code == "service-installer"
+    record = ComplaintClassification.objects.get(complaint=complaint)
+    assert record.category_source == "classifier"
+    by_category = [d for d in record.decisions if d["field"] == "category"]
+    assert [d["rule"] for d in by_category if d["applied"]] == [""]  # the model's only
+    assert by_category[0]["rule"] == "宽带故障" and by_category[-1]["source"] == "classifier"
+    assert "分类模型" in complaint.activities.filter(data__has_key="classification").get().message
 
 
 def test_a_confident_suggestion_fills_a_category_no_rule_decided(created, classifier_model,

@@ -177,6 +177,6 @@ def test_rules_page_queries_do_not_grow_with_the_rules(supervisor, django_assert
         rule = Rule.objects.create(name=f"规则{i}", position=500 + i, keywords="测试",
                                    set_category=category("other-misc"), set_priority="urgent")
         rule.categories.set([category("network"), category("billing")])
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):  # +1: the live accuracy figure
         assert page(client.post("/rules/", {"text": "测试", "channel": "phone",
                                             "tier": "ordinary", "recent_complaints": "1"}))
