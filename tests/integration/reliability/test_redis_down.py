@@ -1,0 +1,100 @@
+"""With Redis down, intake still answers 201 and loses nothing (issue 16).
+
+Redis is the cache (throttles, the public form's rate limits, settings) and the Celery broker. A
+real redis-server of the test's own is started and killed; then complaints arrive by the API, a
+signed webhook and the public form: each is accepted once, and a retry creates nothing new.
+"""
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from rest_framework.test import APIClient
+
+from complaints.models import Complaint
+from intake.parsers.webhook import sign
+from notifications.models import OutboundMessage
+from tests.servers import redis_server
+
+pytestmark = pytest.mark.django_db(transaction=True)
+SECRET = "whsec_test_app"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "intake" / "webhooks"
+
+
+@pytest.fixture
+def redis_down(settings):
+    """The cache and the broker on a real Redis of this test's own, which is then killed."""
+    from config.celery import app
+
+    with redis_server() as server:
+        settings.CACHES = {"default": {
+            **settings.CACHES["default"],
+            "BACKEND": "kernel.resilient_cache.ResilientRedisCache", "LOCATION": server.url,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}}
+        original = app.conf.broker_url, app.conf.broker_write_url
+        app.conf.broker_url = app.conf.broker_write_url = server.url
+        app.pool.force_close_all()
+        try:
+            from django.core.cache import cache
+
+            cache.set("reliability:probe", 1)  # it was up, and in use
+            assert cache.get("reliability:probe") == 1
+            server.kill()
+            yield server
+        finally:
+            app.conf.broker_url, app.conf.broker_write_url = original
+            app.pool.force_close_all()
+
+
+def _api_create(client, ref):
+    return client.post("/api/v1/complaints/", {
+        "channel": "phone", "received_at": "2026-11-20T09:15:00+08:00", "external_ref": ref,
+        "customer": {"name": "周杰", "phone": "186 0000 1111", "email": ""},
+        "description": "宽带每天晚上断网，一直没人处理。"}, format="json")
+
+
+def _webhook(key):
+    payload = json.loads((FIXTURES / "app_complaint.json").read_text())
+    body = json.dumps({**payload, "event_id": key}, ensure_ascii=False).encode()
+    timestamp = str(int(time.time()))
+    signature = "sha256=" + sign(body, SECRET, timestamp, key)
+    return APIClient().post("/api/v1/intake/webhooks/app/", body,
+                            content_type="application/json",
+                            headers={"X-Signature": signature, "X-Timestamp": timestamp,
+                                     "Idempotency-Key": key})
+
+
+def _public_form():
+    return APIClient().post("/api/v1/public/complaints/", {
+        "name": "王芳", "phone": "13911112222", "service_number": "13911112222",
+        "description": "手机流量费用异常，本月多扣了200元。", "location": "上海市浦东新区",
+        "accept_privacy": True}, format="json")
+
+
+def test_api_creates_are_accepted_once_while_redis_is_down(redis_down, client_for, agent):
+    client = client_for(agent)
+    first = _api_create(client, "CALL-REDIS-DOWN-1")
+    assert first.status_code == 201, first.content
+    again = _api_create(client, "CALL-REDIS-DOWN-1")  # the integrator's retry
+    assert again.status_code == 200 and again.json()["reference"] == first.json()["reference"]
+    complaint = Complaint.objects.get()
+    assert complaint.reference == first.json()["reference"]
+    # The acknowledgement waits in the outbox (the database), for the sweep to send it.
+    assert OutboundMessage.objects.filter(complaint=complaint).count() == 1
+
+
+def test_signed_webhooks_are_accepted_once_while_redis_is_down(redis_down, settings):
+    settings.INTAKE_WEBHOOK_SECRETS = {"app": SECRET}
+    first = _webhook("app-evt-redis-down-1")
+    assert first.status_code == 201, first.content
+    again = _webhook("app-evt-redis-down-1")
+    assert again.status_code == 200, again.content
+    assert Complaint.objects.count() == 1
+
+
+def test_the_public_form_accepts_complaints_while_redis_is_down(redis_down):
+    for _ in range(3):
+        response = _public_form()
+        assert response.status_code == 201, response.content
+    assert Complaint.objects.filter(channel="web").count() == 3
