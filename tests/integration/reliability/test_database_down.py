@@ -6,8 +6,6 @@ a spare port), the connection is pointed at it, and the cluster is stopped (fast
 requests and in the middle of a complaint's write.
 """
 
-import subprocess
-
 import pytest
 from django.db import connection
 from django.test import Client
@@ -15,34 +13,9 @@ from django.test import Client
 from complaints.models import Complaint
 from intake.models import InboundMessage
 from notifications.models import OutboundMessage
-from tests.servers import PG_BIN, postgres_cluster
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 URL = "/api/v1/complaints/"
-
-
-@pytest.fixture
-def own_cluster(is_postgres):
-    """The connection on a copy of the test database in a cluster the test can stop."""
-    name = connection.settings_dict["NAME"]
-    with postgres_cluster() as cluster:
-        source = ["-h", "127.0.0.1", "-p", str(connection.settings_dict.get("PORT") or 5432),
-                  "-U", "postgres"]
-        target = ["-h", "127.0.0.1", "-p", str(cluster.port), "-U", "postgres"]
-        subprocess.run([str(PG_BIN / "createdb"), *target, name], check=True)
-        dump = subprocess.run([str(PG_BIN / "pg_dump"), *source, "--no-owner", name],
-                              check=True, capture_output=True).stdout
-        subprocess.run([str(PG_BIN / "psql"), *target, "-q", "-v", "ON_ERROR_STOP=1", name],
-                       input=dump, check=True, capture_output=True)
-        saved = dict(connection.settings_dict)
-        connection.close()
-        connection.settings_dict.update(HOST="127.0.0.1", PORT=str(cluster.port))
-        try:
-            yield cluster
-        finally:
-            connection.close()
-            connection.settings_dict.clear()
-            connection.settings_dict.update(saved)
 
 
 def _create(client, ref):

@@ -15,36 +15,10 @@ from rest_framework.test import APIClient
 from complaints.models import Complaint
 from intake.parsers.webhook import sign
 from notifications.models import OutboundMessage
-from tests.servers import redis_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SECRET = "whsec_test_app"
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "intake" / "webhooks"
-
-
-@pytest.fixture
-def redis_down(settings):
-    """The cache and the broker on a real Redis of this test's own, which is then killed."""
-    from config.celery import app
-
-    with redis_server() as server:
-        settings.CACHES = {"default": {
-            **settings.CACHES["default"],
-            "BACKEND": "kernel.resilient_cache.ResilientRedisCache", "LOCATION": server.url,
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}}
-        original = app.conf.broker_url, app.conf.broker_write_url
-        app.conf.broker_url = app.conf.broker_write_url = server.url
-        app.pool.force_close_all()
-        try:
-            from django.core.cache import cache
-
-            cache.set("reliability:probe", 1)  # it was up, and in use
-            assert cache.get("reliability:probe") == 1
-            server.kill()
-            yield server
-        finally:
-            app.conf.broker_url, app.conf.broker_write_url = original
-            app.pool.force_close_all()
 
 
 def _api_create(client, ref):
