@@ -24,6 +24,7 @@ from openpyxl import Workbook
 from complaints.selectors import complaint_list
 from desk.filters import ComplaintFilter
 from kernel.display import formula_safe, local_minute
+from kernel.queue import send_task
 
 from . import tasks
 from .drilldown import drill_down
@@ -199,7 +200,7 @@ def export_job_create(*, owner, params: dict, fmt: str, kind: str = "report") ->
     with transaction.atomic():
         job = ExportJob.objects.create(owner=owner, params={"kind": kind, "query": params},
                                        format=fmt)
-        transaction.on_commit(lambda: tasks.export.delay(job.pk))
+        transaction.on_commit(lambda: send_task(tasks.export, job.pk))
     return job
 
 

@@ -11,6 +11,12 @@ from config.celery import app
 from tests.servers import PG_BIN, postgres_cluster, redis_server
 
 
+def _new_broker_pool():
+    """Celery keeps its broker connections (and producers) in a pool made for the old URL."""
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
 @pytest.fixture
 def redis_down(settings):
     """The cache and the broker on a real Redis of this test's own, which is then killed."""
@@ -21,7 +27,7 @@ def redis_down(settings):
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}}
         original = app.conf.broker_url, app.conf.broker_write_url
         app.conf.broker_url = app.conf.broker_write_url = server.url
-        app.pool.force_close_all()
+        _new_broker_pool()
         try:
             cache.set("reliability:probe", 1)  # it was up, and in use
             assert cache.get("reliability:probe") == 1
@@ -29,7 +35,7 @@ def redis_down(settings):
             yield server
         finally:
             app.conf.broker_url, app.conf.broker_write_url = original
-            app.pool.force_close_all()
+            _new_broker_pool()
 
 
 @pytest.fixture

@@ -10,11 +10,13 @@ import time
 from pathlib import Path
 
 import pytest
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from complaints.models import Complaint, ReceiverFailure
 from intake.parsers.webhook import sign
 from notifications.models import OutboundMessage
+from reports.models import ExportJob
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SECRET = "whsec_test_app"
@@ -77,3 +79,24 @@ def test_the_public_form_accepts_complaints_while_redis_is_down(redis_down, sett
         assert response.status_code == 201, response.content
     assert Complaint.objects.filter(channel="web").count() == 3
     assert not ReceiverFailure.objects.exists()
+
+
+def test_work_started_from_a_request_waits_in_the_database_while_redis_is_down(
+        redis_down, client, supervisor, settings):
+    """An export (any size here) is queued after its commit: the broker is unreachable, yet the
+    request answers as usual and the job stays visibly queued, not a 500."""
+    settings.REPORTS_ASYNC_EXPORT_ROWS = 0
+    client.force_login(supervisor)
+    response = client.get(reverse("reports:complaints"), {"format": "csv"})
+    job = ExportJob.objects.get()
+    assert response.status_code == 302 and response.url == reverse("reports:export-job",
+                                                                   args=[job.pk])
+    assert job.status == "queued"
+
+
+def test_retraining_says_it_could_not_start_while_redis_is_down(redis_down, client,
+                                                                administrator):
+    client.force_login(administrator)
+    response = client.post(reverse("intake-classifier"), HTTP_ACCEPT_LANGUAGE="en", follow=True)
+    assert response.status_code == 200
+    assert "could not be started now" in response.content.decode()
