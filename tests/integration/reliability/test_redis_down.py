@@ -7,15 +7,18 @@ signed webhook and the public form: each is accepted once, and a retry creates n
 
 import json
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import redis
 from django.urls import reverse
 from rest_framework.test import APIClient
 
 from complaints.models import Complaint, ReceiverFailure
 from intake.parsers.webhook import sign
 from notifications.models import OutboundMessage
+from reports.exports import exports_send_waiting
 from reports.models import ExportJob
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -100,3 +103,21 @@ def test_retraining_says_it_could_not_start_while_redis_is_down(redis_down, clie
     response = client.post(reverse("intake-classifier"), HTTP_ACCEPT_LANGUAGE="en", follow=True)
     assert response.status_code == 200
     assert "could not be started now" in response.content.decode()
+
+
+def test_an_export_queued_while_redis_was_down_is_sent_once_it_is_back(
+        redis_down, client, supervisor, settings):
+    settings.REPORTS_ASYNC_EXPORT_ROWS = 0
+    client.force_login(supervisor)
+    client.get(reverse("reports:complaints"), {"format": "csv"})
+    job = ExportJob.objects.get()
+    assert exports_send_waiting() == []  # not waiting long yet; and the broker is still down
+    ExportJob.objects.filter(pk=job.pk).update(created_at=job.created_at - timedelta(minutes=6))
+    assert exports_send_waiting() == []  # the broker is still down: it keeps waiting
+
+    redis_down.start()  # back, empty
+    assert exports_send_waiting() == [job.pk]
+    queued = [json.loads(m) for m in redis.Redis(port=redis_down.port).lrange(
+        settings.CELERY_TASK_DEFAULT_QUEUE, 0, -1)]
+    assert [(m["headers"]["task"], m["headers"]["argsrepr"]) for m in queued] == [
+        ("reports.export", f"({job.pk},)")]
