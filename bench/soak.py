@@ -1,21 +1,24 @@
-"""Soak (issue 16, first part): steady intake while Redis and PostgreSQL fail, then the checks.
+"""Soak (issue 16): steady intake while Redis, workers, beat, PostgreSQL and the SMS gateway fail.
 
 It starts its own PostgreSQL cluster (initdb + pg_ctl on a spare port, as the `postgres` user when
-run as root), its own redis-server on a spare port, and the web under gunicorn (2 workers). Three
-clients send, at a steady rate, API creates with an `external_ref`, signed webhooks with an
-`Idempotency-Key` and public-form posts, and retry on timeouts and 5xx with the same keys, as a
-real integrator does. While they run: Redis is killed and restarted, then PostgreSQL is restarted
-(fast shutdown). /healthz is polled all along. At the end:
+run as root), its own redis-server on a spare port, the web under gunicorn (2 workers), two
+Celery workers and beat, and a local SMS gateway recording every message. Three clients send, at
+a steady rate, API creates with an `external_ref`, signed webhooks with an `Idempotency-Key` and
+public-form posts, and retry on timeouts and 5xx with the same keys, as a real integrator does.
+While they run: beat is started a second time; a worker is SIGKILLed (and started again); the
+gateway answers 500, then hangs; Redis is killed and restarted; PostgreSQL is restarted (fast
+shutdown). /healthz is polled all along. After a bounded time for the outbox to drain:
 
-- every request that got a 2xx is stored exactly once;
-- a retry with the same key created nothing new;
-- nothing was lost: no 2xx without its complaint;
-- /healthz reported each outage while it lasted.
+- every request that got a 2xx is stored exactly once, with the reference it was given;
+- a retry with the same key created nothing new; nothing stored without a 2xx;
+- every acknowledgement reached the gateway once, or its failure shows in the outbox;
+- no message was sent twice; none is stuck untried;
+- /healthz reported each outage (database, broker, cache) while it lasted.
 
     /work/main/.venv/bin/python bench/soak.py [--seconds 90] [--rate 4]
 
-Exit status 0 when every check holds. Not covered yet (see docs/reliability.md): Celery workers
-and beat with their faults, the SMTP and SMS gateways, agents' actions and the clocks.
+Exit status 0 when every check holds. Not covered yet (see docs/reliability.md): ingest_email
+and the SMTP server, agents' actions, the SLA clocks, and /healthz's worker and beat reports.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,6 +57,37 @@ def sign_webhook(body: bytes, timestamp: str, key: str) -> str:
     return "sha256=" + hmac.new(WEBHOOK_SECRET.encode(), content, hashlib.sha256).hexdigest()
 
 
+class SmsGateway:
+    """A local SMS gateway recording every message it is sent; it can answer 500 or hang."""
+
+    def __init__(self):
+        self.port = spare_port()
+        self.received: Counter = Counter()  # message_id -> deliveries answered 2xx
+        self.mode = "ok"  # "ok" | "500" | "hang"
+        gateway = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - http.server's naming
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if gateway.mode == "hang":
+                    time.sleep(60)
+                    return
+                if gateway.mode == "500":
+                    self.send_response(500)
+                    self.end_headers()
+                    return
+                gateway.received[json.loads(body)["message_id"]] += 1
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
 class Stack:
     """PostgreSQL, Redis and gunicorn of the soak's own."""
 
@@ -63,6 +98,8 @@ class Stack:
         self.web_port = spare_port()
         self.web = None
         self.env = {}
+        self.sms = SmsGateway()
+        self.celery: dict[str, subprocess.Popen] = {}
 
     def start(self) -> str:
         self.pg.init()
@@ -77,7 +114,10 @@ class Stack:
             "REDIS_URL": self.redis.url, "CACHE_KEY_PREFIX": "soak", "DEBUG": "0",
             "SECRET_KEY": "soak-only-not-secret", "SECURE_SSL_REDIRECT": "0",
             "VAR_DIR": str(self.workdir / "var"), "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "LOG_LEVEL": "WARNING", "SMS_BACKEND": "notifications.backends.DatabaseBackend",
+            "LOG_LEVEL": "WARNING", "SMS_BACKEND": "notifications.backends.HttpGatewayBackend",
+            "SMS_GATEWAY_URL": f"http://127.0.0.1:{self.sms.port}/send",
+            "CUSTOMER_AUTOMATIC_SMS_PER_DAY": "100000", "CUSTOMER_CONTACT_OPENS": "00:00",
+            "CUSTOMER_CONTACT_CLOSES": "23:59",
             "INTAKE_WEBHOOK_SECRET_APP": WEBHOOK_SECRET, "THROTTLE_ANON": "100000/minute",
             "THROTTLE_INTAKE_WEBHOOK": "100000/minute",
             "INTAKE_PUBLIC_RATE_IP": "100000/hour", "INTAKE_PUBLIC_RATE_PHONE": "100000/day",
@@ -98,12 +138,30 @@ class Stack:
              f"127.0.0.1:{self.web_port}", "--workers", "2", "--timeout", "60",
              "--log-level", "warning"], cwd=ROOT, env=self.env, start_new_session=True,
             stdout=(self.workdir / "web.log").open("w"), stderr=subprocess.STDOUT)
+        for name in ("worker1", "worker2", "beat1"):
+            self.start_celery(name)
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             if request(self.web_port, "GET", "/healthz")[0] in (200, 503):
                 return token
             time.sleep(0.5)
         raise RuntimeError("gunicorn did not come up")
+
+    def start_celery(self, name: str):
+        if name.startswith("beat"):
+            cmd = ["beat", "--schedule", str(self.workdir / f"{name}-schedule")]
+        else:
+            cmd = ["worker", "--concurrency=1", "--pool=prefork", "--without-gossip",
+                   "--without-mingle", "-n", f"{name}@%h"]
+        self.celery[name] = subprocess.Popen(
+            [PYTHON, "-m", "celery", "-A", "config", *cmd, "--loglevel=WARNING"], cwd=ROOT,
+            env=self.env, start_new_session=True,
+            stdout=(self.workdir / f"{name}.log").open("a"), stderr=subprocess.STDOUT)
+
+    def kill_celery(self, name: str, sig=signal.SIGKILL):
+        process = self.celery.pop(name)
+        os.killpg(process.pid, sig)
+        process.wait(timeout=30)
 
     def manage_shell(self, code: str) -> str:
         return subprocess.run([PYTHON, "manage.py", "shell", "-c", code], cwd=ROOT, env=self.env,
@@ -113,6 +171,9 @@ class Stack:
         if self.web is not None:
             os.killpg(self.web.pid, signal.SIGTERM)
             self.web.wait(timeout=30)
+        for name in list(self.celery):
+            self.kill_celery(name, signal.SIGTERM)
+        self.sms.server.shutdown()
         self.redis.kill()
         try:
             self.pg.stop()
@@ -180,12 +241,12 @@ class Load:
     def _attempt(self, kind: str, key: str, text: str) -> tuple[int, bytes]:
         if kind == "api":
             body = json.dumps({"channel": "phone", "external_ref": key, "description": text,
-                               "customer": {"name": "客户", "phone": "13900001111"}},
+                               "customer": {"name": "客户", "phone": _phone()}},
                               ensure_ascii=False).encode()
             return request(self.port, "POST", "/api/v1/complaints/", body, {
                 "Authorization": f"Token {self.token}", "Content-Type": "application/json"})
         if kind == "webhook":
-            body = json.dumps({"event_id": key, "user": {"name": "周敏", "phone": "18600002222"},
+            body = json.dumps({"event_id": key, "user": {"name": "周敏", "phone": _phone()},
                                "complaint": {"description": text}},
                               ensure_ascii=False).encode()
             timestamp = str(int(time.time()))
@@ -194,11 +255,16 @@ class Load:
                 "X-Timestamp": timestamp, "X-Signature": sign_webhook(body, timestamp, key)})
         # The public form has no key: a person sends it again after an error page; the text
         # carries the soak's key, so a second copy would show as duplicated.
-        body = json.dumps({"name": "王芳", "phone": "13911112222", "description": text,
-                           "service_number": "13911112222", "location": "上海市浦东新区",
+        phone = _phone()
+        body = json.dumps({"name": "王芳", "phone": phone, "description": text,
+                           "service_number": phone, "location": "上海市浦东新区",
                            "accept_privacy": True}, ensure_ascii=False).encode()
         return request(self.port, "POST", "/api/v1/public/complaints/", body,
                        {"Content-Type": "application/json"})
+
+
+def _phone() -> str:
+    return f"139{random.randrange(10**8):08d}"
 
 
 class HealthWatch:
@@ -230,7 +296,21 @@ def faults(stack: Stack, phase: float, log: list):
         print(f"  [{log[-1][0]:6.1f}s] {what}", flush=True)
 
     t0 = time.monotonic()
-    time.sleep(phase)
+    note("beat started a second time")
+    stack.start_celery("beat2")
+    time.sleep(phase / 2)
+    note("worker1 SIGKILLed")
+    stack.kill_celery("worker1")
+    stack.start_celery("worker1")
+    note("sms gateway answering 500")
+    stack.sms.mode = "500"
+    time.sleep(phase / 2)
+    note("sms gateway hanging")
+    stack.sms.mode = "hang"
+    time.sleep(phase / 2)
+    stack.sms.mode = "ok"
+    note("sms gateway back; second beat stopped")
+    stack.kill_celery("beat2", signal.SIGTERM)
     note("redis killed")
     stack.redis.kill()
     time.sleep(phase)
@@ -245,7 +325,28 @@ def faults(stack: Stack, phase: float, log: list):
     time.sleep(phase)
 
 
-def check(stack: Stack, results: list[dict], health: HealthWatch) -> dict:
+OUTBOX = (
+    "import json\n"
+    "from notifications.models import OutboundMessage\n"
+    "print(json.dumps(list(OutboundMessage.objects.filter(channel='sms').values_list("
+    "'id', 'status', 'complaint__reference', 'purpose', 'attempts', 'last_error'))))\n")
+
+
+def converge_outbox(stack: Stack, limit: float) -> list:
+    """Wait (at most `limit` seconds) until every SMS was tried at least once; the outbox then.
+
+    A message that failed waits for its retry (2, 4, 8, 16 minutes): queued with its attempts
+    and error shown in the outbox, which staff see; only one never tried is stuck."""
+    deadline = time.monotonic() + limit
+    while True:
+        rows = json.loads(stack.manage_shell(OUTBOX).strip().splitlines()[-1])
+        if time.monotonic() > deadline or not any(r[1] == "queued" and not r[4] for r in rows):
+            return rows
+        time.sleep(5)
+
+
+def check(stack: Stack, results: list[dict], health: HealthWatch, outbox: list) -> dict:
+    acks = [r for r in outbox if r[3] == "acknowledgement"]
     keys = [r["key"] for r in results]
     rows = json.loads(stack.manage_shell(
         "import json\n"
@@ -272,6 +373,16 @@ def check(stack: Stack, results: list[dict], health: HealthWatch) -> dict:
         "stored_without_2xx": sum(1 for r in results if r not in accepted and stored[r["key"]]),
         "not_answered_in_the_end": len(results) - len(accepted),
         "health_reported_down": dict(health.seen),
+        "acknowledgements": len(acks),
+        "acknowledgements_sent_once": sum(1 for r in acks if stack.sms.received[r[0]] == 1),
+        "acknowledgements_visibly_failed": sum(1 for r in acks if r[1] == "failed"
+                                               and stack.sms.received[r[0]] == 0),
+        "acknowledgements_waiting_retry_with_error_shown": sum(
+            1 for r in acks if r[1] == "queued" and r[4] and r[5]),
+        "acknowledgements_stuck": sum(1 for r in acks if r[1] == "queued" and not r[4]),
+        "messages_sent_twice": sum(1 for count in stack.sms.received.values() if count > 1),
+        "complaints_without_acknowledgement": len({r["reference"] for r in accepted}
+                                                  - {r[2] for r in acks}),
         "final_answers": dict(Counter(f"{r['kind']} {r['statuses'][-1]}" for r in results)),
         "refused_samples": sorted({f"{r['kind']} {r['statuses'][-1]}: {r['answer']}"
                                    for r in results if r not in accepted})[:5],
@@ -283,6 +394,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=90, help="length of the faulted load")
     parser.add_argument("--rate", type=float, default=3, help="operations per second, in all")
+    parser.add_argument("--converge", type=float, default=150,
+                        help="at most this long for the outbox to drain after the faults")
     parser.add_argument("--workdir", default=str(ROOT / "var" / f"soak-{os.getpid()}"))
     args = parser.parse_args(argv)
     stack = Stack(Path(args.workdir))
@@ -294,18 +407,24 @@ def main(argv=None) -> int:
         health.thread.start()
         load.start()
         fault_log: list = []
-        faults(stack, args.seconds / 4.5, fault_log)
+        faults(stack, args.seconds / 5, fault_log)
         converging = time.monotonic()
         load.stop()
+        outbox = converge_outbox(stack, args.converge)
         converged = time.monotonic() - converging
         health.stopping.set()
-        figures = check(stack, load.results, health)
+        figures = check(stack, load.results, health, outbox)
         figures["seconds_to_converge"] = round(converged, 1)
         figures["faults"] = fault_log
     finally:
         stack.stop()
     print(json.dumps(figures, indent=2, ensure_ascii=False))
     ok = (figures["lost"] == figures["duplicated"] == figures["wrong_reference"] == 0
+          and figures["messages_sent_twice"] == figures["acknowledgements_stuck"] == 0
+          and figures["complaints_without_acknowledgement"] == 0
+          and figures["acknowledgements_sent_once"] + figures["acknowledgements_visibly_failed"]
+          + figures["acknowledgements_waiting_retry_with_error_shown"]
+          == figures["acknowledgements"]
           and figures["stored_without_2xx"] == 0 and figures["not_answered_in_the_end"] == 0
           and {"database", "broker", "cache"} <= set(figures["health_reported_down"]))
     print("soak: all checks hold" if ok else "soak: CHECKS FAILED", flush=True)
