@@ -13,7 +13,10 @@ shutdown). /healthz is polled all along. After a bounded time for the outbox to 
 - a retry with the same key created nothing new; nothing stored without a 2xx;
 - every acknowledgement reached the gateway once, or its failure shows in the outbox;
 - no message was sent twice; none is stuck untried;
-- /healthz reported each outage (database, broker, cache) while it lasted.
+- /healthz reported each outage (database, broker, cache) while it lasted;
+- the backup drill: a pg_dump taken under load, restored into a new database, its search index
+  and report figures rebuilt there: every restored complaint is live, a sample matches field by
+  field.
 
     /work/main/.venv/bin/python bench/soak.py [--seconds 90] [--rate 4]
 
@@ -290,7 +293,7 @@ class HealthWatch:
             time.sleep(0.5)
 
 
-def faults(stack: Stack, phase: float, log: list):
+def faults(stack: Stack, phase: float, log: list) -> dict:
     def note(what):
         log.append((round(time.monotonic() - t0, 1), what))
         print(f"  [{log[-1][0]:6.1f}s] {what}", flush=True)
@@ -322,7 +325,53 @@ def faults(stack: Stack, phase: float, log: list):
     time.sleep(phase / 2)
     stack.pg.start()
     note("postgresql restarted")
-    time.sleep(phase)
+    time.sleep(phase / 2)
+    drill = backup_drill(stack, note)
+    time.sleep(phase / 2)
+    return drill
+
+
+SAMPLE = (
+    "import json\n"
+    "from complaints.models import Complaint\n"
+    "rows = Complaint.objects.order_by('reference').values_list("
+    "'reference', 'description', 'channel', 'received_at', 'customer__phone')\n"
+    "print(json.dumps([[str(v) for v in r] for r in rows]))\n")
+
+
+def backup_drill(stack: Stack, note) -> dict:
+    """pg_dump while the load runs, restore into a new database, rebuild the search index and the
+    report figures there; then the restored complaints must be the live ones of the dump's
+    moment: each restored row equal to its live row (docs/operations.md)."""
+    dump = stack.workdir / "soak.dump"
+    target = ["-h", "127.0.0.1", "-p", str(stack.pg.port), "-U", "postgres"]
+    note("pg_dump under load")
+    subprocess.run([str(PG_BIN / "pg_dump"), *target, "-Fc", "-f", str(dump), "soak"],
+                   check=True)
+    subprocess.run([str(PG_BIN / "createdb"), *target, "soak_restored"], check=True)
+    subprocess.run([str(PG_BIN / "pg_restore"), *target, "--no-owner", "-d", "soak_restored",
+                    str(dump)], check=True)
+    restored_env = {**stack.env, "DATABASE_URL": stack.env["DATABASE_URL"].rsplit("/", 1)[0]
+                    + "/soak_restored"}
+    for command in (["search_reindex", "--rebuild"], ["reports_rebuild"]):
+        subprocess.run([PYTHON, "manage.py", *command], cwd=ROOT, env=restored_env, check=True,
+                       capture_output=True)
+    note("restored, search index and report figures rebuilt")
+    restored = json.loads(subprocess.run(
+        [PYTHON, "manage.py", "shell", "-c", SAMPLE], cwd=ROOT, env=restored_env, check=True,
+        capture_output=True, text=True).stdout.strip().splitlines()[-1])
+    return {"dump_bytes": dump.stat().st_size, "restored_complaints": len(restored),
+            "restored": restored}
+
+
+def drill_figures(stack: Stack, drill: dict) -> dict:
+    live = {r[0]: r for r in json.loads(stack.manage_shell(SAMPLE).strip().splitlines()[-1])}
+    restored = drill.pop("restored")
+    sample = random.Random(16).sample(restored, min(50, len(restored)))
+    return {**drill, "live_complaints": len(live),
+            "restored_not_live": sum(1 for r in restored if r[0] not in live),
+            "sample_checked": len(sample),
+            "sample_mismatches": sum(1 for r in sample if live.get(r[0]) != r)}
 
 
 OUTBOX = (
@@ -407,7 +456,7 @@ def main(argv=None) -> int:
         health.thread.start()
         load.start()
         fault_log: list = []
-        faults(stack, args.seconds / 5, fault_log)
+        drill = faults(stack, args.seconds / 5, fault_log)
         converging = time.monotonic()
         load.stop()
         outbox = converge_outbox(stack, args.converge)
@@ -415,6 +464,7 @@ def main(argv=None) -> int:
         health.stopping.set()
         figures = check(stack, load.results, health, outbox)
         figures["seconds_to_converge"] = round(converged, 1)
+        figures["backup_drill"] = drill_figures(stack, drill)
         figures["faults"] = fault_log
     finally:
         stack.stop()
@@ -426,7 +476,10 @@ def main(argv=None) -> int:
           + figures["acknowledgements_waiting_retry_with_error_shown"]
           == figures["acknowledgements"]
           and figures["stored_without_2xx"] == 0 and figures["not_answered_in_the_end"] == 0
-          and {"database", "broker", "cache"} <= set(figures["health_reported_down"]))
+          and {"database", "broker", "cache"} <= set(figures["health_reported_down"])
+          and figures["backup_drill"]["restored_complaints"] > 0
+          and figures["backup_drill"]["restored_not_live"] == 0
+          and figures["backup_drill"]["sample_mismatches"] == 0)
     print("soak: all checks hold" if ok else "soak: CHECKS FAILED", flush=True)
     return 0 if ok else 1
 
