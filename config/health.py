@@ -1,11 +1,16 @@
-"""/healthz: database, broker and worker status, for load balancers and people."""
+"""/healthz: database, broker, cache, worker and beat status, for load balancers and people.
+
+Each part is reported while it is out (issue 16): the database and the broker by asking them
+now, the cache (Redis) by a ping, the worker by the time it last ran the heartbeat task, beat by
+the time it last sent it (both kept in the cache, so they read as unknown while Redis is down).
+"""
 
 import ipaddress
 
 from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -13,11 +18,19 @@ from django.views.decorators.cache import never_cache
 from kernel.http import client_address
 
 HEARTBEAT_KEY = "health:worker-heartbeat"
+BEAT_HEARTBEAT_KEY = "health:beat-heartbeat"
 
 
 def record_worker_heartbeat() -> str:
     now = timezone.now().isoformat()
     cache.set(HEARTBEAT_KEY, now, timeout=24 * 3600)
+    return now
+
+
+def record_beat_heartbeat() -> str:
+    """Beat sent the heartbeat task (config/celery.py, after it was published)."""
+    now = timezone.now().isoformat()
+    cache.set(BEAT_HEARTBEAT_KEY, now, timeout=24 * 3600)
     return now
 
 
@@ -27,6 +40,8 @@ def check_database() -> dict:
             cursor.execute("SELECT 1")
         return {"ok": True, "vendor": connection.vendor}
     except Exception as exc:  # noqa: BLE001 - any failure is "down", with its reason
+        # A connection the server dropped is let go, so the next check connects afresh.
+        connection.close_if_unusable_or_obsolete()
         return {"ok": False, "error": exc.__class__.__name__}
 
 
@@ -41,24 +56,43 @@ def check_broker() -> dict:
         return {"ok": False, "transport": transport, "error": exc.__class__.__name__}
 
 
-def check_worker() -> dict:
+def check_cache() -> dict:
+    reachable = getattr(cache, "reachable", None)  # kernel/resilient_cache.py (Redis)
+    if reachable is None:
+        # A local cache (file, memory: development and tests) has no server to lose.
+        return {"ok": True, "backend": settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]}
+    return {"ok": reachable(), "backend": "redis"}
+
+
+def check_worker(cache_state: dict | None = None) -> dict:
+    return _heartbeat(HEARTBEAT_KEY, settings.WORKER_HEARTBEAT_MAX_AGE, cache_state)
+
+
+def check_beat(cache_state: dict | None = None) -> dict:
+    return _heartbeat(BEAT_HEARTBEAT_KEY, settings.BEAT_HEARTBEAT_MAX_AGE, cache_state)
+
+
+def _heartbeat(key: str, max_age: int, cache_state: dict | None) -> dict:
+    if cache_state is not None and not cache_state["ok"]:
+        return {"ok": False, "error": "cache unreachable"}
     try:
-        last = cache.get(HEARTBEAT_KEY)
+        last = cache.get(key)
     except Exception as exc:  # noqa: BLE001 - the cache is Redis in production
         return {"ok": False, "error": exc.__class__.__name__}
     if not last:
         return {"ok": False, "last_heartbeat": None}
     age = (timezone.now() - timezone.datetime.fromisoformat(last)).total_seconds()
-    return {"ok": age <= settings.WORKER_HEARTBEAT_MAX_AGE, "last_heartbeat": last,
-            "age_seconds": round(age)}
+    return {"ok": age <= max_age, "last_heartbeat": last, "age_seconds": round(age)}
 
 
 @never_cache
 def healthz(request):
-    checks = {"database": check_database(), "broker": check_broker(), "worker": check_worker()}
+    cache_state = check_cache()
+    checks = {"database": check_database(), "broker": check_broker(), "cache": cache_state,
+              "worker": check_worker(cache_state), "beat": check_beat(cache_state)}
     if not (checks["database"]["ok"] and checks["broker"]["ok"]):
         state, code = "down", 503
-    elif not checks["worker"]["ok"]:
+    elif not (checks["worker"]["ok"] and checks["beat"]["ok"] and checks["cache"]["ok"]):
         state, code = "degraded", 200  # the web still serves; timers wait for the worker
     else:
         state, code = "ok", 200
@@ -71,9 +105,12 @@ def healthz(request):
 
 def may_see_details(request) -> bool:
     """Logged-in staff, or a caller on this machine (monitoring, an operator's curl)."""
-    if request.user.is_authenticated:
-        return True
     try:
-        return ipaddress.ip_address(client_address(request)).is_loopback
+        if ipaddress.ip_address(client_address(request)).is_loopback:
+            return True
     except ValueError:
+        pass
+    try:
+        return request.user.is_authenticated
+    except DatabaseError:  # the session cannot be read while the database is down
         return False

@@ -1,3 +1,5 @@
+import sys
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
@@ -5,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.views import defaults
 
 from complaints import selectors
+from kernel.db_down import is_connection_failure, unavailable_response
 
 
 @login_required
@@ -57,6 +60,9 @@ def page_not_found(request, exception):
 
 
 def server_error(request):
+    # Called while the error is being handled: a lost database is a 503, not a 500.
+    if is_connection_failure(sys.exc_info()[1]):
+        return unavailable_response(request)
     if _is_api(request):
         return JsonResponse({"detail": _("Server error; please try again later.")}, status=500)
     return defaults.server_error(request)

@@ -28,6 +28,7 @@ from complaints.models import Complaint
 from kernel.attachments import sniff_content_type
 from kernel.display import formula_safe
 from kernel.errors import InvalidInput, NotAllowed
+from kernel.queue import send_task
 
 from . import tasks
 from .channels import intake_receive
@@ -69,7 +70,7 @@ def regulator_import_create(*, actor, name: str, data: bytes,
 
 
 def _queue(import_id: int) -> None:
-    tasks.regulator_import_process.delay(import_id)
+    send_task(tasks.regulator_import_process, import_id)
 
 
 def _check_file(name: str, data: bytes, now: datetime) -> None:

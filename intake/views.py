@@ -20,6 +20,7 @@ from complaints import selectors as complaint_selectors
 from complaints.models import Channel, CustomerTier, Priority
 from kernel.errors import InvalidInput, StaleVersion
 from kernel.permissions import staff_permission
+from kernel.queue import send_task
 
 from . import explain, rules, selectors, services
 from .explain import choice_label
@@ -201,9 +202,12 @@ def classifier_versions(request):
         if not request.user.has_perm("intake.add_classifiermodel"):
             raise PermissionDenied
 
-        classifier_retrain.delay(force=True)
-        messages.success(request, _("Training started in the background; the new version "
-                                    "appears here when it is done."))
+        if send_task(classifier_retrain, force=True):
+            messages.success(request, _("Training started in the background; the new version "
+                                        "appears here when it is done."))
+        else:
+            messages.error(request, _("The training could not be started now (the task queue "
+                                      "is unreachable); please try again in a few minutes."))
         return redirect("intake-classifier")
     threshold = selectors.suggestion_min_confidence()
     over_rule = selectors.classifier_over_rule_confidence()

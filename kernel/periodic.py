@@ -28,6 +28,8 @@ SCHEDULES = [
              300),
     Schedule("reports: refresh figures", "reports.refresh", 60),
     Schedule("reports: figures of complaints changed without an event", "reports.catch_up", 600),
+    Schedule("reports: send exports queued while the broker was down",
+             "reports.send_waiting_exports", 300),
     Schedule("reports: weekly and monthly summaries", "reports.send_scheduled", 3600),
     Schedule("closing: auto-close unanswered resolved complaints", "closing.auto_close", 900),
     Schedule("closing: anonymise customers past retention", "closing.anonymise", 86400),

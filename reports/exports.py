@@ -12,6 +12,7 @@ import io
 import logging
 import tempfile
 from collections.abc import Iterable, Iterator
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.base import File
@@ -24,6 +25,7 @@ from openpyxl import Workbook
 from complaints.selectors import complaint_list
 from desk.filters import ComplaintFilter
 from kernel.display import formula_safe, local_minute
+from kernel.queue import send_task
 
 from . import tasks
 from .drilldown import drill_down
@@ -199,8 +201,21 @@ def export_job_create(*, owner, params: dict, fmt: str, kind: str = "report") ->
     with transaction.atomic():
         job = ExportJob.objects.create(owner=owner, params={"kind": kind, "query": params},
                                        format=fmt)
-        transaction.on_commit(lambda: tasks.export.delay(job.pk))
+        transaction.on_commit(lambda: send_task(tasks.export, job.pk))
     return job
+
+
+# A queued export whose task has not started after this long never reached the worker: the
+# broker was down when it was queued, or lost the message when Redis restarted.
+EXPORT_WAIT_BEFORE_RESEND = timedelta(minutes=5)
+
+
+def exports_send_waiting(*, now=None) -> list[int]:
+    """Send again the task of each export still queued after EXPORT_WAIT_BEFORE_RESEND (beat,
+    every five minutes; issue 16). Running a job twice only rewrites its file."""
+    since = (now or timezone.now()) - EXPORT_WAIT_BEFORE_RESEND
+    waiting = ExportJob.objects.filter(status=ExportStatus.QUEUED, created_at__lt=since)
+    return [pk for pk in waiting.values_list("pk", flat=True) if send_task(tasks.export, pk)]
 
 
 def _job_queryset(job: ExportJob):

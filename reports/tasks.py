@@ -32,6 +32,14 @@ def export(job_id: int) -> str:
     return exports.export_job_run(job_id=job_id)
 
 
+@shared_task(name="reports.send_waiting_exports", acks_late=True, time_limit=300,
+             soft_time_limit=240, **RETRY)
+def send_waiting_exports() -> list[int]:
+    """Every five minutes: exports queued while the broker was down are sent again."""
+
+    return exports.exports_send_waiting()
+
+
 @shared_task(name="reports.send_scheduled", acks_late=True, time_limit=900, soft_time_limit=840,
              **RETRY)
 def send_scheduled() -> list[int]:

@@ -6,7 +6,7 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from config.health import HEARTBEAT_KEY
+from config.health import BEAT_HEARTBEAT_KEY, HEARTBEAT_KEY
 from tests.worker import celery_worker, read_log, wait_for
 
 pytestmark = pytest.mark.django_db
@@ -62,6 +62,9 @@ def test_beat_schedules_the_heartbeat_from_the_database(client):
     PeriodicTask.objects.filter(task="system.heartbeat").update(
         last_run_at=timezone.now() - timedelta(minutes=5))
     cache.delete(HEARTBEAT_KEY)
+    cache.delete(BEAT_HEARTBEAT_KEY)
     with celery_worker(beat=True) as (queue, log):
         assert wait_for(lambda: cache.get(HEARTBEAT_KEY), timeout=60), read_log(log)
-    assert client.get("/healthz").json()["worker"]["ok"] is True
+    body = client.get("/healthz").json()
+    assert body["worker"]["ok"] is True
+    assert body["beat"]["ok"] is True  # beat's own heartbeat: it sent the task
