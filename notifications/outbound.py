@@ -13,6 +13,7 @@ the reason, and not sent.
 """
 
 import logging
+import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -103,33 +104,42 @@ def _automatic_sms_refusal(customer: Customer, recipient: str, now: datetime) ->
             "count": sent, "cap": cap}
 
 
-def outbound_send_due(*, now: datetime | None = None, limit: int = 200) -> dict:
+def outbound_send_due(*, now: datetime | None = None, limit: int = 200,
+                      budget_seconds: float = 90.0) -> dict:
     """Send queued messages whose time has come. Safe to run twice at once (SKIP LOCKED).
+
+    Each message is taken, handed to its gateway and marked in a transaction of its own, so a
+    run stopped midway (a worker killed, the task's time limit reached while a gateway hangs)
+    rolls back only the message in flight: those already accepted are marked sent and never go
+    again. A run takes no new message after `budget_seconds`, well inside the task's limit.
 
     A message due before 18:00 that this run reaches only after it (a late or stopped worker)
     waits for 08:00 instead; only urgent messages, which were queued for a time inside the
     quiet hours, go out then.
     """
     now = now or timezone.now()
+    started = time.monotonic()
     counts = {"sent": 0, "failed": 0, "retry": 0, "deferred": 0}
     backends, window = {}, contact_window()
     quiet_now = not is_contact_time(now, window)
-    with transaction.atomic():
-        messages = list(OutboundMessage.objects.select_for_update(skip_locked=True, of=("self",))
-                        .filter(status=OutboundStatus.QUEUED, send_after__lte=now)
-                        .select_related("complaint").order_by("send_after")[:limit])
-        for message in messages:
+    for _ in range(limit):
+        if time.monotonic() - started > budget_seconds:
+            break
+        with transaction.atomic():
+            message = (OutboundMessage.objects.select_for_update(skip_locked=True, of=("self",))
+                       .filter(status=OutboundStatus.QUEUED, send_after__lte=now)
+                       .select_related("complaint").order_by("send_after").first())
+            if message is None:
+                break
             if quiet_now and is_contact_time(message.send_after, window):
                 message.send_after = next_contact_time(now, window)
                 counts["deferred"] += 1
-                continue
-            if message.channel not in backends:
-                backends[message.channel] = notify_backends.backend_for(message.channel)
-            outcome = _deliver(message, backends[message.channel], now)
-            counts[outcome] += 1
-        OutboundMessage.objects.bulk_update(
-            messages, ["status", "attempts", "last_error", "sent_at", "send_after"])
-    for message in messages:
+            else:
+                if message.channel not in backends:
+                    backends[message.channel] = notify_backends.backend_for(message.channel)
+                counts[_deliver(message, backends[message.channel], now)] += 1
+            message.save(update_fields=["status", "attempts", "last_error", "sent_at",
+                                        "send_after"])
         if message.status == OutboundStatus.SENT:
             _record_sent(message)
     return counts

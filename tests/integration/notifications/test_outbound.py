@@ -10,6 +10,7 @@ import pytest
 from django.core import mail
 
 from kernel.errors import InvalidInput
+from notifications import backends as notify_backends
 from notifications.models import OutboundMessage
 from notifications.outbound import customer_message_queue, outbound_retry, outbound_send_due
 from tests.factories import CustomerFactory, make_complaint
@@ -187,3 +188,34 @@ def test_a_message_the_send_run_reaches_after_eighteen_hundred_waits_for_eight(g
     assert outbound_send_due(now=datetime(2026, 11, 24, 23, 0, 5, tzinfo=SH))["sent"] == 1
     urgent.refresh_from_db()
     assert urgent.status == "sent"
+
+
+def test_a_send_run_killed_midway_never_sends_an_accepted_message_again(gateway, monkeypatch):
+    """A worker killed mid-run (its hard time limit while a gateway hangs, SIGKILL) rolls back
+    only the message in flight: the messages the gateway had already accepted stay sent."""
+    complaint = make_complaint(customer=CustomerFactory(phone="13912345678"))
+    morning = datetime(2026, 11, 25, 9, 0, tzinfo=SH)
+    for n in range(4):
+        customer_message_queue(complaint=complaint, body=f"第{n}条通知", purpose=f"progress-{n}",
+                               now=morning)
+    real_send = notify_backends.HttpGatewayBackend.send
+
+    def killed_after_the_second(self, message):
+        real_send(self, message)
+        if len(gateway.received) == 2:
+            raise SystemExit("worker killed")  # not an Exception: nothing in the run catches it
+
+    monkeypatch.setattr(notify_backends.HttpGatewayBackend, "send", killed_after_the_second)
+    with pytest.raises(SystemExit):
+        outbound_send_due(now=morning)
+    monkeypatch.setattr(notify_backends.HttpGatewayBackend, "send", real_send)
+
+    outbound_send_due(now=morning + timedelta(minutes=1))  # the next beat tick
+
+    texts = [payload["text"] for _auth, payload in gateway.received]
+    # The message in flight when the worker died may go twice (the gateway took it, its mark
+    # was rolled back); the one before it never does, and every message goes out.
+    assert texts.count("第0条通知") == 1
+    assert sorted(set(texts)) == ["第0条通知", "第1条通知", "第2条通知", "第3条通知"]
+    assert len(texts) <= 5
+    assert set(OutboundMessage.objects.values_list("status", flat=True)) == {"sent"}
