@@ -23,9 +23,9 @@ def _fresh_heartbeats():
 
 def test_redis_down_is_reported_while_it_lasts_and_clears_when_it_is_back(redis_down, client):
     body = client.get("/healthz")
-    assert body.status_code == 503
+    assert body.status_code == 200  # intake still answers: a load balancer keeps the node
     body = body.json()
-    assert body["status"] == "down" and body["database"]["ok"] is True
+    assert body["status"] == "degraded" and body["database"]["ok"] is True
     assert body["broker"]["ok"] is False and body["cache"] == {"ok": False, "backend": "redis"}
     # The heartbeats live in Redis: unknown while it is down, not "never ran".
     assert body["worker"] == {"ok": False, "error": "cache unreachable"}
