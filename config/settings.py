@@ -360,6 +360,9 @@ SLA_SWEEP_BATCH = env.int("SLA_SWEEP_BATCH", default=1000)
 INTAKE_SUGGESTION_MIN_CONFIDENCE = env.float("INTAKE_SUGGESTION_MIN_CONFIDENCE", default=0.15)
 # ... and the text has at least this many characters (shorter ones rarely say enough).
 INTAKE_SUGGESTION_MIN_TEXT_CHARS = env.int("INTAKE_SUGGESTION_MIN_TEXT_CHARS", default=12)
+# Suggestions offered as one-click buttons (complaint page, desk): the first always, the
+# second and third only from this confidence.
+INTAKE_PICK_MIN_CONFIDENCE = env.float("INTAKE_PICK_MIN_CONFIDENCE", default=0.05)
 # ... and wins over a keyword rule's category when this sure of another one (None: rules win).
 INTAKE_CLASSIFIER_OVER_RULE_CONFIDENCE = env.float("INTAKE_CLASSIFIER_OVER_RULE_CONFIDENCE",
                                                    default=0.3)

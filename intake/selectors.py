@@ -220,9 +220,16 @@ def stored_suggestions(complaint_ids) -> dict[int, list[CategorySuggestion]]:
     codes = {s["code"] for found in rows.values() for s in found}
     categories = Category.objects.filter(code__in=codes, is_active=True) \
         .select_related("parent").in_bulk(field_name="code")
-    return {cid: [CategorySuggestion(categories[s["code"]], s["confidence"])
-                  for s in found if s["code"] in categories]
+    return {cid: worth_offering([CategorySuggestion(categories[s["code"]], s["confidence"])
+                                 for s in found if s["code"] in categories])
             for cid, found in rows.items()}
+
+
+def worth_offering(found: list[CategorySuggestion]) -> list[CategorySuggestion]:
+    """The suggestions worth a button: the first always, the others only from
+    INTAKE_PICK_MIN_CONFIDENCE (a 1 % guess is noise an agent has to read past)."""
+    floor = settings.INTAKE_PICK_MIN_CONFIDENCE
+    return found[:1] + [s for s in found[1:] if s.confidence >= floor]
 
 
 def category_picks(complaint: Complaint) -> list[CategorySuggestion]:
@@ -231,7 +238,7 @@ def category_picks(complaint: Complaint) -> list[CategorySuggestion]:
     found = stored_suggestions([complaint.id]).get(complaint.id)
     if not found:
         try:
-            found = suggestions_for_text(complaint_text(complaint))[1]
+            found = worth_offering(suggestions_for_text(complaint_text(complaint))[1])
         except Exception:  # a broken model must not hide the page
             logger.exception("classifier suggestions failed for %s", complaint.reference)
             found = []

@@ -23,6 +23,7 @@ TEXT = "去日本玩了五天，回来发现多了好几百的国际漫游费"
 def unsure(created, classifier_model, settings):
     """A complaint the classifier did not dare categorise (suggestions only)."""
     settings.INTAKE_SUGGESTION_MIN_CONFIDENCE = None
+    settings.INTAKE_PICK_MIN_CONFIDENCE = 0.0  # every suggestion gets its button
     complaint = created(description=TEXT)
     assert complaint.category is None
     return complaint
@@ -60,6 +61,19 @@ def test_complaint_page_offers_the_top_three_and_a_click_sets_the_category(unsur
     assert weights[(selectors.complaint_text(unsure), "billing-roaming")] == 3.0
     # The page now offers the other two, not the category it has.
     assert "billing-roaming" not in picks(client.get(page).content.decode())
+
+
+def test_unlikely_suggestions_get_no_button_but_the_first_always_does(unsure, agent,
+                                                                      settings):
+    found = ComplaintClassification.objects.get(complaint=unsure).suggestions
+    assert found[0]["code"] == "billing-roaming" and found[-1]["confidence"] < 0.5
+    settings.INTAKE_PICK_MIN_CONFIDENCE = 0.5
+    html = login(agent).get(f"/complaints/{unsure.reference}/").content.decode()
+    assert picks(html) == [s["code"] for s in found if s["confidence"] >= 0.5] + (
+        [] if found[0]["confidence"] >= 0.5 else ["billing-roaming"])
+    settings.INTAKE_PICK_MIN_CONFIDENCE = 1.0
+    html = login(agent).get(f"/complaints/{unsure.reference}/").content.decode()
+    assert picks(html) == ["billing-roaming"]
 
 
 def test_desk_rows_without_a_category_offer_the_suggestions(unsure, created, supervisor):
