@@ -38,6 +38,7 @@ def login(page, username, next_url):
 def test_agent_picks_a_suggested_category_with_one_click(page, model, supervisor, settings,
                                                          screenshot):
     settings.INTAKE_SUGGESTION_MIN_CONFIDENCE = None  # the classifier only suggests
+    settings.INTAKE_PICK_MIN_CONFIDENCE = 0.0  # every suggestion gets its button
     complaint = make_complaint(description="去日本玩了五天，回来发现多了好几百的国际漫游费")
     complaint.refresh_from_db()
     assert complaint.category is None
