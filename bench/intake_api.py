@@ -16,6 +16,13 @@ API in turn, `--rounds` times each. Every API request is a new complaint (a new 
 external_ref; new and repeat callers; texts that rules classify and texts left to the
 classifier). Prints requests/s, median and p95 latency, the queries one create costs, and the
 load average, as Markdown for docs/benchmarks.md.
+
+In the same run, django-helpdesk 2.6.1's ticket-create API (`POST /api/tickets/`), installed
+with pip in its own virtualenv `.bench/helpdesk-venv` and served by gunicorn with the same
+worker settings (bench/helpdesk.py), driven by the same client threads; `--no-helpdesk` skips
+it. `--write-doc` replaces the text between the `intake_api` markers in docs/benchmarks.md with
+the run's table (requests/s, p50, p95, statements per create, ratios to the DRF floor and to
+helpdesk) and the command.
 """
 
 import argparse
@@ -32,6 +39,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +50,10 @@ DB = "complaints_bench_intake"
 BASE = pg.BASE
 REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/14")
 WORKERS = int(os.environ.get("BENCH_WORKERS", "3"))  # as docker-compose.yml
+FLOOR = "/bench/drf-floor/"
+HELPDESK = "django-helpdesk 2.6.1"
+DOC = ROOT / "docs" / "benchmarks.md"
+BEGIN, END = "<!-- intake_api:begin -->", "<!-- intake_api:end -->"
 
 TEXTS = [
     "家里宽带从昨晚开始一直断网，光猫红灯闪烁，重启也没用。",
@@ -94,7 +106,7 @@ def prepare() -> str:
     return Token.objects.create(user=agent).key
 
 
-def queries_per_create(token: str) -> tuple[int, list[str]]:
+def queries_per_create(token: str, path: str = "/api/v1/complaints/") -> tuple[int, list[str]]:
     """The queries one API create costs, counted in this process (everything that runs after
     commit included: classification, routing, deadlines, the acknowledgement)."""
     from django.db import connection
@@ -103,11 +115,9 @@ def queries_per_create(token: str) -> tuple[int, list[str]]:
 
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
-    client.post("/api/v1/complaints/", payload(0, "warm"), format="json",
-                secure=True)  # caches warm
+    client.post(path, payload(0, "warm"), format="json", secure=True)  # caches warm
     with CaptureQueriesContext(connection) as captured:
-        response = client.post("/api/v1/complaints/", payload(1, "count"), format="json",
-                               secure=True)
+        response = client.post(path, payload(1, "count"), format="json", secure=True)
     assert response.status_code == 201, response.content
     return len(captured), [q["sql"] for q in captured.captured_queries]
 
@@ -165,8 +175,10 @@ def start_gunicorn(env: dict, port: int) -> subprocess.Popen:
     raise RuntimeError("gunicorn did not come up")
 
 
-def fire(port: int, path: str, token: str, n: int, concurrency: int, run: str) -> dict:
+def fire(port: int, path: str, token: str, n: int, concurrency: int, run: str,
+         make_payload=None) -> dict:
     """n POSTs at `path` from `concurrency` threads; rate and latencies as the client saw them."""
+    make_payload = make_payload or payload
     latencies, failures, lock = [], [], threading.Lock()
     counter = iter(range(n))
     headers = {"Authorization": f"Token {token}", "Content-Type": "application/json",
@@ -179,7 +191,7 @@ def fire(port: int, path: str, token: str, n: int, concurrency: int, run: str) -
                 i = next(counter, None)
             if i is None:
                 break
-            body = json.dumps(payload(i, run), ensure_ascii=False).encode()
+            body = json.dumps(make_payload(i, run), ensure_ascii=False).encode()
             started = time.perf_counter()
             try:
                 conn.request("POST", path, body=body, headers=headers)
@@ -221,6 +233,11 @@ def main():
     parser.add_argument("--show-queries", action="store_true")
     parser.add_argument("--profile", type=int, default=0, metavar="N",
                         help="Profile N in-process creates (cProfile) instead of the run.")
+    parser.add_argument("--no-helpdesk", action="store_true",
+                        help="Skip django-helpdesk (bench/helpdesk.py).")
+    parser.add_argument("--write-doc", nargs="?", const=str(DOC), default=None, metavar="PATH",
+                        help="Replace the text between the intake_api markers in "
+                             "docs/benchmarks.md (or PATH) with this run's table.")
     args = parser.parse_args()
 
     pg.recreate_database(DB)
@@ -236,49 +253,97 @@ def main():
     if args.profile:
         profile(token, args.profile)
         return
+    statements = {"minimal view": 1, "DRF floor": queries_per_create(token, FLOOR)[0],
+                  "intake API": count}
     port = free_port()
     server = start_gunicorn(env, port)
-    targets = {"minimal view": "/bench/minimal/", "DRF floor": "/bench/drf-floor/",
-               "intake API": "/api/v1/complaints/"}
+    targets = {"minimal view": (port, "/bench/minimal/", token, payload),
+               "DRF floor": (port, FLOOR, token, payload),
+               "intake API": (port, "/api/v1/complaints/", token, payload)}
     results = {name: [] for name in targets}
-    try:
-        for name, path in targets.items():  # warm every worker: imports, classifier, caches
-            fire(port, path, token, 60, args.concurrency, f"warm-{name}")
+    with ExitStack() as stack:
+        stack.callback(_stop, server)
+        if not args.no_helpdesk:
+            from bench.helpdesk import helpdesk_server
+
+            desk = stack.enter_context(helpdesk_server(port=free_port(), workers=WORKERS))
+            targets[HELPDESK] = (desk.port, desk.path, desk.token, lambda i, run: desk.payload(
+                i, random.Random(f"{run}-{i}").choice(TEXTS)))
+            statements[HELPDESK] = desk.statements
+            results[HELPDESK] = []
+        for name, (to, path, key, make) in targets.items():  # warm every worker
+            fire(to, path, key, 60, args.concurrency, f"warm-{name}", make)
         load_before = os.getloadavg()
         for round_no in range(args.rounds):
-            for name, path in targets.items():
-                result = fire(port, path, token, args.requests, args.concurrency,
-                              f"r{round_no}-{name}")
+            for name, (to, path, key, make) in targets.items():
+                result = fire(to, path, key, args.requests, args.concurrency,
+                              f"r{round_no}-{name}", make)
                 results[name].append(result)
                 print(f"  round {round_no + 1} {name}: {result['rate']:.1f}/s, median "
                       f"{result['median']:.0f} ms, p95 {result['p95']:.0f} ms, "
                       f"{result['failed']} failed {result['errors']}", flush=True)
         load_after = os.getloadavg()
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
-        from django.db import connection
 
-        connection.close()
-        pg.drop_database(DB)
+    shown = [a for a in sys.argv[1:] if a != args.write_doc and not a.startswith("--write-doc")]
+    command = " ".join(["bench/intake_api.py", *shown])
+    text = report(results, statements, args, load_before, load_after, command)
+    print("\n" + text)
+    if args.write_doc:
+        write_doc(Path(args.write_doc), text)
+        print(f"written to {args.write_doc}")
 
-    print(f"\nmachine: {os.cpu_count()} cores, Python {platform.python_version()}; load average "
-          f"(1 min) {load_before[0]:.1f} before, {load_after[0]:.1f} after the timed rounds")
-    print(f"gunicorn config.wsgi, {WORKERS} sync workers; {args.requests} requests per round, "
-          f"concurrency {args.concurrency}, {args.rounds} rounds\n")
-    print("| endpoint | requests/s (rounds) | median latency | p95 latency | failed |")
-    print("|---|---:|---:|---:|---:|")
-    rates = {}
+
+def _stop(server: subprocess.Popen) -> None:
+    os.killpg(server.pid, signal.SIGTERM)
+    server.wait(timeout=30)
+    from django.db import connection
+
+    connection.close()
+    pg.drop_database(DB)
+
+
+def report(results: dict, statements: dict, args, load_before, load_after,
+           command: str) -> str:
+    """The run as Markdown: machine, command and one row per endpoint."""
+    rates = {name: statistics.median(r["rate"] for r in rounds)
+             for name, rounds in results.items()}
+    floor, desk = rates["DRF floor"], rates.get(HELPDESK)
+    lines = [
+        f"**Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}** "
+        f"(`{command}`): {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"gunicorn with {WORKERS} sync workers for both products, {args.requests} requests "
+        f"per round and endpoint at concurrency {args.concurrency}, {args.rounds} round(s); "
+        f"load average (1 min) {load_before[0]:.1f} before and {load_after[0]:.1f} after the "
+        "timed rounds.",
+        "",
+        "```sh",
+        f".venv/bin/python {command}",
+        "```",
+        "",
+        "| endpoint | requests/s (rounds) | p50 | p95 | statements per create "
+        "| ÷ DRF floor | ÷ helpdesk | failed |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for name, rounds in results.items():
-        rates[name] = statistics.median(r["rate"] for r in rounds)
         each = ", ".join(f"{r['rate']:.1f}" for r in rounds)
-        print(f"| {name} | {rates[name]:.1f} ({each}) "
-              f"| {statistics.median(r['median'] for r in rounds):.0f} ms "
-              f"| {statistics.median(r['p95'] for r in rounds):.0f} ms "
-              f"| {sum(r['failed'] for r in rounds)} |")
-    ratio = rates["intake API"] / rates["minimal view"]
-    print(f"\nintake API / minimal view: {ratio:.2f} (target ≥ 0.50); "
-          f"{count} queries per create")
+        lines.append(
+            f"| {name} | {rates[name]:.1f} ({each}) "
+            f"| {statistics.median(r['median'] for r in rounds):.0f} ms "
+            f"| {statistics.median(r['p95'] for r in rounds):.0f} ms "
+            f"| {statements.get(name, '')} | {rates[name] / floor:.2f} "
+            f"| {f'{rates[name] / desk:.2f}' if desk else '–'} "
+            f"| {sum(r['failed'] for r in rounds)} |")
+    lines += ["", "Targets for the intake API: ≥ 0.40 of the DRF floor, ≥ 3× django-helpdesk, "
+              "≤ 15 statements per create."]
+    return "\n".join(lines)
+
+
+def write_doc(path: Path, text: str) -> None:
+    doc = path.read_text()
+    start, end = doc.find(BEGIN), doc.find(END)
+    if start < 0 or end < start:
+        raise SystemExit(f"{path}: markers {BEGIN} … {END} not found")
+    path.write_text(doc[:start + len(BEGIN)] + "\n" + text + "\n" + doc[end:])
 
 
 if __name__ == "__main__":
