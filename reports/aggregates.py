@@ -15,14 +15,24 @@ from collections.abc import Iterable
 from datetime import date
 
 from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, Sum
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, Sum
 from django.utils import timezone
 
 from complaints.models import Activity, Complaint
 from sla.calendar import WorkCalendar
+from sla.models import Clock, ClockState, Metric
 from sla.selectors import standard_calendar as calendar
 
-from .measures import DURATION_EDGES, FactInput, fact_values, timeline_flags
+from .filters import clock_breached_for_good, clock_met
+from .measures import (
+    BREACHED,
+    DEADLINE_METRICS,
+    DURATION_EDGES,
+    MET,
+    FactInput,
+    fact_values,
+    timeline_flags,
+)
 from .models import (
     ACK_BUCKETS,
     COUNTERS,
@@ -38,7 +48,9 @@ CHUNK = 2000
 FACT_FIELDS = ["day", "department_id", "agent_id", "channel", "category_id", "is_repeat",
                "is_external", "is_regulator_transfer", "ever_resolved", "reopened", "resolved",
                "first_contact", "escalation_max", "open_status", "ack_seconds",
-               "resolution_seconds", "refreshed_at"]
+               "resolution_seconds", "refreshed_at", "deadline_next_due",
+               *(f"dl_{short}{suffix}" for short in DEADLINE_METRICS.values()
+                 for suffix in ("", "_due"))]
 COMPLAINT_COLUMNS = ["id", "received_at", "channel", "status", "is_repeat", "is_regulator",
                      "escalation_risk", "regulator_case_no", "acknowledged_at", "resolved_at",
                      "reopen_count", "category_id", "responsible_department_id",
@@ -58,6 +70,7 @@ def _facts_for(rows: list[dict], cal: WorkCalendar, now) -> list[ComplaintFact]:
             complaint_id__in=ids, kind__in=["status_change", "assignment", "escalation"]).values_list(
             "complaint_id", "kind", "data").order_by():
         entries.setdefault(complaint_id, []).append((kind, data))
+    deadlines = _deadlines_for(ids)
     facts = []
     for r in rows:
         dispatched, transferred, level = timeline_flags(entries.get(r["id"], ()))
@@ -73,8 +86,38 @@ def _facts_for(rows: list[dict], cal: WorkCalendar, now) -> list[ComplaintFact]:
             complaint_id=r["id"], day=timezone.localdate(r["received_at"]),
             department_id=r["responsible_department_id"] or r["assigned_department_id"],
             agent_id=r["assigned_agent_id"], channel=r["channel"], category_id=r["category_id"],
-            refreshed_at=now, **values))
+            refreshed_at=now, **values, **deadlines.get(r["id"], EMPTY_DEADLINES)))
     return facts
+
+
+EMPTY_DEADLINES = {"deadline_next_due": None,
+                   **{f"dl_{short}{suffix}": ("" if not suffix else None)
+                      for short in DEADLINE_METRICS.values() for suffix in ("", "_due")}}
+
+
+def _deadlines_for(ids: list[int]) -> dict[int, dict]:
+    """Per complaint, the deadline columns of its fact, from its clocks (every cycle): a
+    deadline is breached if one of its clocks is breached for good, else met if one was met in
+    time; while not breached, the earliest due time of its running clocks (it becomes breached
+    when that passes). Paused and stopped clocks count for neither, as in the live figures."""
+    out: dict[int, dict] = {}
+    rows = Clock.objects.filter(complaint_id__in=ids).order_by().values(
+        "complaint_id", "metric").annotate(
+        breached=Count("pk", filter=clock_breached_for_good()),
+        met=Count("pk", filter=clock_met()),
+        due=Min("due_at", filter=Q(completed_at__isnull=True, state=ClockState.RUNNING)))
+    for row in rows:
+        short = DEADLINE_METRICS.get(row["metric"])
+        if short is None:
+            continue
+        values = out.setdefault(row["complaint_id"], dict(EMPTY_DEADLINES))
+        outcome = BREACHED if row["breached"] else MET if row["met"] else ""
+        due = None if outcome == BREACHED else row["due"]
+        values[f"dl_{short}"], values[f"dl_{short}_due"] = outcome, due
+        if due is not None and (values["deadline_next_due"] is None
+                                or due < values["deadline_next_due"]):
+            values["deadline_next_due"] = due
+    return out
 
 
 def _write(facts: list[ComplaintFact]) -> None:
@@ -135,6 +178,8 @@ def fact_sums() -> dict:
            for name in OPEN_COUNTERS},
         **duration_bucket_counts("ack_seconds", ACK_BUCKETS),
         **duration_bucket_counts("resolution_seconds", RES_BUCKETS),
+        **{f"{outcome}_{short}": Count("pk", filter=Q(**{f"dl_{short}": outcome}))
+           for short in DEADLINE_METRICS.values() for outcome in (MET, BREACHED)},
     }
 
 
@@ -210,3 +255,4 @@ def daily_rebuild_all() -> int:
 
 
 assert set(COUNTERS) == set(fact_sums())
+assert set(DEADLINE_METRICS) == set(Metric.values)

@@ -91,8 +91,17 @@ def list_url(report_filter: ReportFilter, **extra) -> str:
 
 
 def clock_breached(now) -> Q:
-    return (Q(breached_at__isnull=False) | Q(completed_at__gt=F("due_at"))
-            | Q(completed_at__isnull=True, state=ClockState.RUNNING, due_at__lt=now))
+    return clock_breached_for_good() | clock_running_late(now)
+
+
+def clock_breached_for_good() -> Q:
+    """Breached whatever the time: marked breached, or finished after its due time."""
+    return Q(breached_at__isnull=False) | Q(completed_at__gt=F("due_at"))
+
+
+def clock_running_late(now) -> Q:
+    """Still running past its due time, not yet marked by the sweep."""
+    return Q(completed_at__isnull=True, state=ClockState.RUNNING, due_at__lt=now)
 
 
 def clock_met() -> Q:

@@ -169,6 +169,15 @@ DURATION_EDGES = (
 )
 
 
+# The deadlines (sla.models.Metric values) whose outcome each complaint's figures keep, and the
+# short name of their columns (ComplaintFact.dl_<short>, DailyFigure.met_<short>, …).
+DEADLINE_METRICS = {
+    "acknowledge": "ack", "first_response": "first", "progress_update": "progress",
+    "resolution": "res", "multi_department_notice": "multi", "regulator_exposure": "reg",
+}
+MET, BREACHED = "met", "breached"
+
+
 def duration_bucket(seconds: int) -> int:
     return bisect_right(DURATION_EDGES, seconds) - 1
 

@@ -17,12 +17,32 @@ from django.utils.translation import gettext_lazy as _
 
 from complaints.models import Category, Complaint, Department
 
-from .measures import DURATION_EDGES
+from .measures import DEADLINE_METRICS, DURATION_EDGES
 
 User = settings.AUTH_USER_MODEL
 
 
-class ComplaintFact(models.Model):
+def _deadline_fields() -> dict:
+    """Per measured deadline: its outcome for the complaint (`met`, `breached`, or empty while
+    undecided) and, while a clock of it runs, the earliest due time, past which it counts as
+    breached (reports.selectors adds those at read time)."""
+    fields = {"deadline_next_due": models.DateTimeField(
+        _("earliest running deadline"), null=True, blank=True)}
+    for metric, short in DEADLINE_METRICS.items():
+        fields[f"dl_{short}"] = models.CharField(
+            format_lazy("{}: {}", _("deadline outcome"), metric), max_length=8, blank=True,
+            default="")
+        fields[f"dl_{short}_due"] = models.DateTimeField(
+            format_lazy("{}: {}", _("running deadline due"), metric), null=True, blank=True)
+    return fields
+
+
+# The deadline columns of ComplaintFact, generated from the metrics like the duration buckets.
+DeadlineOutcomes = type("DeadlineOutcomes", (models.Model,), {
+    "__module__": __name__, "Meta": type("Meta", (), {"abstract": True}), **_deadline_fields()})
+
+
+class ComplaintFact(DeadlineOutcomes):
     complaint = models.OneToOneField(Complaint, verbose_name=_("complaint"), primary_key=True,
                                      on_delete=models.CASCADE, related_name="report_fact")
     day = models.DateField(_("received on (Shanghai)"))
@@ -64,7 +84,11 @@ class ComplaintFact(models.Model):
                                   condition=Q(**{f"{column}__isnull": False}),
                                   name=f"reports_fact_{short}_rank")
                      for column, short in (("ack_seconds", "ack"),
-                                           ("resolution_seconds", "res")))]
+                                           ("resolution_seconds", "res"))),
+                   # Deadlines passed while their clock still runs: counted breached at read
+                   # time; normally a handful (the sweep marks them within a minute).
+                   models.Index(fields=["deadline_next_due"], name="reports_fact_next_due",
+                                condition=Q(deadline_next_due__isnull=False))]
 
     def __str__(self) -> str:
         return f"{self.complaint_id} {self.day}"
@@ -81,9 +105,13 @@ OPEN_COUNTERS = ["open_new", "open_acknowledged", "open_in_progress", "open_wait
 # Complaints per duration bucket (measures.DURATION_EDGES), per day like every counter.
 ACK_BUCKETS = [f"ack_b{i:02}" for i in range(len(DURATION_EDGES))]
 RES_BUCKETS = [f"res_b{i:02}" for i in range(len(DURATION_EDGES))]
+# Complaints per deadline met and breached (as decided when the day was built).
+DEADLINE_COUNTERS = [f"{outcome}_{short}" for short in DEADLINE_METRICS.values()
+                     for outcome in ("met", "breached")]
 COUNTERS = ["received", "repeat", "external", "regulator_transfer", "ever_resolved",
             "reopened", "resolved", "first_contact", "esc_1", "esc_2", "esc_3", "ack_n",
-            "ack_sum", "res_n", "res_sum", *OPEN_COUNTERS, *ACK_BUCKETS, *RES_BUCKETS]
+            "ack_sum", "res_n", "res_sum", *OPEN_COUNTERS, *ACK_BUCKETS, *RES_BUCKETS,
+            *DEADLINE_COUNTERS]
 
 
 def _bucket_fields() -> dict:
@@ -93,6 +121,11 @@ def _bucket_fields() -> dict:
         for name, edge in zip(names, DURATION_EDGES):
             fields[name] = models.PositiveIntegerField(format_lazy("{} ≥ {}", label, edge),
                                                        default=0)
+    for metric, short in DEADLINE_METRICS.items():
+        fields[f"met_{short}"] = models.PositiveIntegerField(
+            format_lazy("{}: {}", _("deadline met"), metric), default=0)
+        fields[f"breached_{short}"] = models.PositiveIntegerField(
+            format_lazy("{}: {}", _("deadline breached"), metric), default=0)
     return fields
 
 

@@ -3,7 +3,8 @@
 Counts (the backlog: open complaints per status by received day; complaints per duration
 bucket) come from DailyFigure for past days that no change touched since they were built, and
 live from ComplaintFact for today and dirty days (reports.counts). Medians and percentiles are
-reports.percentiles; deadline clocks are read live. Each count links to its complaints
+reports.percentiles. Deadline outcomes are kept per complaint and per day like the counts;
+only deadlines passed since their clock last changed are read at request time. Each count links to its complaints
 (reports.drilldown, same predicates).
 """
 
@@ -22,12 +23,21 @@ from django.utils.translation import gettext as _
 from complaints.lifecycle import STATUS_LABELS, Status
 from complaints.models import Category, Channel, Department
 from followup.models import CallbackTask, SatisfactionSurvey
-from sla.models import Clock, Metric
+from sla.models import Metric
 
 from . import measures
 from .counts import live_days, summed
-from .filters import NONE, OPEN, ReportFilter, clock_breached, clock_met, list_url
-from .measures import AGE_BUCKETS, DEFINITIONS, hours, per_million, share
+from .filters import NONE, OPEN, ReportFilter, list_url
+from .measures import (
+    AGE_BUCKETS,
+    BREACHED,
+    DEADLINE_METRICS,
+    DEFINITIONS,
+    MET,
+    hours,
+    per_million,
+    share,
+)
 from .models import COUNTERS, OPEN_COUNTERS, ComplaintFact, DailyFigure, DirtyDay, SubscriberCount
 from .percentiles import durations
 
@@ -37,17 +47,22 @@ TOP = 10
 # --- live parts -----------------------------------------------------------------------------
 
 
-def _compliance(f: ReportFilter, now, base_url) -> list[dict]:
-    clocks = Clock.objects.filter(f.fact_q("complaint__report_fact__")).order_by()
-    counted = {r["metric"]: r for r in clocks.values("metric").annotate(
-        breached=Count("complaint", distinct=True, filter=clock_breached(now)),
-        decided=Count("complaint", distinct=True, filter=clock_breached(now) | clock_met()))}
+def _compliance(f: ReportFilter, totals: dict, now, base_url) -> list[dict]:
+    """Met and breached per deadline: the daily figures' counts (facts for live days), plus the
+    deadlines whose running clock passed its due time since (breached from then on, as the
+    live definition says; normally a handful, read through a partial index)."""
+    late = ComplaintFact.objects.filter(f.fact_q(), deadline_next_due__lt=now).aggregate(**{
+        f"{outcome}_{short}": Count("pk", filter=Q(**{f"dl_{short}": outcome,
+                                                      f"dl_{short}_due__lt": now}))
+        for short in DEADLINE_METRICS.values() for outcome in (MET, "")})
     out = []
     for metric in Metric:
-        row = counted.get(metric.value, {"breached": 0, "decided": 0})
-        met = row["decided"] - row["breached"]
+        short = DEADLINE_METRICS[metric.value]
+        late_met, late_open = late[f"{MET}_{short}"], late[f"_{short}"]
+        met = totals[f"met_{short}"] - late_met
+        breached = totals[f"breached_{short}"] + late_met + late_open
         out.append({"metric": metric.value, "label": str(metric.label), "met": met,
-                    "breached": row["breached"], "percent": share(met, row["decided"]),
+                    "breached": breached, "percent": share(met, met + breached),
                     "met_url": base_url(metric=metric.value, outcome="met"),
                     "breached_url": base_url(metric=metric.value, outcome="breached")})
     return out
@@ -192,7 +207,7 @@ def _dashboard(report_filter: ReportFilter) -> dict:
                          "url": day_url(d)} for d in days],
         },
         "backlog": _backlog(f, url),
-        "compliance": _compliance(f, now, url),
+        "compliance": _compliance(f, totals, now, url),
         "durations": durations(f, totals),
         "escalations": [{"level": level, "count": totals[f"esc_{level}"],
                          "url": url(level=str(level))} for level in (1, 2, 3)],
@@ -260,12 +275,11 @@ def performance(report_filter: ReportFilter, *, by: str) -> list[dict]:
         received=Count("pk"), resolved=Count("pk", filter=Q(resolved=True)),
         res_n=Count("resolution_seconds"),
         res_sum=Sum("resolution_seconds", default=0))}
-    clocks = Clock.objects.filter(f.fact_q("complaint__report_fact__"),
-                                  metric=Metric.RESOLUTION).order_by()
-    compliance = {r[f"complaint__report_fact__{key}"]: r for r in clocks.values(
-        f"complaint__report_fact__{key}").annotate(
-        breached=Count("complaint", distinct=True, filter=clock_breached(now)),
-        decided=Count("complaint", distinct=True, filter=clock_breached(now) | clock_met()))}
+    # The resolution deadline's outcome kept in each fact; a running one past due is breached.
+    breached = Q(dl_res=BREACHED) | Q(dl_res_due__lt=now)
+    compliance = {r[key]: r for r in facts.values(key).annotate(
+        breached=Count("pk", filter=breached), decided=Count("pk", filter=breached | Q(
+            dl_res=MET)))}
     satisfaction = dict(SatisfactionSurvey.objects.filter(
         f.fact_q("complaint__report_fact__"), answered_at__isnull=False).order_by()
         .values_list(f"complaint__report_fact__{key}").annotate(avg=Avg("stars")))
