@@ -3,6 +3,7 @@
 Usage (PostgreSQL on loopback):
     .venv/bin/python bench/reports_dashboard.py --prepare   # once: seed 1,000,000 + rebuild
     .venv/bin/python bench/reports_dashboard.py [--runs 7]
+    .venv/bin/python bench/reports_dashboard.py --prepare --complaints 5000 --runs 2  # smoke
 
 --prepare creates the database `complaints_bench_reports` (kept between runs: seeding takes
 about 6 minutes, the first `reports_rebuild` about 4 (2026-11-25)), migrates, runs
@@ -11,7 +12,8 @@ supervisor's full page request through Django's test client (view, selectors, te
 as the API call, with the query count. The seed spreads complaints over the last 90 days
 (~11,000 a day); today is always counted live from the per-complaint figures.
 Prints Markdown table rows for docs/benchmarks.md, then checks that each case's median and
-90th percentile (from the daily duration buckets) equal percentile_cont over the facts.
+90th percentile (from the daily duration buckets) equal percentile_cont over the facts, and
+that its deadline compliance (from the daily figures) equals a count over sla_clock.
 
 A database prepared before a migration that added daily counters: `manage.py migrate`, then
 `manage.py reports_rebuild --daily-only` and `VACUUM ANALYZE` (until then every day is dirty
@@ -34,11 +36,11 @@ BASE = pg.BASE
 DB = os.environ.get("BENCH_DB", "complaints_bench_reports")
 
 
-def prepare():
+def prepare(complaints: int = 1_000_000):
     pg.recreate_database(DB)
     env = {**os.environ, "DATABASE_URL": f"{BASE}/{DB}"}
     manage = [sys.executable, str(ROOT / "manage.py")]
-    for args in (["migrate", "-v0"], ["seed_demo", "--complaints", "1000000"],
+    for args in (["migrate", "-v0"], ["seed_demo", "--complaints", str(complaints)],
                  ["reports_rebuild"]):
         started = time.perf_counter()
         subprocess.run(manage + args, env=env, check=True)
@@ -93,15 +95,44 @@ def check_exact(label: str, params: dict, today) -> None:
     assert bucketed == exact, (label, bucketed, exact)
     print(f"exact: {label}: {bucketed} (buckets {bucketed_ms:.0f} ms, percentile_cont "
           f"{exact_ms:.0f} ms)", flush=True)
+    check_compliance(label, f)
+
+
+def check_compliance(label: str, f) -> None:
+    """The dashboard's compliance (daily figures) against a count over sla_clock."""
+    from django.db.models import Count
+    from django.utils import timezone
+
+    from reports.filters import clock_breached, clock_met
+    from reports.selectors import dashboard
+    from sla.models import Clock
+
+    started = time.perf_counter()
+    shown = {c["metric"]: (c["met"], c["breached"]) for c in dashboard(f)["compliance"]}
+    shown_ms = (time.perf_counter() - started) * 1000
+    resolved, now = f.resolved(), timezone.now()
+    started = time.perf_counter()
+    rows = Clock.objects.filter(resolved.fact_q("complaint__report_fact__")).order_by().values(
+        "metric").annotate(
+        breached=Count("complaint", distinct=True, filter=clock_breached(now)),
+        decided=Count("complaint", distinct=True, filter=clock_breached(now) | clock_met()))
+    live = dict.fromkeys(shown, (0, 0)) | {
+        r["metric"]: (r["decided"] - r["breached"], r["breached"]) for r in rows}
+    live_ms = (time.perf_counter() - started) * 1000
+    assert shown == live, (label, shown, live)
+    print(f"compliance: {label}: equal to sla_clock (whole dashboard {shown_ms:.0f} ms, "
+          f"the count over sla_clock alone {live_ms:.0f} ms)", flush=True)
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--prepare", action="store_true")
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--complaints", type=int, default=1_000_000,
+                        help="With --prepare: how many complaints to seed.")
     args = parser.parse_args()
     if args.prepare:
-        prepare()
+        prepare(args.complaints)
 
     os.environ["DATABASE_URL"] = f"{BASE}/{DB}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
