@@ -229,7 +229,14 @@ def facts_catch_up() -> int:
     missing = Complaint.objects.filter(report_fact__isnull=True).values_list("pk", flat=True)
     stale = Complaint.objects.filter(
         report_fact__refreshed_at__lt=F("updated_at")).values_list("pk", flat=True)
-    return facts_refresh(complaint_ids=list(missing[:20000]) + list(stale[:20000]))
+    # Deadlines the sweep marked breached since: counted right at read time already, but kept
+    # out of that read-time set (which would otherwise grow with every breach).
+    swept = ComplaintFact.objects.filter(
+        deadline_next_due__lt=timezone.now()).filter(Exists(Clock.objects.filter(
+            complaint_id=OuterRef("complaint_id"), due_at=OuterRef("deadline_next_due"),
+            breached_at__isnull=False))).values_list("complaint_id", flat=True)
+    return facts_refresh(complaint_ids=list(missing[:20000]) + list(stale[:20000])
+                         + list(swept[:20000]))
 
 
 def rebuild_all(*, stdout=None) -> tuple[int, int]:

@@ -9,11 +9,11 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 from django.db import connection
-from django.db.models import Count
+from django.db.models import Count, F
 from django.utils import timezone
 
 from complaints import services
-from reports.aggregates import dirty_rebuild
+from reports.aggregates import dirty_rebuild, facts_catch_up
 from reports.filters import ReportFilter, clock_breached, clock_met
 from reports.models import ComplaintFact, DailyFigure, DirtyDay
 from reports.selectors import dashboard, performance
@@ -103,8 +103,8 @@ def test_through_a_complaints_life(dataset, supervisor, django_capture_on_commit
         _transition(late, "request_info", supervisor, reason="需要账单截图")
     assert_same()
 
-    # The other: its acknowledgement deadline moved into the future (as a recompute would),
-    # then met in time; and the sweep marks a running clock breached without an event.
+    # The other: its deadlines moved by hand (no event), then recomputed by a field change,
+    # then acknowledged; and the sweep marks its running clocks breached without an event.
     Clock.objects.filter(complaint=other).update(due_at=timezone.now() + timedelta(days=3))
     with django_capture_on_commit_callbacks(execute=True):
         services.complaint_update_fields(complaint_id=other.pk, actor=supervisor,
@@ -113,8 +113,16 @@ def test_through_a_complaints_life(dataset, supervisor, django_capture_on_commit
     with django_capture_on_commit_callbacks(execute=True):
         _transition(other, "acknowledge", supervisor)
     assert_same()
-    Clock.objects.filter(complaint=other, state=ClockState.RUNNING).update(
-        state=ClockState.BREACHED, breached_at=timezone.now())
+    swept = Clock.objects.filter(complaint=other, state=ClockState.RUNNING)
+    swept.filter(metric=Metric.RESOLUTION).update(due_at=timezone.now() - timedelta(hours=1))
+    swept.update(state=ClockState.BREACHED, breached_at=F("due_at"))  # as the sweep does
+    assert_same()
+    # The periodic catch-up takes the swept deadline out of the read-time set.
+    assert ComplaintFact.objects.filter(complaint=other, deadline_next_due__lt=timezone.now()
+                                        ).exists()
+    assert facts_catch_up() == 1
+    assert not ComplaintFact.objects.filter(complaint=other, deadline_next_due__isnull=False
+                                            ).exists()
     assert_same()
     dirty_rebuild()
     assert_same()
