@@ -271,13 +271,12 @@ def performance(report_filter: ReportFilter, *, by: str) -> list[dict]:
     key = "agent_id" if by == "agent" else "department_id"
     now = timezone.now()
     facts = ComplaintFact.objects.filter(f.fact_q()).order_by()
+    # The resolution deadline's outcome kept in each fact; a running one past due is breached.
+    breached = Q(dl_res=BREACHED) | Q(dl_res_due__lt=now)
     handled = {r[key]: r for r in facts.values(key).annotate(
         received=Count("pk"), resolved=Count("pk", filter=Q(resolved=True)),
         res_n=Count("resolution_seconds"),
-        res_sum=Sum("resolution_seconds", default=0))}
-    # The resolution deadline's outcome kept in each fact; a running one past due is breached.
-    breached = Q(dl_res=BREACHED) | Q(dl_res_due__lt=now)
-    compliance = {r[key]: r for r in facts.values(key).annotate(
+        res_sum=Sum("resolution_seconds", default=0),
         breached=Count("pk", filter=breached), decided=Count("pk", filter=breached | Q(
             dl_res=MET)))}
     satisfaction = dict(SatisfactionSurvey.objects.filter(
@@ -291,8 +290,7 @@ def performance(report_filter: ReportFilter, *, by: str) -> list[dict]:
                      .values_list("id", "name"))
     out = []
     for pk, row in handled.items():
-        c = compliance.get(pk, {"breached": 0, "decided": 0})
-        met = c["decided"] - c["breached"]
+        met = row["decided"] - row["breached"]
         avg = satisfaction.get(pk)
         extra = {"agent_id": str(pk) if pk else "none"} if by == "agent" else \
             {"department_id": str(pk) if pk else "none"}
@@ -300,8 +298,8 @@ def performance(report_filter: ReportFilter, *, by: str) -> list[dict]:
                     "received": row["received"], "resolved": row["resolved"],
                     "mean_resolution_hours": hours(row["res_sum"] / row["res_n"])
                     if row["res_n"] else None,
-                    "deadlines_met": met, "deadlines_decided": c["decided"],
-                    "compliance_percent": share(met, c["decided"]),
+                    "deadlines_met": met, "deadlines_decided": row["decided"],
+                    "compliance_percent": share(met, row["decided"]),
                     "average_stars": round(avg, 2) if avg is not None else None,
                     "url": list_url(f, **extra),
                     "resolved_url": list_url(f, measure="resolved", **extra)})
