@@ -86,7 +86,7 @@ class ComplaintFact(DeadlineOutcomes):
                      for column, short in (("ack_seconds", "ack"),
                                            ("resolution_seconds", "res"))),
                    # Deadlines passed while their clock still runs: counted breached at read
-                   # time; normally a handful (the sweep marks them within a minute).
+                   # time; few (reports.catch_up refreshes those the sweep marked).
                    models.Index(fields=["deadline_next_due"], name="reports_fact_next_due",
                                 condition=Q(deadline_next_due__isnull=False))]
 

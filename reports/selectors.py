@@ -4,8 +4,8 @@ Counts (the backlog: open complaints per status by received day; complaints per 
 bucket) come from DailyFigure for past days that no change touched since they were built, and
 live from ComplaintFact for today and dirty days (reports.counts). Medians and percentiles are
 reports.percentiles. Deadline outcomes are kept per complaint and per day like the counts;
-only deadlines passed since their clock last changed are read at request time. Each count links to its complaints
-(reports.drilldown, same predicates).
+only deadlines passed since the figures were written are read at request time. Each count
+links to its complaints (reports.drilldown, same predicates).
 """
 
 from __future__ import annotations
