@@ -170,6 +170,7 @@ class WithMemory:
 
     def __init__(self, pipeline, texts: Sequence[str], codes: Sequence[str], *,
                  min_similarity: float, weight: float):
+        import numpy as np
         from sklearn.preprocessing import normalize as unit_rows
 
         self.pipeline = pipeline
@@ -178,8 +179,10 @@ class WithMemory:
         kept = [(t, index[c]) for t, c in zip(texts, codes, strict=True) if c in index]
         self.min_similarity, self.weight = float(min_similarity), float(weight)
         self.size = len(kept)
-        self.rows = unit_rows(self.features([t for t, _i in kept])) if kept else None
-        self.labels = [i for _t, i in kept]
+        # Stored transposed (features × texts, CSR): a text's similarities are one sparse
+        # product, without converting the memory on every prediction.
+        self.rows = unit_rows(self.features([t for t, _i in kept])).T.tocsr() if kept else None
+        self.labels = np.array([i for _t, i in kept], dtype=np.int32)
 
     def features(self, texts):
         return self.pipeline.named_steps["features"].transform(list(texts))
@@ -189,16 +192,19 @@ class WithMemory:
         from sklearn.preprocessing import normalize as unit_rows
 
         texts = list(texts)
-        probabilities = self.pipeline.predict_proba(texts)
         if self.rows is None or not texts:
-            return probabilities
-        similarity = (unit_rows(self.features(texts)) @ self.rows.T).tocsr()
+            return self.pipeline.predict_proba(texts)
+        features = self.features(texts)  # once, for the model and the memory
+        probabilities = self.pipeline.named_steps["model"].predict_proba(features)
+        similarity = (unit_rows(features).tocsr() @ self.rows).tocsr()
         for r in range(len(texts)):
-            row = similarity.getrow(r)
+            start, end = similarity.indptr[r], similarity.indptr[r + 1]
+            values, columns = similarity.data[start:end], similarity.indices[start:end]
+            close = values >= self.min_similarity
+            if not close.any():
+                continue
             votes = np.zeros(len(self.classes_))
-            for j, value in zip(row.indices, row.data, strict=True):
-                if value >= self.min_similarity:
-                    votes[self.labels[j]] += value
+            np.add.at(votes, self.labels[columns[close]], values[close])
             if votes.sum() > 0:
                 probabilities[r] = ((1 - self.weight) * probabilities[r]
                                     + self.weight * votes / votes.sum())
