@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """Compare complaint classifiers on the evaluation set written by another hand, and measure the
-end-to-end category (rules, then the classifier, as intake decides it) and learning from
-agents' corrections. Prints Markdown for docs/classification.md.
+end-to-end category (rules, then the classifier, as intake decides it). Prints Markdown for
+docs/classification.md.
 
     .venv/bin/python bench/classification.py                  # everything
-    .venv/bin/python bench/classification.py --skip-candidates  # winner only: e2e, learning
+    .venv/bin/python bench/classification.py --skip-candidates  # winner only: e2e, per category
+
+Learning from agents' corrections is measured through the product by
+bench/classification_learning.py (a scratch database).
 
 Trains on the shipped corpus (intake.classifier.corpus_pairs: labelled_complaints.csv and
 corpus/train_*.csv), never on corpus/eval_*.csv. Measured on corpus/eval_hand.csv (clear texts),
@@ -20,7 +23,7 @@ import platform
 import statistics
 import sys
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -226,37 +229,6 @@ def end_to_end(pipeline, hand, ambiguous, threshold, override):
                   flush=True)
 
 
-def learning(train, hand, batches, weight):
-    """Replay half the eval set's corrections in batches into retrains; measure on the other
-    half (held back, never trained on)."""
-    print("\n## Learning from agents' corrections (replayed)\n")
-    by_code = defaultdict(list)
-    for pair in hand:
-        by_code[pair[1]].append(pair)
-    replay, held = [], []
-    for pairs in by_code.values():
-        for i, pair in enumerate(pairs):
-            (replay if i % 2 == 0 else held).append((i, pair))
-    # Corrections arrive mixed, as agents meet them: every batch holds every category.
-    replay = [pair for _i, pair in sorted(replay, key=lambda x: x[0])]
-    held = [pair for _i, pair in held]
-    size = -(-len(replay) // batches)
-    print(f"{len(replay)} corrections replayed in {batches} batches (weight {weight:g} each, "
-          f"as `INTAKE_CONFIRMED_WEIGHT`); accuracy on the other {len(held)} texts.\n")
-    print("| retrain | corrections so far | exact (held back) | top level (held back) |")
-    print("|---:|---:|---:|---:|")
-    for batch in range(batches + 1):
-        corrections = replay[:batch * size]
-        texts = [t for t, _c in train] + [t for t, _c in corrections]
-        codes = [c for _t, c in train] + [c for _t, c in corrections]
-        weights = [1.0] * len(train) + [weight] * len(corrections)
-        pipeline = classifier.train(texts, codes, weights)
-        got = [s[0].code for s in predictions(pipeline, [t for t, _c in held])]
-        exact, top_level = accuracy(got, [c for _t, c in held])
-        print(f"| {batch} | {len(corrections)} | {pct(exact)} | {pct(top_level)} |",
-              flush=True)
-
-
 def confusion(pipeline, hand):
     print("\n## Per category (winner, eval set)\n")
     truth = [c for _t, c in hand]
@@ -285,15 +257,12 @@ def main() -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-candidates", action="store_true")
-    parser.add_argument("--batches", type=int, default=4)
     parser.add_argument("--threshold", type=float, help="instead of the setting")
-    parser.add_argument("--learning-only", action="store_true")
     args = parser.parse_args()
     global MIN_CHARS
     MIN_CHARS = settings.INTAKE_SUGGESTION_MIN_TEXT_CHARS
     threshold = args.threshold or settings.INTAKE_SUGGESTION_MIN_CONFIDENCE
     override = settings.INTAKE_CLASSIFIER_OVER_RULE_CONFIDENCE
-    weight = settings.INTAKE_CONFIRMED_WEIGHT
     train = classifier.corpus_pairs()
     hand = classifier.read_eval(classifier.EVAL_HAND)
     ambiguous = classifier.read_eval(classifier.EVAL_AMBIGUOUS)
@@ -308,9 +277,6 @@ def main() -> int:
           f"per-category training texts: median "
           f"{statistics.median(Counter(c for _t, c in train).values()):.0f}.\n")
     sets = (hand, ambiguous, holdout)
-    if args.learning_only:
-        learning(train, hand, args.batches, weight)
-        return 0
     if not args.skip_candidates:
         compare(train, sets, threshold)
     started = time.monotonic()
@@ -324,7 +290,6 @@ def main() -> int:
     thresholds(pipeline, hand, ambiguous)
     end_to_end(pipeline, hand, ambiguous, threshold, override)
     confusion(pipeline, hand)
-    learning(train, hand, args.batches, weight)
     return 0
 
 

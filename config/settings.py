@@ -367,7 +367,14 @@ INTAKE_PICK_MIN_CONFIDENCE = env.float("INTAKE_PICK_MIN_CONFIDENCE", default=0.0
 INTAKE_CLASSIFIER_OVER_RULE_CONFIDENCE = env.float("INTAKE_CLASSIFIER_OVER_RULE_CONFIDENCE",
                                                    default=0.3)
 # A complaint whose category an agent set or confirmed counts this many times in training.
-INTAKE_CONFIRMED_WEIGHT = env.float("INTAKE_CONFIRMED_WEIGHT", default=3.0)
+# 1: weighting them more lowered accuracy on texts nobody corrected (docs/classification.md).
+INTAKE_CONFIRMED_WEIGHT = env.float("INTAKE_CONFIRMED_WEIGHT", default=1.0)
+# The classifier also remembers the newest agent-confirmed texts (at most MAX_TEXTS): a new
+# text at least MIN_SIMILARITY alike (cosine, 0–1) to some of them gets WEIGHT (0–1) of its
+# probability from their categories. WEIGHT 0 turns the memory off.
+INTAKE_MEMORY_MIN_SIMILARITY = env.float("INTAKE_MEMORY_MIN_SIMILARITY", default=0.55)
+INTAKE_MEMORY_WEIGHT = env.float("INTAKE_MEMORY_WEIGHT", default=0.6)
+INTAKE_MEMORY_MAX_TEXTS = env.int("INTAKE_MEMORY_MAX_TEXTS", default=5000)
 # At most this many agent-confirmed complaints (newest first) are used for retraining.
 INTAKE_TRAINING_MAX_CONFIRMED = env.int("INTAKE_TRAINING_MAX_CONFIRMED", default=50_000)
 JIEBA_CACHE_DIR = env("JIEBA_CACHE_DIR", default=str(VAR_DIR / "jieba"))

@@ -157,6 +157,74 @@ def train(texts: Sequence[str], codes: Sequence[str], weights: Sequence[float] |
     return pipeline
 
 
+class WithMemory:
+    """A trained pipeline plus a nearest-neighbour memory of agent-confirmed texts.
+
+    The model alone learns little from a few corrections among thousands of corpus texts, and
+    weighting them more made it worse on texts nobody corrected (docs/classification.md,
+    “Learning from agents”). The memory makes a correction count where it should: a new text
+    at least `min_similarity` alike (cosine of the model's own TF-IDF features) to confirmed
+    texts gets `weight` of its probability from their categories (similarity-weighted), the
+    rest from the model. Texts unlike any confirmed one are predicted by the model alone.
+    Same interface as the pipeline for prediction: classes_, predict_proba, predict."""
+
+    def __init__(self, pipeline, texts: Sequence[str], codes: Sequence[str], *,
+                 min_similarity: float, weight: float):
+        import numpy as np
+        from sklearn.preprocessing import normalize as unit_rows
+
+        self.pipeline = pipeline
+        self.classes_ = pipeline.classes_
+        index = {str(c): i for i, c in enumerate(self.classes_)}
+        kept = [(t, index[c]) for t, c in zip(texts, codes, strict=True) if c in index]
+        self.min_similarity, self.weight = float(min_similarity), float(weight)
+        self.size = len(kept)
+        # Stored transposed (features × texts, CSR): a text's similarities are one sparse
+        # product, without converting the memory on every prediction.
+        self.rows = unit_rows(self.features([t for t, _i in kept])).T.tocsr() if kept else None
+        self.labels = np.array([i for _t, i in kept], dtype=np.int32)
+
+    def features(self, texts):
+        return self.pipeline.named_steps["features"].transform(list(texts))
+
+    def predict_proba(self, texts):
+        import numpy as np
+        from sklearn.preprocessing import normalize as unit_rows
+
+        texts = list(texts)
+        if self.rows is None or not texts:
+            return self.pipeline.predict_proba(texts)
+        features = self.features(texts)  # once, for the model and the memory
+        probabilities = self.pipeline.named_steps["model"].predict_proba(features)
+        similarity = (unit_rows(features).tocsr() @ self.rows).tocsr()
+        for r in range(len(texts)):
+            start, end = similarity.indptr[r], similarity.indptr[r + 1]
+            values, columns = similarity.data[start:end], similarity.indices[start:end]
+            close = values >= self.min_similarity
+            if not close.any():
+                continue
+            votes = np.zeros(len(self.classes_))
+            np.add.at(votes, self.labels[columns[close]], values[close])
+            if votes.sum() > 0:
+                probabilities[r] = ((1 - self.weight) * probabilities[r]
+                                    + self.weight * votes / votes.sum())
+        return probabilities
+
+    def predict(self, texts):
+        probabilities = self.predict_proba(texts)
+        return [self.classes_[i] for i in probabilities.argmax(axis=1)]
+
+
+def remember(pipeline, pairs: Sequence[tuple[str, str]], *, min_similarity: float | None,
+             weight: float):
+    """`pipeline` with a memory of `pairs` (agent-confirmed texts); the pipeline itself when
+    there are none or the memory is off (min_similarity None)."""
+    if not pairs or min_similarity is None or weight <= 0:
+        return pipeline
+    return WithMemory(pipeline, [t for t, _c in pairs], [c for _t, c in pairs],
+                      min_similarity=min_similarity, weight=min(weight, 1.0))
+
+
 def suggest(pipeline, text: str, k: int = 3) -> list[Suggestion]:
     """The k most likely categories, most likely first; confidences are probabilities, so
     they sum to at most 1."""
@@ -224,9 +292,13 @@ def read_eval(path: Path) -> list[tuple[str, str]]:
     return read_labelled(path) if path.exists() else []
 
 
-def fingerprint(pairs: Iterable[tuple[str, str]], weights: Iterable[float] = ()) -> str:
-    """Identifies the training data and model settings: the same data is never trained twice."""
+def fingerprint(pairs: Iterable[tuple[str, str]], weights: Iterable[float] = (),
+                extra: dict | None = None) -> str:
+    """Identifies the training data and model settings (`extra`: the memory's): the same data
+    is never trained twice."""
     digest = hashlib.sha256(repr(sorted(PARAMS.items())).encode())
+    if extra:
+        digest.update(repr(sorted(extra.items())).encode())
     weighted = dict(zip(pairs, weights, strict=False)) if weights else {}
     for text, code in sorted(pairs):
         weight = weighted.get((text, code), 1.0)

@@ -3,7 +3,7 @@ modules (rules, grading, classifier) work on."""
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
@@ -288,6 +288,9 @@ class TrainingData:
     weights: list[float]  # one per pair: agent-confirmed texts count more
     labelled: int  # from the shipped corpus
     confirmed: int  # from complaints whose category agents set or confirmed
+    # The newest agent-confirmed (text, code), each text once: the model's memory
+    # (classifier.WithMemory, INTAKE_MEMORY_*).
+    memory: list[tuple[str, str]] = field(default_factory=list)
 
 
 def training_pairs(*, include_confirmed: bool = True, labelled_paths=None,
@@ -312,8 +315,14 @@ def training_pairs(*, include_confirmed: bool = True, labelled_paths=None,
             by_text.pop(text, None)  # the latest agent's word wins, placed last
             by_text[text] = (code, weight)
     pairs = [(t, c) for t, (c, _w) in by_text.items()]
+    latest = {}
+    for text, code in confirmed:
+        latest.pop(text, None)
+        latest[text] = code
+    memory_max = getattr(settings, "INTAKE_MEMORY_MAX_TEXTS", 5000)
+    memory = list(latest.items())[-memory_max:] if memory_max > 0 else []
     return TrainingData(pairs, [w for _c, w in by_text.values()], len(labelled),
-                        len(confirmed))
+                        len(confirmed), memory)
 
 
 @dataclass(frozen=True)

@@ -494,6 +494,12 @@ class TrainResult:
     confirmed: int
 
 
+def memory_settings() -> dict:
+    """How the classifier's memory of agent-confirmed texts weighs in (classifier.remember)."""
+    return {"min_similarity": getattr(settings, "INTAKE_MEMORY_MIN_SIMILARITY", 0.55),
+            "weight": float(getattr(settings, "INTAKE_MEMORY_WEIGHT", 0.6))}
+
+
 def classifier_train(*, actor=None, force: bool = False, include_confirmed: bool = True,
                      labelled_path=None, holdout_path=None) -> TrainResult:
     """Train a new version on selectors.training_pairs (the shipped corpus plus complaints
@@ -509,11 +515,15 @@ def classifier_train(*, actor=None, force: bool = False, include_confirmed: bool
         labelled_paths=[labelled_path] if labelled_path else None,
         exclude_texts=frozenset(t for t, _c in holdout))
     pairs, labelled, confirmed = data.pairs, data.labelled, data.confirmed
-    fingerprint = classifier.fingerprint(pairs, data.weights)
+    memory = memory_settings()
+    fingerprint = classifier.fingerprint(
+        pairs, data.weights, {**memory, "memory": len(data.memory)} if data.memory else None)
     latest = selectors.classifier_latest()
     if latest is not None and latest.fingerprint == fingerprint and not force:
         return TrainResult(latest, True, None, labelled, confirmed)
     pipeline = classifier.train([t for t, _c in pairs], [c for _t, c in pairs], data.weights)
+    # Agents' texts are remembered as well as trained on: a close text gets their category.
+    pipeline = classifier.remember(pipeline, data.memory, **memory)
     metrics = classifier.evaluate(pipeline, [t for t, _c in holdout], [c for _t, c in holdout])
     artifact = classifier.dump(pipeline)
     for _attempt in range(3):

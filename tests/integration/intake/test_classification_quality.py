@@ -89,8 +89,8 @@ def classifier_facts(text):
 def test_agents_corrections_are_learnt(corpus_model, eval_sets):
     """Half the evaluation set is corrected by agents (resolved with their category): the
     retrain gets those complaints' kind right (it was wrong on some of them before), and is no
-    worse on the other half, which nobody corrected (bench/classification.py replays this in
-    batches; docs/classification.md)."""
+    worse on the other half, which nobody corrected (bench/classification_learning.py replays
+    this in batches; docs/classification.md)."""
     hand, _ambiguous = eval_sets
     by_code = defaultdict(list)
     for pair in hand:

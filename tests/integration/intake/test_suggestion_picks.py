@@ -39,7 +39,8 @@ def picks(html: str) -> list[str]:
     return re.findall(r'data-pick="([a-z-]+)"', html)
 
 
-def test_complaint_page_offers_the_top_three_and_a_click_sets_the_category(unsure, agent):
+def test_complaint_page_offers_the_top_three_and_a_click_sets_the_category(unsure, agent,
+                                                                           settings):
     stored = [s["code"] for s in ComplaintClassification.objects.get(
         complaint=unsure).suggestions]
     page = f"/complaints/{unsure.reference}/"
@@ -55,10 +56,12 @@ def test_complaint_page_offers_the_top_three_and_a_click_sets_the_category(unsur
     assert unsure.category.code == "billing-roaming"
     record = ClassificationOverride.objects.get(complaint=unsure)
     assert record.actor == agent and record.new_category.code == "billing-roaming"
-    # An agent's pick is training data, weighted above the shipped corpus.
+    # An agent's pick is training data (weighted INTAKE_CONFIRMED_WEIGHT) and remembered.
+    settings.INTAKE_CONFIRMED_WEIGHT = 2.0
     data = selectors.training_pairs()
     weights = dict(zip(data.pairs, data.weights, strict=True))
-    assert weights[(selectors.complaint_text(unsure), "billing-roaming")] == 3.0
+    assert weights[(selectors.complaint_text(unsure), "billing-roaming")] == 2.0
+    assert (selectors.complaint_text(unsure), "billing-roaming") in data.memory
     # The page now offers the other two, not the category it has.
     assert "billing-roaming" not in picks(client.get(page).content.decode())
 
