@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench import pg  # noqa: E402
 
-DB = "complaints_bench_intake"
+DB = os.environ.get("BENCH_DB", "complaints_bench_intake")  # another name: runs side by side
 BASE = pg.BASE
 REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/14")
 WORKERS = int(os.environ.get("BENCH_WORKERS", "3"))  # as docker-compose.yml

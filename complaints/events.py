@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -101,7 +102,59 @@ def listening(listener: Receiver) -> Iterator[None]:
         _listeners.remove(listener)
 
 
+# Batch intake (intake/pipeline.py) does inside its own transaction, for a whole batch, what the
+# receivers would do after each new complaint's CREATED event. An app whose receiver does such
+# work subscribes a stage for it: stage(complaints) runs in the batch's transaction, in
+# RECEIVER_ORDER, with the new complaints (customer and category loaded) in batch order. The
+# events the batch publishes carry `{"pipeline": True}` (see `tagged`), so such a receiver skips
+# what its stage has done; every other receiver and listener sees the events as always.
+CreatedStage = Callable[[list], None]
+_created_stages: dict[str, CreatedStage] = {}
+_tags: ContextVar[dict | None] = ContextVar("complaint_event_tags", default=None)
+PIPELINE = "pipeline"
+
+
+def subscribe_created_stage(app_label: str, stage: CreatedStage) -> None:
+    """Called once by an app in its AppConfig.ready(), beside `subscribe`."""
+    if app_label not in RECEIVER_ORDER:
+        raise ImproperlyConfigured(f"{app_label!r} is not in complaints.events.RECEIVER_ORDER")
+    _created_stages[app_label] = stage
+
+
+def created_stages() -> list[tuple[str, CreatedStage]]:
+    """The subscribed stages of batch intake, in the order the receivers run."""
+    return [(label, _created_stages[label]) for label in RECEIVER_ORDER
+            if label in _created_stages]
+
+
+@contextmanager
+def tagged(**data) -> Iterator[None]:
+    """Every event published in the block carries `data` besides its own."""
+    token = _tags.set({**(_tags.get() or {}), **data})
+    try:
+        yield
+    finally:
+        _tags.reset(token)
+
+
+def stage_failed(app_label: str, event: ComplaintEvent, error: BaseException) -> None:
+    """A stage's work on one complaint failed where its receiver's failure would have left
+    the complaint stored (intake's duplicate link): logged and recorded as that receiver's
+    failure on `event`, retried like one. Call it in the `except` block."""
+    logger.exception("complaint event receiver of %s failed on %r", app_label, event)
+    _record_failure(app_label, event, error)
+
+
+def from_pipeline(event: ComplaintEvent) -> bool:
+    """Published by batch intake, whose stages did this app's work on it already."""
+    return bool(event.data.get(PIPELINE))
+
+
 def publish(event: ComplaintEvent) -> None:
+    tags = _tags.get()
+    if tags:
+        event = ComplaintEvent(event.complaint_id, event.kind, event.actor_id,
+                               {**event.data, **tags})
     transaction.on_commit(lambda: _send(event))
 
 

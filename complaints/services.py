@@ -5,7 +5,7 @@ version, write the change and its timeline entry in one transaction, and publish
 receivers get after commit."""
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -21,6 +21,14 @@ from kernel.db import bulk_update_rows, insert_rows
 from kernel.errors import InvalidInput, NotAllowed, StaleVersion
 
 from . import lifecycle
+from .creation import (  # noqa: F401 - new complaints; callers write through this module
+    _actor_type,
+    complaint_create,
+    complaint_create_check,
+    complaints_create_many,
+    reference_next,
+    references_reserve,
+)
 from .events import EventKind, publish_change
 from .lifecycle import Action, Status
 from .models import (
@@ -28,40 +36,14 @@ from .models import (
     ActivityKind,
     ActorType,
     Attachment,
-    Category,
-    Channel,
     CompensationStatus,
     Complaint,
     Customer,
     CustomerTier,
     Department,
     PersonalDataAccess,
-    Priority,
-    ReferenceCounter,
     Visibility,
 )
-
-# --- references -----------------------------------------------------------------------------
-
-
-def reference_next(*, day: date | None = None) -> str:
-    """The next complaint reference for `day` (local date): TS + YYYYMMDD + 6-digit sequence.
-
-    One atomic upsert: concurrent callers each get a different number, and the counter only
-    ever goes up, so a number given to a committed complaint is never handed out again.
-    """
-    day = day or timezone.localdate()
-    table = connection.ops.quote_name(ReferenceCounter._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (day, last_value) VALUES (%s, 1) "
-            f"ON CONFLICT (day) DO UPDATE SET last_value = {table}.last_value + 1 "
-            "RETURNING last_value",
-            [day],
-        )
-        (value,) = cursor.fetchone()
-    return f"{settings.COMPLAINT_REFERENCE_PREFIX}{day:%Y%m%d}{value:06d}"
-
 
 # --- customers ------------------------------------------------------------------------------
 
@@ -92,67 +74,6 @@ def customer_get_or_create(*, phone: str, name: str = "", email: str = "",
 
 
 # --- complaints -----------------------------------------------------------------------------
-
-
-def _actor_type(actor) -> str:
-    return ActorType.STAFF if actor is not None else ActorType.SYSTEM
-
-
-def complaint_create(
-    *,
-    customer: Customer,
-    channel: str,
-    subject: str,
-    description: str,
-    received_at: datetime | None = None,
-    actor=None,
-    actor_type: str | None = None,
-    category: Category | None = None,
-    priority: str = Priority.ORDINARY,
-    product_line: str = "",
-    location: str = "",
-    regulator_case_no: str = "",
-    regulator_due_at: datetime | None = None,
-    flags: dict[str, bool] | None = None,
-) -> Complaint:
-    now = timezone.now()
-    received_at = received_at or now
-    if timezone.is_naive(received_at):
-        raise InvalidInput(_("The time received must include a time zone."), field="received_at")
-    if received_at > now + timezone.timedelta(minutes=5):
-        raise InvalidInput(_("The time received cannot be in the future."), field="received_at")
-    if channel not in Channel.values:
-        raise InvalidInput(_("Unknown channel “%(value)s”.") % {"value": channel}, field="channel")
-    if priority not in Priority.values:
-        raise InvalidInput(_("Unknown priority “%(value)s”.") % {"value": priority},
-                           field="priority")
-    if not description.strip():
-        raise InvalidInput(_("Describe the complaint."), field="description")
-    subject = (subject or description).strip().splitlines()[0][:200]
-    flags = dict(flags or {})
-    flags.setdefault("is_vip", customer.tier == CustomerTier.VIP)
-    flags.setdefault("is_regulator", channel == Channel.REGULATOR)
-    # No savepoint inside a caller's transaction (intake's): its callers let an error here fail
-    # their whole transaction and none carries on in it, so a savepoint would only cost two
-    # statements per complaint.
-    with transaction.atomic(savepoint=False):
-        complaint = Complaint.objects.create(
-            reference=reference_next(day=timezone.localdate(now)),
-            channel=channel, received_at=received_at, customer=customer, category=category,
-            priority=priority, product_line=product_line, subject=subject,
-            description=description.strip(), location=location,
-            regulator_case_no=regulator_case_no, regulator_due_at=regulator_due_at,
-            created_at=now, updated_at=now,
-            updated_by=actor, **flags)
-        Activity.objects.create(
-            complaint=complaint, kind=ActivityKind.CREATED,
-            actor_type=actor_type or _actor_type(actor), actor=actor,
-            visibility=Visibility.PUBLIC, version=complaint.version, created_at=now,
-            message=_("Complaint received via %(channel)s.") % {
-                "channel": Channel(channel).label},
-            data={"channel": channel, "received_at": received_at.isoformat()})
-        publish_change(complaint.id, EventKind.CREATED, actor)
-    return complaint
 
 
 def _lock(complaint_id: int, expected_version: int | None,
@@ -210,10 +131,19 @@ def complaint_transition(
     merged_into_reference: str = "",
     actor_type: str | None = None,
     departments: list[Department] | None = None,
+    at: datetime | None = None,
+    locked: Complaint | None = None,
 ) -> Complaint:
     """Apply one lifecycle action. Illegal or stale requests change nothing.
 
     `departments` (dispatch only) names the departments the work goes to (派单).
+    `at`: a step of the complaint's history, applied now as it happened then (an operator's
+    import): its timestamps and timeline entry carry `at`, and the entry and the event are
+    marked historical (data "historical", "at"). For a complaint created historical
+    (complaint_create's `historical`) in the same transaction: the SLA receivers settle its
+    clocks from these entries when its creation event arrives, and ignore the step's event.
+    `locked`: the complaint as the caller locked it in its transaction (see `_lock`; an
+    import applies a complaint's history steps on one lock).
     """
     try:
         action = Action(action)
@@ -221,8 +151,8 @@ def complaint_transition(
         raise InvalidInput(_("Unknown action “%(action)s”.") % {"action": action},
                            field="action") from None
     reason = (reason or "").strip()
-    with transaction.atomic():
-        complaint = _lock(complaint_id, expected_version)
+    with transaction.atomic(savepoint=locked is None):
+        complaint = _lock(complaint_id, expected_version, locked)
         old_status = Status(complaint.status)
         new_status = lifecycle.apply(old_status, action)
         if action in lifecycle.REASON_REQUIRED and not reason:
@@ -230,7 +160,9 @@ def complaint_transition(
                                field="reason")
         changed = ["status"]
         data = {"action": action.value, "from": old_status.value, "to": new_status.value}
-        now = timezone.now()
+        now = timezone.now() if at is None else _historical_moment(complaint, at)
+        if at is not None:
+            data.update(historical=True, at=at.isoformat())
         if action == Action.ACKNOWLEDGE:
             complaint.acknowledged_at = now
             changed.append("acknowledged_at")
@@ -274,9 +206,23 @@ def complaint_transition(
             complaint=complaint, kind=ActivityKind.STATUS_CHANGE,
             actor_type=actor_type or _actor_type(actor), actor=actor,
             visibility=Visibility.PUBLIC, version=complaint.version, created_at=now, data=data,
-            message=_("%(from)s → %(to)s") % {"from": old_status.label, "to": new_status.label})
+            message=(_("%(from)s → %(to)s (imported history)") if at is not None
+                     else _("%(from)s → %(to)s")) % {"from": old_status.label,
+                                                     "to": new_status.label})
         publish_change(complaint.id, EventKind.TRANSITIONED, actor, data)
     return complaint
+
+
+def _historical_moment(complaint: Complaint, at: datetime) -> datetime:
+    """`at` for a historical step: aware, not in the future, not before the complaint arrived."""
+    if timezone.is_naive(at):
+        raise InvalidInput(_("A historical step needs a time with a time zone."), field="at")
+    if at > timezone.now() + timezone.timedelta(minutes=5):
+        raise InvalidInput(_("A historical step cannot be in the future."), field="at")
+    if at < complaint.received_at:
+        raise InvalidInput(_("A historical step cannot be before the complaint was received."),
+                           field="at")
+    return at
 
 
 def _merge_target(complaint: Complaint, reference: str) -> Complaint:
@@ -507,9 +453,11 @@ def complaint_attach_files(*, complaint_id: int, files: list, actor=None, note: 
 
 def timeline_append(*, complaint_id: int, kind: str, message: str, data: dict | None = None,
                     actor=None, actor_type: str | None = None,
-                    visibility: str = Visibility.INTERNAL) -> Activity:
-    """A timeline entry that records something without editing the complaint (no version bump)."""
-    version = Complaint.objects.values_list("version", flat=True).get(pk=complaint_id)
+                    visibility: str = Visibility.INTERNAL, version: int | None = None) -> Activity:
+    """A timeline entry that records something without editing the complaint (no version bump).
+    `version`: the complaint's, when the caller has just read it in its transaction."""
+    if version is None:
+        version = Complaint.objects.values_list("version", flat=True).get(pk=complaint_id)
     return Activity.objects.create(
         complaint_id=complaint_id, kind=kind, actor=actor,
         actor_type=actor_type or _actor_type(actor), visibility=visibility, message=message,
@@ -521,8 +469,10 @@ def timeline_append_many(*, entries: list[dict]) -> None:
     complaint_id, kind, message, data, optional actor_type (system) and visibility (internal)."""
     if not entries:
         return
-    versions = dict(Complaint.objects.filter(pk__in={e["complaint_id"] for e in entries})
-                    .values_list("id", "version"))
+    unknown = {e["complaint_id"] for e in entries if "version" not in e}
+    versions = dict(Complaint.objects.filter(pk__in=unknown).values_list("id", "version")) \
+        if unknown else {}
+    versions.update({e["complaint_id"]: e["version"] for e in entries if "version" in e})
     now = timezone.now()
     insert_rows(Activity, [
         {"complaint_id": e["complaint_id"], "kind": e["kind"], "message": e["message"],
@@ -537,6 +487,15 @@ def complaints_set_next_due(*, complaints: QuerySet[Complaint], nearest) -> int:
     `nearest` expression. A deliberate direct write: a cache of the clocks, not a fact of the
     complaint, so no version, timeline entry or event (test_desk_deadlines.py guards it)."""
     return complaints.update(next_due_at=nearest)
+
+
+def complaints_set_next_due_values(*, values: dict[int, datetime | None]) -> None:
+    """complaints_set_next_due with the values known ({complaint id: nearest due}): one UPDATE
+    for all of them (batch intake, which planned the clocks in memory)."""
+    if not values:
+        return
+    rows = [Complaint(pk=pk, next_due_at=due) for pk, due in values.items()]
+    bulk_update_rows(Complaint, rows, ["next_due_at"])
 
 
 def complaints_scrub_texts(*, customer_id: int, scrub: Callable[[str], str]) -> list[int]:

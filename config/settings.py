@@ -423,7 +423,7 @@ INTAKE_DUPLICATE_WINDOW_DAYS = env.int("INTAKE_DUPLICATE_WINDOW_DAYS", default=7
 INTAKE_REGULATOR_IMPORT_MAX_BYTES = env.int("INTAKE_REGULATOR_IMPORT_MAX_BYTES",
                                             default=20 * 1024 * 1024)
 INTAKE_REGULATOR_IMPORT_PROGRESS_EVERY = env.int("INTAKE_REGULATOR_IMPORT_PROGRESS_EVERY",
-                                                 default=50)
+                                                 default=500)
 
 # --- Closing the loop (issue 7) ---------------------------------------------------------------
 # An SMS reply of just one of these keywords answers the result notice of the sender's resolved

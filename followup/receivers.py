@@ -34,6 +34,8 @@ def on_complaint_changed(event: ComplaintEvent) -> None:
     """Subscribed to complaints.events in FollowupConfig.ready(); runs after commit."""
     if event.kind != "transitioned":
         return
+    if event.data.get("historical"):
+        return  # imported history: the customer was told back then, by the old system
     action = event.data.get("action")
     if action == Action.RESOLVE:
         on_resolved(complaint_id=event.complaint_id, actor_id=event.actor_id)

@@ -15,7 +15,7 @@ from complaints.models import Category, Channel, Priority, ProductLine
 from kernel.errors import InvalidInput
 from kernel.permissions import require_perm
 
-from .channels import intake_receive
+from .pipeline import intake_receive
 from .parsers.message import IntakeMessage
 
 
@@ -78,7 +78,7 @@ class ComplaintListCreateApi(ComplaintListApi):
     @extend_schema(request=ComplaintCreateInput,
                    responses={201: ComplaintCreateOutput, 200: ComplaintCreateOutput})
     def post(self, request):
-        """Record a complaint through the one intake path (intake.channels.intake_receive).
+        """Record a complaint through the one intake path (intake.pipeline.intake_receive).
 
         201 with the category and priority the rules chose and the deadlines started; 200 with
         the first complaint when this channel and external_ref were received before.

@@ -23,7 +23,8 @@ from rest_framework.views import APIView
 
 from kernel.json_input import BoundedJSONParser, InvalidJson, json_loads_bounded
 
-from .channels import IdempotencyConflict, intake_receive
+from .channels import IdempotencyConflict
+from .pipeline import intake_receive
 from .parsers.webhook import (
     MAX_ID_LENGTH,
     WEBHOOK_CHANNELS,

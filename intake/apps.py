@@ -11,9 +11,10 @@ class IntakeConfig(AppConfig):
         from complaints.models import Category
         from kernel import memo
 
-        from .models import Rule
-        from .receivers import on_complaint_changed
+        from .models import CategoryRoute, DepartmentRouting, Rule
+        from .receivers import on_complaint_changed, on_complaints_created
 
         events.subscribe("intake", on_complaint_changed)
+        events.subscribe_created_stage("intake", on_complaints_created)
         # Settings read once per memo scope (kernel/memo.py) are read again after a change.
-        memo.invalidated_by(Rule, Category)
+        memo.invalidated_by(Rule, Category, CategoryRoute, DepartmentRouting)

@@ -1,9 +1,12 @@
-"""The one intake service every channel ends in, and the email channel around it.
+"""One message recorded one by one: the steps of the one intake service.
 
-`intake_receive` takes a parsed IntakeMessage (see intake/parsers/) and either adds it to the
-complaint it answers or records a new complaint (customer, complaint, attachments,
-acknowledgement), all in one transaction: nothing half-written. Classification, grading and
-routing follow after commit (intake/receivers.py).
+`intake_receive` (intake/pipeline.py, a batch of one) records a parsed IntakeMessage (see
+intake/parsers/) as a new complaint, classified, graded, routed, with its clocks, report figures
+and acknowledgement, in one transaction. `_receive` below is the per-message path the pipeline
+keeps for answers to a complaint, SMS replies and messages with attachments (their
+classification and the rest follow after commit, intake/receivers.py); the pipeline also takes
+the customer, category and acknowledgement steps from here. The email channel around it:
+intake/email_channel.py.
 
 A message is recorded once per (channel, external_id) in InboundMessage; a redelivery (the same
 Message-ID, a webhook retry with the same Idempotency-Key) returns what the first delivery
@@ -13,7 +16,6 @@ and body), a second delivery with another digest is not a retry: IdempotencyConf
 
 from __future__ import annotations
 
-import imaplib
 import io
 import logging
 from collections.abc import Callable
@@ -22,9 +24,9 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import IntegrityError, transaction
 from django.template.defaultfilters import filesizeformat
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from complaints.models import (
@@ -45,14 +47,11 @@ from complaints.services import (
 )
 from kernel import memo
 from kernel.attachments import image_pixel_refusal
-from kernel.db import database_error_is_temporary
 from kernel.errors import DomainError, InvalidInput
 from notifications.models import OutboundChannel
 from notifications.outbound import customer_message_queue
 
-from .input_checks import message_check, message_fit
 from .models import InboundMessage, InboundOutcome
-from .parsers.email import EmailRefused, SkipReason, parse_email
 from .parsers.message import IntakeAttachment, IntakeMessage
 
 logger = logging.getLogger(__name__)
@@ -82,30 +81,18 @@ class IdempotencyConflict(DomainError):
     code = "idempotency_conflict"
 
 
-# --- the one intake service -----------------------------------------------------------------
-
-
-def intake_receive(*, message: IntakeMessage, actor=None,
-                   payload_digest: str = "") -> IntakeResult:
-    """Record `message`: appended to the complaint it answers, else a new complaint.
-
-    One memo scope (kernel/memo.py) covers the message and the events its commit sets
-    off (classification, deadlines, report figures): each reads the calendars, deadline
-    policies and rules once, and the complaint's report figures are computed once."""
-    message_check(message, now=timezone.now())  # InvalidInput: nothing is written
-    with memo.scope():
-        return _receive(message, actor, payload_digest)
+# --- one message, one by one -------------------------------------------------------------------
 
 
 def _receive(message: IntakeMessage, actor, payload_digest: str = "") -> IntakeResult:
     stored_files: list[str] = []
     try:
         with transaction.atomic():
-            inbound = _inbound_claim(message.channel, message.external_id,
+            inbound = _inbound_claim(message.claim_channel, message.external_id,
                                      received_at=message.received_at,
                                      payload_digest=payload_digest)
             if inbound is None:
-                return _duplicate(message.channel, message.external_id,
+                return _duplicate(message.claim_channel, message.external_id,
                                   payload_digest=payload_digest)
             answered = _result_reply(message)
             if answered is not None:
@@ -254,13 +241,12 @@ def _create(message: IntakeMessage, actor, stored_files: list) -> Complaint:
         category=_category(message.category_code), location=message.location[:200],
         regulator_case_no=message.regulator_case_no,
         priority=message.priority or Priority.ORDINARY, product_line=message.product_line,
-        regulator_due_at=message.regulator_due_at)
+        regulator_due_at=message.regulator_due_at, historical=message.historical)
     if message.store:
-        timeline_append(complaint_id=complaint.id, kind=ActivityKind.INTERNAL_NOTE,
-                        message=_("Received at store: %(store)s") % {"store": message.store},
-                        data={"store": message.store})
+        timeline_append(complaint_id=complaint.id, **_store_note(message))
     _attach(complaint, message, actor, stored_files, public=True)
-    _acknowledge(complaint)
+    if not message.historical:  # the customer heard from the old system long ago
+        _acknowledge(complaint)
     return complaint
 
 
@@ -305,8 +291,9 @@ def _category(hint: str) -> Category | None:
     if not hint:
         return None
     active = Category.objects.filter(is_active=True)
-    return (active.filter(code=hint).first() or active.filter(name=hint).first()
-            or active.filter(name_en__iexact=hint).first())
+    return memo.get(f"intake.category_hint.{hint}", lambda: (
+        active.filter(code=hint).first() or active.filter(name=hint).first()
+        or active.filter(name_en__iexact=hint).first()))  # once per batch
 
 
 def _refusal(attachment: IntakeAttachment) -> str | None:
@@ -355,19 +342,27 @@ def _attach(complaint: Complaint, message: IntakeMessage, actor, stored_files: l
             data={"refused_attachments": [n for n, _p in refused]})
 
 
-def _acknowledge(complaint: Complaint) -> None:
-    """Tell the customer the complaint is received: SMS to a mobile, else email, else a note."""
-    customer = complaint.customer
+def _acknowledgement_channel(customer: Customer) -> str | None:
+    """SMS to a mobile, else email, else None (no acknowledgement: a note says so)."""
     if customer.phone.startswith("1"):
-        channel = OutboundChannel.SMS
-    elif customer.email:
-        channel = OutboundChannel.EMAIL
-    else:
-        timeline_append(
-            complaint_id=complaint.id, kind=ActivityKind.INTERNAL_NOTE,
-            message=_("No acknowledgement sent: the customer has no mobile number or email "
-                      "address on file."), data={"acknowledgement": "no_contact"})
-        return
+        return OutboundChannel.SMS
+    return OutboundChannel.EMAIL if customer.email else None
+
+
+def _no_acknowledgement_note() -> dict:
+    return {"kind": ActivityKind.INTERNAL_NOTE,
+            "message": _("No acknowledgement sent: the customer has no mobile number or email "
+                         "address on file."), "data": {"acknowledgement": "no_contact"}}
+
+
+def _store_note(message: IntakeMessage) -> dict:
+    return {"kind": ActivityKind.INTERNAL_NOTE,
+            "message": _("Received at store: %(store)s") % {"store": message.store},
+            "data": {"store": message.store}}
+
+
+def _acknowledgement(complaint: Complaint, channel: str) -> dict:
+    """customer_message_queue's arguments for the acknowledgement of `complaint`."""
     with translation.override(settings.LANGUAGE_CODE):  # customers are written to in Chinese
         body = _("We have received your complaint. Reference: %(reference)s. We will handle it "
                  "as soon as possible; track its progress at %(url)s with the reference and "
@@ -375,161 +370,15 @@ def _acknowledge(complaint: Complaint) -> None:
                                           "url": settings.INTAKE_TRACKING_URL}
         subject = _("Your complaint %(reference)s has been received") % {
             "reference": complaint.reference}
-    customer_message_queue(complaint=complaint, body=body, purpose="acknowledgement",
-                           channel=channel, subject=subject, automatic=True,
-                           dedupe_key=f"acknowledgement:{complaint.reference}")
+    return {"complaint": complaint, "body": body, "purpose": "acknowledgement",
+            "channel": channel, "subject": subject, "automatic": True,
+            "dedupe_key": f"acknowledgement:{complaint.reference}"}
 
 
-# --- email ----------------------------------------------------------------------------------
-
-
-class UnreadableEmail(Exception):
-    """The bytes are not a mail message that can be taken apart."""
-
-
-def email_ingest(raw: bytes, *, now: datetime | None = None) -> IntakeResult:
-    """One RFC 822 message, from the MTA pipe or the IMAP poll.
-
-    Auto-replies, bounces and bulk mail, and mail that cannot become a complaint (no text, no
-    sender), are recorded as skipped with their reason; UnreadableEmail only for broken mail.
-    """
-    if not raw or not raw.strip():
-        raise UnreadableEmail(_("The message is empty."))
-    now = now or timezone.now()
-    result = parse_email(raw, now=now)
-    if isinstance(result, IntakeMessage):
-        # Fitted, not refused: the sender's mail server cannot correct and resend it.
-        return intake_receive(message=message_fit(result, now=now))
-    if isinstance(result, EmailRefused) and result.reason == SkipReason.MALFORMED:
-        logger.warning("intake: unreadable mail %s from %s: %s", result.external_id,
-                       result.sender, result.detail)
-        raise UnreadableEmail(_("The message cannot be read: %(detail)s") % {
-            "detail": result.detail})
-    verb = "refused" if isinstance(result, EmailRefused) else "skipped"
-    logger.info("intake: %s mail %s from %s: %s (%s)", verb, result.external_id, result.sender,
-                result.reason, result.detail)
-    reason = f"{result.reason}: {result.detail}"
-    if not result.external_id:
-        return IntakeResult(complaint=None, created=False, appended=False,
-                            skipped_reason=reason)
-    return intake_skip(channel="email", external_id=result.external_id, reason=reason)
-
-
-def email_result_text(result: IntakeResult) -> str:
-    """One line for the log or the MTA's output."""
-    reference = result.complaint.reference if result.complaint else ""
-    if result.duplicate:
-        return (f"duplicate: already received ({reference})" if reference
-                else f"duplicate: already skipped ({result.skipped_reason})")
-    if result.created:
-        return f"created {reference}"
-    if result.appended:
-        return f"appended to {reference}"
-    return f"skipped: {result.skipped_reason}"
-
-
-@dataclass
-class MailboxPollResult:
-    fetched: int = 0
-    ingested: int = 0
-    unreadable: int = 0
-    failed: int = 0
-    stopped: bool = False  # the database became unavailable: the rest waits for the next poll
-
-
-# Set on a message the poll could not take (besides \Seen), so it leaves the UNSEEN search that
-# every poll starts from and the next poll takes new mail; find them in the mailbox by it.
-IMAP_FAILED_KEYWORD = "$ComplaintIntakeFailed"
-
-
-def mailbox_poll(*, connect=None) -> MailboxPollResult:
-    """Ingest the UNSEEN messages of the configured IMAP folder (nothing if IMAP_HOST is empty).
-
-    A message is flagged Seen once it is recorded, found unreadable, or refused, or when taking
-    it failed for a reason a retry cannot fix (it also gets IMAP_FAILED_KEYWORD and one log
-    line): so 50 bad messages can never stall the poll, which takes the first IMAP_BATCH unseen
-    ones. Only a temporary failure (the database or another server unreachable) leaves the
-    message unseen, and stops the poll.
-    `connect` is for tests: a callable returning a logged-in imaplib-like client.
-    """
-    result = MailboxPollResult()
-    if connect is None:
-        if not settings.IMAP_HOST:
-            return result
-        connect = _imap_connect
-    client = connect()
-    try:
-        status, _data = client.select(_imap_quote(settings.IMAP_FOLDER))
-        if status != "OK":
-            raise imaplib.IMAP4.error(f"cannot select {settings.IMAP_FOLDER!r}")
-        status, data = client.uid("SEARCH", None, "UNSEEN")
-        uids = (data[0] or b"").split()[: settings.IMAP_BATCH] if status == "OK" else []
-        for uid in uids:
-            if not _mailbox_take(client, uid, result):
-                result.stopped = True
-                break
-    finally:
-        try:
-            client.logout()
-        except (imaplib.IMAP4.error, OSError):
-            pass
-    return result
-
-
-def _mailbox_take(client, uid, result: MailboxPollResult) -> bool:
-    """Take one message; False when the poll must stop (the database is unavailable)."""
-    # BODY.PEEK leaves the message unseen until it is taken.
-    status, parts = client.uid("FETCH", uid, "(BODY.PEEK[])")
-    raw = next((p[1] for p in parts or [] if isinstance(p, tuple)), None)
-    if status != "OK" or raw is None:
-        logger.warning("intake: IMAP message %s could not be fetched (%s)", uid, status)
-        result.failed += 1
-        _imap_flag(client, uid, failed=True)
-        return True
-    result.fetched += 1
-    try:
-        outcome = email_ingest(raw)
-    except UnreadableEmail as error:
-        logger.warning("intake: IMAP message %s unreadable: %s", uid, error)
-        result.unreadable += 1
-    except InvalidInput as error:
-        logger.warning("intake: IMAP message %s refused: %s", uid, error.message)
-        result.unreadable += 1
-    except (DatabaseError, ConnectionError, TimeoutError) as error:
-        if not isinstance(error, DatabaseError) or database_error_is_temporary(error):
-            logger.warning("intake: IMAP message %s: a server is unavailable, poll stopped: %s",
-                           uid, error)
-            result.failed += 1
-            return False
-        return _mailbox_failed(client, uid, error, result)
-    except Exception as error:  # noqa: BLE001 - flagged and logged; the next poll goes on
-        return _mailbox_failed(client, uid, error, result)
-    else:
-        logger.info("intake: IMAP message %s: %s", uid, email_result_text(outcome))
-        result.ingested += 1
-    _imap_flag(client, uid)
-    return True
-
-
-def _mailbox_failed(client, uid, error: Exception, result: MailboxPollResult) -> bool:
-    logger.error("intake: IMAP message %s failed and is flagged %s: %s: %s", uid,
-                 IMAP_FAILED_KEYWORD, type(error).__name__, " ".join(str(error).split())[:300])
-    result.failed += 1
-    _imap_flag(client, uid, failed=True)
-    return True
-
-
-def _imap_flag(client, uid, *, failed: bool = False) -> None:
-    flags = f"(\\Seen {IMAP_FAILED_KEYWORD})" if failed else "(\\Seen)"
-    client.uid("STORE", uid, "+FLAGS", flags)
-
-
-def _imap_connect():
-    cls = imaplib.IMAP4_SSL if settings.IMAP_SSL else imaplib.IMAP4
-    client = cls(settings.IMAP_HOST, settings.IMAP_PORT, timeout=settings.IMAP_TIMEOUT)
-    client.login(settings.IMAP_USER, settings.IMAP_PASSWORD)
-    return client
-
-
-def _imap_quote(folder: str) -> str:
-    return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
+def _acknowledge(complaint: Complaint) -> None:
+    """Tell the customer the complaint is received: SMS to a mobile, else email, else a note."""
+    channel = _acknowledgement_channel(complaint.customer)
+    if channel is None:
+        timeline_append(complaint_id=complaint.id, **_no_acknowledgement_note())
+        return
+    customer_message_queue(**_acknowledgement(complaint, channel))

@@ -234,6 +234,19 @@ def suggest(pipeline, text: str, k: int = 3) -> list[Suggestion]:
     return [Suggestion(str(classes[i]), round(float(probabilities[i]), 4)) for i in ranked]
 
 
+def suggest_many(pipeline, texts: Sequence[str], k: int = 3) -> list[list[Suggestion]]:
+    """`suggest` for many texts with one run of the model (batch intake)."""
+    if not texts:
+        return []
+    classes = pipeline.classes_
+    found = []
+    for probabilities in pipeline.predict_proba(list(texts)):
+        ranked = sorted(range(len(classes)), key=lambda i: probabilities[i], reverse=True)[:k]
+        found.append([Suggestion(str(classes[i]), round(float(probabilities[i]), 4))
+                      for i in ranked])
+    return found
+
+
 def evaluate(pipeline, texts: Sequence[str], codes: Sequence[str]) -> Metrics:
     if not texts:
         return Metrics(0.0, 0.0, 0)

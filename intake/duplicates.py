@@ -74,6 +74,6 @@ def complaint_link_possible_duplicate(*, complaint_id: int,
                                 changes={"possible_duplicate_of": original},
                                 actor_type=ActorType.SYSTEM, message=new_text, extra=data)
         timeline_append(complaint_id=original.id, kind=ActivityKind.INTERNAL_NOTE,
-                        message=original_text,
+                        message=original_text, version=original.version,
                         data={"possible_duplicate": complaint.reference, "reason": reason})
         return original

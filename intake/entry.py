@@ -1,5 +1,5 @@
 """The agents' entry form: hotline calls, walk-in stores and letters, recorded through the one
-intake service (intake.channels.intake_receive), and the caller lookup that shows a repeat
+intake service (intake.pipeline.intake_receive), and the caller lookup that shows a repeat
 caller's previous complaints before the new one is saved.
 
 The call id (from the telephony system) or, without one, a token issued when the form was
@@ -22,7 +22,8 @@ from complaints.models import Category, Channel, Complaint, Customer
 from kernel.errors import InvalidInput, NotAllowed
 from kernel.personal_data import InvalidPhone, normalize_phone
 
-from .channels import IntakeResult, intake_receive
+from .channels import IntakeResult
+from .pipeline import intake_receive
 from .parsers.message import FUTURE_TOLERANCE, IntakeMessage
 
 ENTRY_CHANNELS = (Channel.PHONE, Channel.STORE, Channel.LETTER)

@@ -17,7 +17,14 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from kernel.limits import TEXT_CAPS, received_at_check, received_at_within, text_check, text_fit
+from kernel.limits import (
+    TEXT_CAPS,
+    received_at_check,
+    received_at_window,
+    received_at_within,
+    text_check,
+    text_fit,
+)
 
 from .parsers.message import IntakeMessage
 
@@ -29,7 +36,11 @@ def message_check(message: IntakeMessage, *, now: datetime) -> None:
     """Raise InvalidInput naming the first field that breaks a limit."""
     for field in TEXT_FIELDS:
         text_check(getattr(message, field) or "", field=field)
-    received_at_check(message.received_at, now=now)
+    if not message.historical:
+        received_at_check(message.received_at, now=now)
+    elif message.received_at > received_at_window(now)[1]:
+        # History may be older than the live window, never in the future.
+        received_at_check(message.received_at, now=now)
     for attachment in message.attachments:
         text_check(attachment.name or "", field="attachments", limit=255)
 

@@ -40,7 +40,7 @@ from kernel.personal_data import InvalidPhone, is_mobile, normalize_phone
 from notifications.models import OutboundChannel
 from notifications.outbound import customer_message_queue
 
-from .channels import intake_receive
+from .pipeline import intake_receive
 from .models import InboundMessage
 from .parsers.message import REFERENCE_RE, IntakeAttachment, IntakeMessage
 

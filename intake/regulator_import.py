@@ -1,5 +1,6 @@
 """Regulator transfer batches (工信部 / 12300 appeals) uploaded by staff: check the file at upload,
-then a task takes every row through the one intake service and writes a per-row report.
+then a task takes the rows through batch intake (intake/pipeline.py, 500 at a time) and writes
+a per-row report.
 
 Each row becomes an IntakeMessage (intake/parsers/regulator.py) with channel "regulator" and
 the case number as its external id, so a row imported before — in this batch or an earlier
@@ -27,12 +28,13 @@ from django.utils.translation import pgettext
 from complaints.models import Complaint
 from kernel.attachments import sniff_content_type
 from kernel.display import formula_safe
-from kernel.errors import InvalidInput, NotAllowed
+from kernel.errors import DomainError, InvalidInput, NotAllowed
 from kernel.queue import send_task
 
 from . import tasks
-from .channels import intake_receive
+from .pipeline import intake_receive
 from .models import RegulatorImport, RegulatorImportStatus
+from .pipeline import intake_batch
 from .parsers.regulator import RegulatorFileError, RowResult, iter_regulator_rows
 
 logger = logging.getLogger(__name__)
@@ -119,18 +121,26 @@ def regulator_import_process(*, import_id: int, now: datetime | None = None) -> 
     if not _save_progress(batch, started_at=batch.started_at or timezone.now(),
                           status=RegulatorImportStatus.RUNNING, total_rows=len(results)):
         return batch
-    every = max(1, settings.INTAKE_REGULATOR_IMPORT_PROGRESS_EVERY)
-    for index in range(start, len(results)):
-        try:
-            batch.report.append(_import_row(results[index], batch.uploaded_by))
-        except OperationalError:
-            raise  # transient: the task retries and continues from the last saved row
-        except Exception as error:
-            _save_progress(batch)
-            _fail(batch, _("Stopped at row %(row)d: %(error)s") % {
-                "row": results[index].row_no, "error": error})
-            raise
-        if (index + 1 - start) % every == 0 and not _save_progress(batch):
+    # Rows go through batch intake (intake/pipeline.py) a chunk at a time; the report is saved
+    # after each chunk.
+    size = max(1, min(settings.INTAKE_REGULATOR_IMPORT_PROGRESS_EVERY, IMPORT_BATCH))
+    for begin in range(start, len(results), size):
+        chunk = results[begin:begin + size]
+        entries = _import_chunk(chunk, batch.uploaded_by)
+        if entries is not None:
+            batch.report.extend(entries)
+        else:  # the chunk failed as a whole: one by one, as before, to name the row that fails
+            for result in chunk:
+                try:
+                    batch.report.append(_import_row(result, batch.uploaded_by))
+                except OperationalError:
+                    raise  # transient: the task retries and continues from the last saved row
+                except Exception as error:
+                    _save_progress(batch)
+                    _fail(batch, _("Stopped at row %(row)d: %(error)s") % {
+                        "row": result.row_no, "error": error})
+                    raise
+        if not _save_progress(batch):
             return batch  # another run of this batch moved on; it finishes the batch
     _save_progress(batch, status=RegulatorImportStatus.DONE, finished_at=timezone.now())
     return batch
@@ -155,6 +165,55 @@ def regulator_imports_resume(*, now: datetime | None = None) -> list[int]:
         logger.warning("regulator import %s was left unfinished; queued again", import_id)
         _queue(import_id)
     return ids
+
+
+IMPORT_BATCH = 500  # rows per intake batch (and at most this many between saved progress)
+
+
+def _import_chunk(chunk: list[RowResult], actor) -> list[dict] | None:
+    """The report entries of `chunk`'s rows, recorded through one intake batch; None when the
+    batch failed as a whole (nothing of it stored: the caller takes the rows one by one).
+
+    A row whose case number is already on a complaint goes through `_import_row` (it is
+    reported as already imported, whether this importer or another channel recorded it)."""
+    entries = [_entry(result) for result in chunk]
+    cases = {r.message.regulator_case_no for r in chunk
+             if r.message is not None and r.message.regulator_case_no}
+    taken = set(Complaint.objects.filter(regulator_case_no__in=cases)
+                .values_list("regulator_case_no", flat=True)) if cases else set()
+    batched = [i for i, r in enumerate(chunk)
+               if r.message is not None and r.message.regulator_case_no not in taken]
+    try:
+        received = intake_batch([chunk[i].message for i in batched], actor=actor)
+    except OperationalError:
+        raise
+    except Exception:  # noqa: BLE001 - taken again row by row, which reports the row
+        logger.warning("regulator import: a batch of %d rows failed; taking them one by one",
+                       len(batched), exc_info=True)
+        return None
+    for index, result in zip(batched, received):
+        entries[index] = _entry_for(entries[index], result)
+    for index, result in enumerate(chunk):
+        if result.message is not None and result.message.regulator_case_no in taken:
+            entries[index] = _import_row(result, actor)
+    return entries
+
+
+def _entry(result: RowResult) -> dict:
+    entry = {"row": result.row_no, "case_no": "", "outcome": "refused", "reference": "",
+             "errors": [str(e) for e in result.errors]}
+    if result.message is not None:
+        entry["case_no"] = result.message.regulator_case_no
+    return entry
+
+
+def _entry_for(entry: dict, received) -> dict:
+    if isinstance(received, DomainError):
+        entry["errors"] = [str(received.message)]
+        return entry
+    entry["outcome"] = "created" if received.created else "skipped"
+    entry["reference"] = received.complaint.reference if received.complaint else ""
+    return entry
 
 
 def _import_row(result: RowResult, actor) -> dict:

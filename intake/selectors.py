@@ -83,15 +83,17 @@ def complaint_text(complaint: Complaint) -> str:
     return f"{complaint.subject}\n{complaint.description}"
 
 
-def complaint_facts(*, complaint: Complaint, window_days: int) -> rules.ComplaintFacts:
+def complaint_facts(*, complaint: Complaint, window_days: int,
+                    exclude_ids=frozenset()) -> rules.ComplaintFacts:
     received = (complaint.received_at,)
     if window_days:
-        received = tuple(
-            Complaint.objects.filter(
-                customer_id=complaint.customer_id,
-                received_at__gte=complaint.received_at - timedelta(days=window_days),
-                received_at__lte=complaint.received_at)
-            .exclude(status=Status.CANCELLED).values_list("received_at", flat=True))
+        recent = Complaint.objects.filter(
+            customer_id=complaint.customer_id,
+            received_at__gte=complaint.received_at - timedelta(days=window_days),
+            received_at__lte=complaint.received_at).exclude(status=Status.CANCELLED)
+        if exclude_ids:
+            recent = recent.exclude(id__in=list(exclude_ids))
+        received = tuple(recent.values_list("received_at", flat=True))
     return rules.ComplaintFacts(
         text=complaint_text(complaint), channel=complaint.channel,
         customer_tier=complaint.customer.tier, received_at=complaint.received_at,
@@ -107,14 +109,17 @@ def department_for_category(category: Category | None) -> Department | None:
     """The department responsible for a category: its own route, else its parent's."""
     if category is None:
         return None
-    routes = {r.category_id: r.department for r in CategoryRoute.objects.filter(
-        category_id__in=[category.id, category.parent_id], department__is_active=True)
-        .select_related("department")}
+    # Once per memo scope (a batch of intake): routes change through the admin pages only.
+    routes = memo.get(f"intake.routes.{category.id}", lambda: {
+        r.category_id: r.department for r in CategoryRoute.objects.filter(
+            category_id__in=[category.id, category.parent_id], department__is_active=True)
+        .select_related("department")})
     return routes.get(category.id) or routes.get(category.parent_id)
 
 
 def department_auto_assigns(department: Department) -> bool:
-    return DepartmentRouting.objects.filter(department=department, auto_assign=True).exists()
+    return memo.get(f"intake.auto_assigns.{department.pk}", lambda: DepartmentRouting.objects
+                    .filter(department=department, auto_assign=True).exists())
 
 
 @dataclass(frozen=True)
@@ -210,6 +215,25 @@ def suggestions_for_text(text: str, k: int = 3) -> tuple[int | None, list[Catego
         .select_related("parent").in_bulk(field_name="code")
     return version, [CategorySuggestion(categories[s.code], s.confidence)
                      for s in found if s.code in categories]
+
+
+def suggestions_for_texts(texts: list[str], k: int = 3
+                          ) -> list[tuple[int | None, list[CategorySuggestion]]]:
+    """suggestions_for_text for many texts: one model run, one read of the categories."""
+    loaded = classifier_pipeline()
+    if loaded is None:
+        return [(None, []) for _text in texts]
+    version, pipeline = loaded
+    asked = [i for i, text in enumerate(texts) if (text or "").strip()]
+    found = classifier.suggest_many(pipeline, [texts[i] for i in asked], k=k)
+    codes = {s.code for suggestions in found for s in suggestions}
+    categories = Category.objects.filter(code__in=codes, is_active=True) \
+        .select_related("parent").in_bulk(field_name="code") if codes else {}
+    results = [(version, []) for _text in texts]
+    for index, suggestions in zip(asked, found):
+        results[index] = (version, [CategorySuggestion(categories[s.code], s.confidence)
+                                    for s in suggestions if s.code in categories])
+    return results
 
 
 def stored_suggestions(complaint_ids) -> dict[int, list[CategorySuggestion]]:

@@ -17,6 +17,7 @@ from django.db.models import Max
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from complaints import events
 from complaints import services as complaint_services
 from complaints.lifecycle import OPEN_STATUSES, Status
 from complaints.models import (
@@ -83,16 +84,65 @@ def complaint_classify(*, complaint_id: int, actor=None,
     return classification
 
 
-def _classify(complaint: Complaint, actor) -> ComplaintClassification | None:
-    """complaint_classify's work on the complaint it locked."""
-    existing = ComplaintClassification.objects.filter(complaint_id=complaint.id).first()
-    if existing is not None:
-        return existing
+def complaints_classify_created(complaints: list[Complaint]) -> None:
+    """Batch intake (intake/pipeline.py), inside its transaction: what complaint_classify with
+    the duplicate link does after each creation, for new complaints in batch order. Each is
+    classified as if the batch's later complaints did not exist yet (they are left out of its
+    customer's recent complaints), as when the messages arrive one by one (the classifier runs
+    once for the batch's texts); routing counts the
+    earlier ones' assignments. The rows are the batch's own (no other transaction sees them),
+    so they are not locked again. An error fails the whole batch, except in the duplicate
+    link, which is recorded as the intake receiver's failure (retried: the classification is
+    kept, the link made) as it was after commit."""
+    later = {c.id for c in complaints}
+    batch_suggestions = _BatchSuggestions(complaints)
+    for index, complaint in enumerate(complaints):
+        later.discard(complaint.id)
+        _classify(complaint, None, new=True, not_yet=frozenset(later),
+                  suggest=lambda index=index: batch_suggestions.of(index))
+        try:  # in its savepoint: a failed link leaves the classification, as after commit
+            duplicates.complaint_link_possible_duplicate(complaint_id=complaint.id,
+                                                         locked=complaint)
+        except Exception as error:  # noqa: BLE001 - recorded; the retry links it
+            events.stage_failed("intake", events.ComplaintEvent(
+                complaint.id, events.EventKind.CREATED), error)
+
+
+class _BatchSuggestions:
+    """The classifier's suggestions for a batch's texts, run for all of them the first time
+    one is needed (a rule's category may make them unnecessary)."""
+
+    def __init__(self, complaints: list[Complaint]):
+        self.complaints, self.found = complaints, None
+
+    def of(self, index: int):
+        if self.found is None:
+            texts = [selectors.complaint_text(c) for c in self.complaints]
+            try:
+                self.found = selectors.suggestions_for_texts(texts)
+            except Exception:
+                logger.exception("classifier suggestions failed for a batch of %d",
+                                 len(texts))
+                self.found = [(None, []) for _text in texts]
+        return self.found[index]
+
+
+def _classify(complaint: Complaint, actor, *, new: bool = False,
+              not_yet: frozenset = frozenset(),
+              suggest=None) -> ComplaintClassification | None:
+    """complaint_classify's work on the complaint it locked. `new`: created in this
+    transaction, so not classified before; `not_yet`: ids of complaints to leave out of the
+    customer's recent complaints."""
+    if not new:
+        existing = ComplaintClassification.objects.filter(complaint_id=complaint.id).first()
+        if existing is not None:
+            return existing
     if complaint.status == Status.CLOSED:
         return None
     specs = selectors.enabled_rule_specs()
     facts = selectors.complaint_facts(complaint=complaint,
-                                      window_days=selectors.repeat_window_days(specs))
+                                      window_days=selectors.repeat_window_days(specs),
+                                      exclude_ids=not_yet)
     evaluation = rules.evaluate(specs, facts)
     decisions = [d.as_dict() for d in evaluation.decisions]
 
@@ -106,7 +156,8 @@ def _classify(complaint: Complaint, actor) -> ComplaintClassification | None:
         over_rule = selectors.classifier_over_rule_confidence()
         rule_code = evaluation.category if evaluation.category_rule is not None else None
         if rule_code is None or over_rule is not None:
-            version, suggestions = _suggestions(complaint)
+            version, suggestions = suggest() if suggest is not None else \
+                _suggestions(complaint)
         code, source = decide.pick_category(
             rule_code, [(s.category.code, s.confidence) for s in suggestions
                         if s.category.parent_id],

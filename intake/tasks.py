@@ -5,7 +5,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from . import regulator_import, services
-from .channels import mailbox_poll
+from .email_channel import mailbox_poll
 
 RETRY = {"autoretry_for": (OperationalError, ConnectionError), "retry_backoff": True,
          "retry_jitter": True, "max_retries": 5}

@@ -45,19 +45,9 @@ def _cast_type(field, connection) -> str:
     return db_type.split(" CHECK")[0]
 
 
-def insert_rows(model, rows: list[dict], *, returning_ids: bool = False) -> list[int]:
-    """INSERT many rows given as {field name: value} without building model instances.
-
-    Fields left out take their default. On PostgreSQL one statement (with RETURNING when ids
-    are wanted); elsewhere bulk_create. Used by the sweep, whose thousands of timeline entries,
-    events and notices spent most of their time in Model.__init__.
-    """
-    if not rows:
-        return []
-    connection = connections[DEFAULT_DB_ALIAS]
-    if connection.vendor != "postgresql":
-        objs = model.objects.bulk_create([model(**row) for row in rows])
-        return [obj.pk for obj in objs]
+def _insert_sql(model, rows: list[dict], connection) -> tuple[str, list]:
+    """`INSERT INTO table (columns) VALUES (...), (...)` of `rows` ({field name or attname:
+    value}; fields left out take their default), and its parameters."""
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     quote = connection.ops.quote_name
     params = []
@@ -74,8 +64,25 @@ def insert_rows(model, rows: list[dict], *, returning_ids: bool = False) -> list
     one = "(" + ", ".join(["%s"] * len(fields)) + ")"
     sql = (f"INSERT INTO {quote(model._meta.db_table)} "
            f"({', '.join(quote(f.column) for f in fields)}) VALUES {', '.join([one] * len(rows))}")
+    return sql, params
+
+
+def insert_rows(model, rows: list[dict], *, returning_ids: bool = False) -> list[int]:
+    """INSERT many rows given as {field name: value} without building model instances.
+
+    Fields left out take their default. On PostgreSQL one statement (with RETURNING when ids
+    are wanted); elsewhere bulk_create. Used by the sweep, whose thousands of timeline entries,
+    events and notices spent most of their time in Model.__init__.
+    """
+    if not rows:
+        return []
+    connection = connections[DEFAULT_DB_ALIAS]
+    if connection.vendor != "postgresql":
+        objs = model.objects.bulk_create([model(**row) for row in rows])
+        return [obj.pk for obj in objs]
+    sql, params = _insert_sql(model, rows, connection)
     if returning_ids:
-        sql += f" RETURNING {quote(model._meta.pk.column)}"
+        sql += f" RETURNING {connection.ops.quote_name(model._meta.pk.column)}"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [r[0] for r in cursor.fetchall()] if returning_ids else []
@@ -95,3 +102,40 @@ def database_error_is_temporary(error: BaseException) -> bool:
     if not sqlstate:  # no answer from a server: could not connect (or SQLite busy)
         return True
     return sqlstate[:2] in TEMPORARY_SQLSTATE_CLASSES
+
+
+def analyze_tables(tables: list[str]) -> list[str]:
+    """Refresh the planner's statistics of `tables` after a bulk load (PostgreSQL ANALYZE), so
+    queries are planned for their new size at once rather than after autovacuum gets to them.
+    The tables analysed; none elsewhere (SQLite plans without such statistics)."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    if connection.vendor != "postgresql" or not tables:
+        return []
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE " + ", ".join(quote(t) for t in tables))
+    return list(tables)
+
+
+def insert_rows_skipping_conflicts(model, rows: list[dict], *, returning: list[str]
+                                   ) -> list[tuple]:
+    """INSERT many rows ({field name: value}) in one statement, skipping each row that
+    conflicts with a unique constraint (an existing row, or an earlier row of the same list);
+    returns the `returning` fields of the rows inserted, in no promised order.
+
+    `INSERT ... ON CONFLICT DO NOTHING RETURNING`, which PostgreSQL and SQLite (3.35+) both
+    understand. Intake claims its messages' idempotency keys with it: a row not returned was
+    recorded before (or by a concurrent delivery, which then waits on the unique index)."""
+    if not rows:
+        return []
+    connection = connections[DEFAULT_DB_ALIAS]
+    sql, params = _insert_sql(model, rows, connection)
+    columns = [model._meta.get_field(name) for name in returning]
+    quote = connection.ops.quote_name
+    sql += f" ON CONFLICT DO NOTHING RETURNING {', '.join(quote(c.column) for c in columns)}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
+    return [tuple(col.from_db_value(value, None, connection)
+                  if hasattr(col, "from_db_value") else value
+                  for col, value in zip(columns, row)) for row in fetched]

@@ -17,6 +17,7 @@ class Schedule:
 SCHEDULES = [
     Schedule("system heartbeat", "system.heartbeat", 30),
     Schedule("SLA sweep", "sla.sweep", 60),
+    Schedule("SLA: start clocks a lost event missed", "sla.start_missing_clocks", 300),
     Schedule("send customer messages", "complaints.send_outbound", 60),
     Schedule("complaints: retry failed event receivers", "complaints.retry_failed_receivers",
              300),

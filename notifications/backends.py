@@ -70,12 +70,18 @@ class DatabaseBackend:
         return None
 
 
+# Every email from the outbox names its outbox row, so a mail log (or the soak's SMTP server)
+# can tell a message sent twice from two messages.
+OUTBOUND_ID_HEADER = "X-Outbound-Message-Id"
+
+
 class EmailBackend:
     """Email through Django's EMAIL_BACKEND (SMTP in production), UTF-8 subject and body."""
 
     def send(self, message: OutboundMessage) -> None:
         EmailMessage(subject=message.subject, body=message.body,
-                     from_email=settings.DEFAULT_FROM_EMAIL, to=[message.recipient]).send()
+                     from_email=settings.DEFAULT_FROM_EMAIL, to=[message.recipient],
+                     headers={OUTBOUND_ID_HEADER: str(message.id)}).send()
 
 
 def sms_backend_path() -> str:

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -79,6 +79,66 @@ def customer_message_queue(*, complaint: Complaint, body: str, purpose: str,
         if dedupe_key and OutboundMessage.objects.filter(dedupe_key=dedupe_key).exists():
             return None
         raise
+
+
+def customer_messages_queue_many(*, messages: list[dict],
+                                 now: datetime | None = None) -> list[OutboundMessage]:
+    """customer_message_queue for many messages at once, inside the caller's transaction (batch
+    intake's acknowledgements): the same rows, in one INSERT. Each dict: complaint (its
+    customer loaded), body, purpose, channel, subject, automatic, dedupe_key; not urgent, no
+    secrets. The automatic SMS cap counts the earlier messages of the list too, as it counts
+    earlier messages queued one by one: one lock of the customers and one count for all."""
+    if not messages:
+        return []
+    now = now or timezone.now()
+    send_after = next_contact_time(now, contact_window())
+    recipients = [m["complaint"].customer.phone if m["channel"] == OutboundChannel.SMS
+                  else m["complaint"].customer.email for m in messages]
+    for message, recipient in zip(messages, recipients):
+        if not recipient or (message["channel"] == OutboundChannel.SMS
+                             and not recipient.startswith("1")):
+            raise InvalidInput(_("The customer has no %(channel)s address on file.") % {
+                "channel": OutboundChannel(message["channel"]).label}, field="channel")
+    cap = settings.CUSTOMER_AUTOMATIC_SMS_PER_DAY
+    capped = [i for i, m in enumerate(messages)
+              if m.get("automatic") and m["channel"] == OutboundChannel.SMS] if cap > 0 else []
+    sent: dict[str, int] = {}
+    if capped:
+        # The customers locked (as _automatic_sms_refusal does) and their numbers' automatic
+        # SMS of the last 24 hours counted, in one statement.
+        customers = sorted({messages[i]["complaint"].customer.pk for i in capped})
+        count = (OutboundMessage.objects
+                 .filter(channel=OutboundChannel.SMS, automatic=True, recipient=OuterRef("phone"),
+                         created_at__gt=now - timedelta(days=1))
+                 .exclude(status=OutboundStatus.SKIPPED).order_by()
+                 .values("recipient").annotate(n=Count("pk")).values("n"))
+        sent = {phone: n or 0 for phone, n in Customer.objects.select_for_update(of=("self",))
+                .filter(pk__in=customers).order_by("pk")
+                .annotate(n=Subquery(count)).values_list("phone", "n")}
+    rows = []
+    capped_set = set(capped)
+    for index, (message, recipient) in enumerate(zip(messages, recipients)):
+        skipped = ""
+        if index in capped_set:
+            count = sent.get(recipient, 0)
+            if count >= cap:
+                with translation.override(settings.LANGUAGE_CODE):
+                    skipped = _("Not sent: this number already had %(count)d automatic SMS in "
+                                "the last 24 hours (at most %(cap)d, "
+                                "CUSTOMER_AUTOMATIC_SMS_PER_DAY).") % {"count": count, "cap": cap}
+            else:
+                sent[recipient] = count + 1
+        complaint = message["complaint"]
+        rows.append(OutboundMessage(
+            complaint=complaint, channel=message["channel"], recipient=recipient,
+            body=message["body"], masked_body=mask_secrets(message["body"], ()),
+            subject=message.get("subject") or _("About your complaint %(reference)s") % {
+                "reference": complaint.reference},
+            purpose=message["purpose"], send_after=send_after,
+            dedupe_key=message.get("dedupe_key"), created_at=now,
+            automatic=bool(message.get("automatic")), last_error=skipped,
+            status=OutboundStatus.SKIPPED if skipped else OutboundStatus.QUEUED))
+    return OutboundMessage.objects.bulk_create(rows)
 
 
 def _automatic_sms_refusal(customer: Customer, recipient: str, now: datetime) -> str:

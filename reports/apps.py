@@ -9,6 +9,7 @@ class ReportsConfig(AppConfig):
     def ready(self) -> None:
         from complaints import events
 
-        from .receivers import on_complaint_changed
+        from .receivers import on_complaint_changed, on_complaints_created
 
         events.subscribe("reports", on_complaint_changed)
+        events.subscribe_created_stage("reports", on_complaints_created)

@@ -1,16 +1,23 @@
 """Facts follow complaint events (published after commit by complaints.services)."""
 
-from complaints.events import ComplaintEvent
+from complaints.events import ComplaintEvent, from_pipeline
 from kernel import memo
 
-from .aggregates import facts_refresh
+from .aggregates import facts_refresh, facts_write_created
 
 
 def on_complaint_changed(event: ComplaintEvent) -> None:
     # One complaint: a handful of queries. Its received day is marked dirty, so the dashboard
     # counts that day live until the periodic task rebuilds it. Inside a memo scope (one
     # intake message: created, then classified) once, when the scope ends.
+    if from_pipeline(event):
+        return  # batch intake computed the figures after everything else (below)
     memo.batch("reports.facts", event.complaint_id, _refresh)
+
+
+def on_complaints_created(complaints: list) -> None:
+    """Batch intake's stage, last: the new complaints' facts."""
+    facts_write_created(complaints=complaints)
 
 
 def _refresh(complaint_ids: list[int]) -> None:

@@ -2,27 +2,29 @@
 
 from django.utils import timezone
 
-from complaints.events import ComplaintEvent, EventKind
+from complaints.events import ComplaintEvent, EventKind, from_pipeline
 from complaints.lifecycle import Action
 
 from . import services
 from .models import Metric
 
+def _meet(event: ComplaintEvent) -> None:
+    services.clocks_meet(complaint_id=event.complaint_id,
+                         metrics=services.MEETS_ON[event.data["action"]])
+
+
+def _stop(event: ComplaintEvent) -> None:
+    services.clocks_stop(complaint_id=event.complaint_id)
+
+
 ON_TRANSITION = {
-    Action.ACKNOWLEDGE: lambda e: services.clocks_meet(complaint_id=e.complaint_id,
-                                                       metrics=[Metric.ACKNOWLEDGE]),
+    **dict.fromkeys(services.MEETS_ON, _meet),
+    **dict.fromkeys(services.STOPS_ON, _stop),
     Action.REQUEST_INFO: lambda e: services.clocks_pause(complaint_id=e.complaint_id),
     Action.RECEIVE_INFO: lambda e: services.clocks_resume(complaint_id=e.complaint_id),
-    Action.RESOLVE: lambda e: services.clocks_meet(
-        complaint_id=e.complaint_id,
-        metrics=[Metric.ACKNOWLEDGE, Metric.FIRST_RESPONSE, Metric.PROGRESS_UPDATE,
-                 Metric.RESOLUTION, Metric.MULTI_DEPARTMENT_NOTICE, Metric.REGULATOR_EXPOSURE]),
     Action.REOPEN: lambda e: services.clocks_start(
         complaint_id=e.complaint_id, metrics=[Metric.RESOLUTION, Metric.PROGRESS_UPDATE],
         start=_now(), new_cycle=True),
-    Action.CLOSE: lambda e: services.clocks_stop(complaint_id=e.complaint_id),
-    Action.MERGE: lambda e: services.clocks_stop(complaint_id=e.complaint_id),
-    Action.CANCEL: lambda e: services.clocks_stop(complaint_id=e.complaint_id),
 }
 RECOMPUTE_ON = {"priority", "category", "is_vip", "channel"}
 
@@ -31,9 +33,24 @@ def _now():
     return timezone.now()
 
 
+def on_complaints_created(complaints: list) -> None:
+    """Batch intake's stage: the new complaints' clocks, after their classification."""
+    services.clocks_start_created(complaints=complaints)
+
+
 def on_complaint_changed(event: ComplaintEvent) -> None:
+    if from_pipeline(event) and event.kind in (EventKind.CREATED, EventKind.FIELDS_CHANGED):
+        # Batch intake started the clocks after classifying (on_complaints_created).
+        return
     if event.kind == EventKind.CREATED:
-        services.clocks_start(complaint_id=event.complaint_id)
+        if event.data.get("historical"):  # an imported complaint: its history settles them
+            services.clocks_start_historical(complaint_id=event.complaint_id)
+        else:
+            services.clocks_start(complaint_id=event.complaint_id)
+    elif event.kind == EventKind.TRANSITIONED and event.data.get("historical"):
+        # A step of imported history: written with the complaint's creation, and settled by
+        # clocks_start_historical on that event, which comes first.
+        return
     elif event.kind == EventKind.TRANSITIONED:
         handler = ON_TRANSITION.get(event.data.get("action"))
         if handler:

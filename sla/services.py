@@ -16,8 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from complaints import services as complaint_services
-from complaints.lifecycle import OPEN_STATUSES
-from complaints.models import ActivityKind, Complaint
+from complaints.lifecycle import OPEN_STATUSES, Action
+from complaints.models import Activity, ActivityKind, Complaint
 from kernel import memo
 from kernel.display import local_minute
 
@@ -112,6 +112,16 @@ def _complaint(complaint_id: int) -> Complaint:
     return Complaint.objects.select_related("customer", "category__parent").get(pk=complaint_id)
 
 
+# The clocks a lifecycle step meets or stops: followed live (sla/receivers.py) and when an
+# import settles a complaint's history (clocks_start_historical).
+MEETS_ON = {
+    Action.ACKNOWLEDGE: [Metric.ACKNOWLEDGE],
+    Action.RESOLVE: [Metric.ACKNOWLEDGE, Metric.FIRST_RESPONSE, Metric.PROGRESS_UPDATE,
+                     Metric.RESOLUTION, Metric.MULTI_DEPARTMENT_NOTICE, Metric.REGULATOR_EXPOSURE],
+}
+STOPS_ON = {Action.CLOSE, Action.MERGE, Action.CANCEL}
+
+
 def clocks_start(*, complaint_id: int, metrics: list[str] | None = None,
                  start: datetime | None = None, new_cycle: bool = False,
                  ctx: Context | None = None) -> list[Clock]:
@@ -120,7 +130,14 @@ def clocks_start(*, complaint_id: int, metrics: list[str] | None = None,
     Idempotent: a clock that exists for the metric and cycle is left alone. `new_cycle` starts
     the next cycle of each metric (reopen, the next progress update).
     """
-    ctx = ctx or Context.load()
+    created = _new_clocks(complaint_id, metrics, start, new_cycle, ctx or Context.load())
+    _write_new_clocks(complaint_id, created)
+    return created
+
+
+def _new_clocks(complaint_id: int, metrics: list[str] | None, start: datetime | None,
+                new_cycle: bool, ctx: Context) -> list[Clock]:
+    """The clocks clocks_start would add, not yet written."""
     complaint = _complaint(complaint_id)
     start = start or complaint.received_at
     targets = sla_policy.targets_for(list(ctx.rules.values()), complaint_facts(complaint))
@@ -137,17 +154,92 @@ def clocks_start(*, complaint_id: int, metrics: list[str] | None = None,
             continue
         created.append(Clock(complaint_id=complaint_id, metric=metric,
                              cycle=existing.get(metric, 0) + 1, **plan))
+    return created
+
+
+def _write_new_clocks(complaint_id: int, created: list[Clock]) -> None:
     Clock.objects.bulk_create(created, ignore_conflicts=True)
     next_due_refresh(complaint_id=complaint_id)
-    unverified = [c for c in created if not c.due_verified]
-    if unverified:
-        complaint_services.timeline_append(
-            complaint_id=complaint_id, kind=ActivityKind.SLA_WARNING,
-            message=_("Deadlines fall in a year without official holiday data; they count "
-                      "ordinary weekdays and may be wrong: %(metrics)s.") % {
+    warning = _unverified_warning(created)
+    if warning:
+        complaint_services.timeline_append(complaint_id=complaint_id,
+                                           kind=ActivityKind.SLA_WARNING, **warning)
+
+
+def _unverified_warning(clocks: list[Clock]) -> dict | None:
+    """The timeline warning (message, data) about deadlines counted in a year without official
+    holiday data; None when every deadline is verified."""
+    unverified = [c for c in clocks if not c.due_verified]
+    if not unverified:
+        return None
+    return {"message": _("Deadlines fall in a year without official holiday data; they count "
+                         "ordinary weekdays and may be wrong: %(metrics)s.") % {
                 "metrics": ", ".join(_metric_label(c.metric) for c in unverified)},
-            data={"unverified": [c.metric for c in unverified]})
+            "data": {"unverified": [c.metric for c in unverified]}}
+
+
+def clocks_start_historical(*, complaint_id: int, ctx: Context | None = None) -> list[Clock]:
+    """A complaint from an operator's history (intake's import): its clocks start at its
+    received time and are settled by its historical steps (the timeline's status changes
+    marked historical, written in the transaction that created it): met at the step's time,
+    or breached at their due time if that had passed, stopped at its close. All in memory and
+    written at once, so the sweep never sees a clock of a complaint closed in 2025 running,
+    and never warns or escalates it. What its history leaves open (an old open complaint)
+    runs on, due when it was due: the sweep deals with it as with any late complaint."""
+    steps = list(Activity.objects.filter(
+        complaint_id=complaint_id, kind=ActivityKind.STATUS_CHANGE, data__historical=True)
+        .order_by("created_at", "id").values_list("data", flat=True))
+    created = _new_clocks(complaint_id, None, None, False, ctx or Context.load())
+    for data in steps:
+        _settle(created, data.get("action", ""), datetime.fromisoformat(data["at"]))
+    with transaction.atomic():
+        _write_new_clocks(complaint_id, created)
     return created
+
+
+def clocks_start_created(*, complaints: list[Complaint], ctx: Context | None = None
+                         ) -> list[Clock]:
+    """Batch intake (intake/pipeline.py), inside its transaction: clocks_start's initial clocks
+    for complaints created (and classified) in it, planned from the objects in memory: one
+    INSERT for all their clocks, one UPDATE for their nearest deadlines, one INSERT for the
+    warnings about unverified years."""
+    ctx = ctx or Context.load()
+    created, nearest, warnings = [], {}, []
+    for complaint in complaints:
+        targets = sla_policy.targets_for(list(ctx.rules.values()), complaint_facts(complaint))
+        mine = []
+        for metric in START_METRICS:
+            plan = _plan(complaint, metric, complaint.received_at, ctx, targets)
+            if plan is not None:
+                mine.append(Clock(complaint_id=complaint.id, metric=metric, cycle=1, **plan))
+        created.extend(mine)
+        # NEXT_DUE_CLOCKS: a new clock runs.
+        nearest[complaint.id] = complaint.next_due_at = min((c.due_at for c in mine),
+                                                            default=None)
+        warning = _unverified_warning(mine)
+        if warning:
+            warnings.append({"complaint_id": complaint.id, "kind": ActivityKind.SLA_WARNING,
+                             "version": complaint.version, **warning})
+    Clock.objects.bulk_create(created)
+    complaint_services.complaints_set_next_due_values(values=nearest)
+    complaint_services.timeline_append_many(entries=warnings)
+    return created
+
+
+def _settle(clocks: list[Clock], action: str, at: datetime) -> None:
+    for clock in clocks:
+        if clock.completed_at is not None:
+            continue
+        if action in MEETS_ON and clock.metric in MEETS_ON[action]:
+            if clock.due_at < at:
+                clock.state, clock.breached_at = ClockState.BREACHED, clock.due_at
+            else:
+                clock.state = ClockState.MET
+        elif action in STOPS_ON:
+            clock.state = ClockState.STOPPED
+        else:
+            continue
+        clock.completed_at, clock.next_check_at = at, None
 
 
 # --- following the complaint ---------------------------------------------------------------------
@@ -308,3 +400,32 @@ def clocks_on_public_reply(*, complaint_id: int) -> None:
             status in OPEN_STATUSES:
         clocks_start(complaint_id=complaint_id, metrics=[Metric.PROGRESS_UPDATE], start=now,
                      new_cycle=True)
+
+
+# --- catching up with lost events ---------------------------------------------------------------
+
+
+def clocks_start_missing(*, older_than: timedelta = timedelta(minutes=2), limit: int = 500,
+                         now: datetime | None = None) -> int:
+    """Start the clocks of open complaints that have none, `older_than` after they arrived.
+
+    Clocks start on the creation event, which runs after the complaint's commit in the process
+    that wrote it; when the database goes away in between, or that process is killed, the
+    failure cannot even be recorded for a retry (complaints.events). This catch-up, run by beat
+    (sla.start_missing_clocks), starts them from `received_at`, then meets the acknowledgement
+    clock of a complaint acknowledged meanwhile. Idempotent. Returns the complaints caught up.
+    """
+    now = now or timezone.now()
+    missing = list(
+        Complaint.objects.filter(status__in=OPEN_STATUSES, received_at__lt=now - older_than)
+        .exclude(pk__in=Clock.objects.values("complaint_id"))
+        .order_by("received_at").values_list("pk", "acknowledged_at")[:limit])
+    ctx = Context.load() if missing else None
+    for complaint_id, acknowledged_at in missing:
+        clocks_start(complaint_id=complaint_id, ctx=ctx)
+        if acknowledged_at:
+            clocks_meet(complaint_id=complaint_id, metrics=[Metric.ACKNOWLEDGE],
+                        at=acknowledged_at)
+    if missing:
+        logger.warning("sla: started the missing clocks of %d complaints", len(missing))
+    return len(missing)

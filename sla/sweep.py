@@ -136,27 +136,14 @@ def _advance_clock(clock, now, ctx, directory, events, entries, levels, notices,
     if clock.state == ClockState.RUNNING and clock.due_at > now:
         # Not due yet: only the warning can be due.
         if clock.warned_at is None and clock.warn_at and clock.warn_at <= now:
-            clock.warned_at = now
-            events.append({"clock_id": clock.id, "complaint_id": complaint.id,
-                           "kind": SlaEventKind.WARNING, "level": 0, "created_at": now,
-                           "reason": _("%(metric)s due %(due)s") % {
-                               "metric": label, "due": local_minute(clock.due_at)}})
-            entries.append((complaint.id, ActivityKind.SLA_WARNING, _(
-                "Deadline warning: %(metric)s is due at %(due)s.") % {
-                "metric": label, "due": local_minute(clock.due_at)}, {"metric": clock.metric}))
-            for user in directory.warning_recipients(complaint):
-                notices.append({
-                    "recipient_id": user.id, "complaint_id": complaint.id, "kind": "sla_warning",
-                    "created_at": now,
-                    "message": _("%(reference)s: %(metric)s is due at %(due)s.") % {
-                        "reference": complaint.reference, "metric": label,
-                        "due": local_minute(clock.due_at)}})
-            result.warnings += 1
-            if clock.metric == Metric.PROGRESS_UPDATE:
-                result.progress_notices.append(clock)
+            _warn(clock, now, label, directory, events, entries, notices, result)
         clock.next_check_at = _next_check(clock, rule, target, cal)
         return
     if clock.state == ClockState.RUNNING:
+        if clock.warned_at is None and clock.warn_at:
+            # No sweep ran between the warning time and the deadline (beat, the broker or the
+            # database was down): the assignee still gets the warning, once, with the breach.
+            _warn(clock, now, label, directory, events, entries, notices, result)
         clock.state, clock.breached_at = ClockState.BREACHED, clock.due_at
         clock.warned_at = clock.warned_at or now
         entries.append((complaint.id, ActivityKind.SLA_BREACH, _(
@@ -179,6 +166,28 @@ def _advance_clock(clock, now, ctx, directory, events, entries, levels, notices,
         result.complaints.add(complaint.id)
     clock.escalation_level = max(clock.escalation_level, level)
     clock.next_check_at = _next_check(clock, rule, target, cal)
+
+
+def _warn(clock, now, label, directory, events, entries, notices, result) -> None:
+    complaint = clock.complaint
+    clock.warned_at = now
+    events.append({"clock_id": clock.id, "complaint_id": complaint.id,
+                   "kind": SlaEventKind.WARNING, "level": 0, "created_at": now,
+                   "reason": _("%(metric)s due %(due)s") % {
+                       "metric": label, "due": local_minute(clock.due_at)}})
+    entries.append((complaint.id, ActivityKind.SLA_WARNING, _(
+        "Deadline warning: %(metric)s is due at %(due)s.") % {
+        "metric": label, "due": local_minute(clock.due_at)}, {"metric": clock.metric}))
+    for user in directory.warning_recipients(complaint):
+        notices.append({
+            "recipient_id": user.id, "complaint_id": complaint.id, "kind": "sla_warning",
+            "created_at": now,
+            "message": _("%(reference)s: %(metric)s is due at %(due)s.") % {
+                "reference": complaint.reference, "metric": label,
+                "due": local_minute(clock.due_at)}})
+    result.warnings += 1
+    if clock.metric == Metric.PROGRESS_UPDATE:
+        result.progress_notices.append(clock)
 
 
 def _queue_progress_notices(result: SweepResult, now: datetime) -> None:

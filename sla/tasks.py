@@ -6,6 +6,7 @@ from django.db import OperationalError
 
 from . import sweep as sweeps
 from .calendar_services import calendar_check_next_year
+from .services import clocks_start_missing
 
 RETRY = {"autoretry_for": (OperationalError, ConnectionError), "retry_backoff": True,
          "retry_jitter": True, "max_retries": 5}
@@ -26,3 +27,10 @@ def check_calendar_next_year() -> bool:
     """Daily; the service decides by date (from 1 December) and alerts at most once a day."""
 
     return calendar_check_next_year()
+
+
+@shared_task(name="sla.start_missing_clocks", acks_late=True, time_limit=120, **RETRY)
+def start_missing_clocks() -> int:
+    """Every five minutes: clocks a lost creation event never started (sla.services)."""
+
+    return clocks_start_missing()

@@ -10,6 +10,8 @@ Conventions, so the intake service can treat every channel alike:
   number, call id); with ``channel`` it is what makes a redelivery harmless.
 - ``category_code`` is a hint as the channel gave it (a code or a category name); the service
   resolves it or ignores it.
+- ``historical`` marks a complaint from an operator's history; ``source`` names the
+  idempotency namespace of ``external_id`` when it is not ``channel``.
 - ``metadata`` is JSON-serialisable and kept for the record; nothing downstream depends on it.
 """
 
@@ -75,7 +77,19 @@ class IntakeMessage:
     # here is a floor the rules only raise; "" leaves both to the defaults.
     priority: str = ""
     product_line: str = ""
+    # An operator's history brought in by `manage.py import_complaints`: received_at may lie
+    # further in the past than live channels allow, no acknowledgement goes to the customer,
+    # and the complaint's timeline and clocks are dated as it happened (intake/importing.py).
+    historical: bool = False
+    # Where `external_id` is unique, when not the channel itself ("import" for imported history,
+    # whose rows keep their original channel): the InboundMessage claim uses it.
+    source: str = ""
     metadata: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def claim_channel(self) -> str:
+        """The namespace of `external_id` in its InboundMessage claim."""
+        return self.source or self.channel
 
     def __post_init__(self):
         if self.channel not in CHANNELS:

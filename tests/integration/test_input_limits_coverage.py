@@ -22,6 +22,7 @@ UNCAPPED = {
     "reply_to_reference": "found by a regex: TS and 14 digits",
     "priority": "a Priority choice, validated by the channel",
     "product_line": "a ProductLine choice, validated by the channel",
+    "source": "a fixed namespace set in code (import), never the sender's input",
 }
 
 

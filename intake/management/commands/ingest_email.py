@@ -24,7 +24,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from intake.channels import UnreadableEmail, email_ingest, email_result_text
+from intake.email_channel import UnreadableEmail, email_ingest, email_result_text
 from kernel.db import database_error_is_temporary
 from kernel.errors import DomainError
 

@@ -187,11 +187,10 @@ def test_one_create_costs_a_bounded_number_of_statements(client_for, agent,
     first as a possible duplicate, the longest path."""
     client = client_for(agent)
     first = _post(client, external_ref="CALL-first")  # also warms the per-user caches
-    # 51 with the rules kept in the process (kernel/settings_cache.py): one more than before
-    # since the report figures carry each deadline's outcome (read with the complaint's
-    # clocks); after an earlier transactional test flushed their tables the rules are read
-    # again (2 more).
-    with django_assert_max_num_queries(53):
+    # One batch of intake (intake/pipeline.py): 32 statements and BEGIN/COMMIT with the rules
+    # kept in the process (kernel/settings_cache.py), 50 before; after an earlier
+    # transactional test flushed their tables they are read again (2 more).
+    with django_assert_max_num_queries(36):
         response = _post(client, external_ref="CALL-second")
     assert response.status_code == 201, response.json()
     assert response.json()["possible_duplicate_of"] == first.json()["reference"]

@@ -13,8 +13,8 @@ import pytest
 from django.db import OperationalError
 
 from complaints.models import Complaint
-from intake import channels
-from intake.channels import IMAP_FAILED_KEYWORD, mailbox_poll
+from intake import email_channel as channels
+from intake.email_channel import IMAP_FAILED_KEYWORD, mailbox_poll
 
 pytestmark = pytest.mark.django_db
 

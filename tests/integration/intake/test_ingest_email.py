@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 
 from complaints.models import ActivityKind, Complaint
 from notifications.models import OutboundMessage
-from intake.channels import mailbox_poll
+from intake.email_channel import mailbox_poll
 from intake.models import InboundMessage
 from tests.factories import CustomerFactory, make_complaint
 
@@ -175,7 +175,7 @@ def test_imap_poll_ingests_unseen_mail_and_marks_it_seen_only_when_recorded(monk
         b"2": (FIXTURES / "bounce_dsn_postfix.eml").read_bytes(),
         b"3": (FIXTURES / "utf8_alternative_with_attachments.eml").read_bytes(),
     })
-    from intake import channels
+    from intake import email_channel as channels
 
     real = channels.intake_receive
 

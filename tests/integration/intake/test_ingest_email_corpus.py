@@ -14,7 +14,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import OperationalError
 
-from intake import channels
+from intake import email_channel as channels
 
 from complaints.models import Complaint
 from intake.models import InboundMessage

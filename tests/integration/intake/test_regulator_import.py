@@ -231,26 +231,26 @@ def test_progress_is_saved_as_it_goes_and_a_rerun_continues(supervisor, client_f
     batch = RegulatorImport.objects.create(uploaded_by=supervisor, original_name="b.xlsx")
     batch.file.save("b.xlsx", io.BytesIO(xlsx(good)))
 
-    real, calls = regulator_import.intake_receive, []
+    real, calls = regulator_import.intake_batch, []
 
-    def flaky(**kwargs):
-        calls.append(kwargs["message"].external_id)
-        if len(calls) == 4:
+    def flaky(messages, **kwargs):  # rows go in by batches of PROGRESS_EVERY
+        calls.append([m.external_id for m in messages])
+        if len(calls) == 2:
             raise OperationalError("database connection lost")
-        return real(**kwargs)
+        return real(messages, **kwargs)
 
-    monkeypatch.setattr(regulator_import, "intake_receive", flaky)
+    monkeypatch.setattr(regulator_import, "intake_batch", flaky)
     with pytest.raises(OperationalError):
         regulator_import.regulator_import_process(import_id=batch.id)
     progress = client_for(supervisor).get(f"/api/v1/intake/regulator-imports/{batch.id}/").data
     assert (progress["status"], progress["total_rows"], progress["processed_rows"],
             progress["percent"]) == ("running", 5, 2, 40)
-    assert Complaint.objects.count() == 3  # the third row went in after the last save
+    assert Complaint.objects.count() == 2  # the second batch (rows 3 and 4) stored nothing
 
-    monkeypatch.setattr(regulator_import, "intake_receive", real)
+    monkeypatch.setattr(regulator_import, "intake_batch", real)
     batch = regulator_import.regulator_import_process(import_id=batch.id)
     assert (batch.status, batch.processed_rows, batch.created_count, batch.skipped_count) == \
-        ("done", 5, 4, 1)
+        ("done", 5, 5, 0)
     assert Complaint.objects.count() == 5  # nothing twice
     assert regulator_import.regulator_import_process(import_id=batch.id).report == batch.report
 

@@ -13,7 +13,7 @@ import pytest
 from notifications import backends as notify_backends
 from notifications.models import OutboundMessage
 from notifications.outbound import customer_message_queue, outbound_send_due
-from intake.channels import intake_receive
+from intake.pipeline import intake_receive
 from intake.parsers.message import IntakeMessage
 from tests.factories import CustomerFactory, make_complaint
 

@@ -107,6 +107,33 @@ def test_email_for_landline_customers():
     assert mail.outbox[0].to == ["zhou@example.com"] and "处理结果如下" in mail.outbox[0].body
 
 
+def test_one_send_run_drains_a_backlog_larger_than_a_batch(gateway, settings):
+    """After an outage the outbox holds more than one batch (200): the next run sends it all,
+    within its time budget, instead of one batch a minute."""
+    from datetime import time
+
+    from notifications.tasks import send_outbound
+
+    settings.CUSTOMER_CONTACT_OPENS, settings.CUSTOMER_CONTACT_CLOSES = time(0), time(23, 59)
+    complaint = make_complaint(customer=CustomerFactory(phone="13912345678"))
+    for n in range(230):
+        customer_message_queue(complaint=complaint, body=f"第{n}条通知", purpose=f"n-{n}")
+    assert send_outbound()["sent"] == 230
+    assert len(gateway.received) == 230
+    assert not OutboundMessage.objects.filter(status="queued").exists()
+
+
+def test_an_email_names_its_outbox_message_so_a_mail_log_can_count_its_deliveries():
+    complaint = make_complaint(customer=CustomerFactory(phone="02088881234",
+                                                        email="zhou@example.com"))
+    now = datetime(2026, 11, 24, 10, 0, tzinfo=SH)
+    message = customer_message_queue(complaint=complaint, body="处理结果如下", purpose="result",
+                                     now=now)
+    outbound_send_due(now=now)
+    sent = mail.outbox[0].message()
+    assert sent["X-Outbound-Message-Id"] == str(message.id)
+
+
 def test_an_sms_queued_at_twenty_hundred_goes_out_at_eight_next_morning(gateway):
     complaint = make_complaint(customer=CustomerFactory(phone="13912345678"))
     evening = datetime(2026, 11, 24, 20, 0, tzinfo=SH)

@@ -105,9 +105,28 @@ def test_after_an_outage_everything_due_is_handled_once(late_complaint, org):
     assert clock.escalation_level == 3
     assert sorted(SlaEvent.objects.filter(clock=clock, kind="escalation")
                   .values_list("level", flat=True)) == [1, 2, 3]
-    assert not SlaEvent.objects.filter(clock=clock, kind="warning").exists()  # too late to warn
+    # Late, but the warning is not skipped: once, with the breach (issue 16).
+    assert SlaEvent.objects.filter(clock=clock, kind="warning").count() == 1
     assert result.breaches == 5  # every clock of the complaint
-    assert sweep.sla_sweep(now=local(2026, 12, 10, 9, 5)).escalations == 0
+    again = sweep.sla_sweep(now=local(2026, 12, 10, 9, 5))
+    assert again.escalations == 0 and again.warnings == 0
+
+
+def test_a_deadline_passed_while_nobody_swept_still_warns_the_assignee_once(late_complaint, org):
+    """Beat or the broker was down from before the warning time until after the deadline: the
+    first sweep after it warns (the assignee, on the timeline) and escalates, each once."""
+    only_resolution(late_complaint)
+    agent = StaffFactory(username="zhang_agent", role="agent")
+    Complaint.objects.filter(pk=late_complaint.pk).update(assigned_agent=agent)
+    sweep.sla_sweep(now=local(2026, 11, 26, 16, 0))  # before the warning time (16:45)
+    assert not SlaEvent.objects.filter(clock=resolution(late_complaint)).exists()
+    sweep.sla_sweep(now=local(2026, 11, 30, 10, 1))  # the next sweep: past due
+    sweep.sla_sweep(now=local(2026, 11, 30, 10, 2))
+    clock = resolution(late_complaint)
+    kinds = sorted(SlaEvent.objects.filter(clock=clock).values_list("kind", "level"))
+    assert kinds == [("escalation", 1), ("warning", 0)]
+    assert Notification.objects.filter(recipient=agent, kind="sla_warning").count() == 1
+    assert late_complaint.activities.filter(kind="sla_warning").count() == 1
 
 
 def test_emails_are_sent_once_per_event(late_complaint, org):

@@ -1,0 +1,192 @@
+"""New complaints: their references, the complaint rows and their first timeline entries, one
+at a time (`complaint_create`) or many in one statement per table (`complaints_create_many`,
+batch intake). Both build their rows with the same two functions, so a complaint recorded one
+by one and one recorded in a batch are the same rows. complaints/services.py re-exports these
+functions: callers write through `complaints.services` as for every other change."""
+
+from datetime import date, datetime
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kernel.errors import InvalidInput
+
+from .events import EventKind, publish_change
+from .models import (
+    Activity,
+    ActivityKind,
+    ActorType,
+    Category,
+    Channel,
+    Complaint,
+    Customer,
+    CustomerTier,
+    Priority,
+    ReferenceCounter,
+    Visibility,
+)
+
+# --- references -----------------------------------------------------------------------------
+
+
+def references_reserve(*, count: int, day: date) -> list[str]:
+    """`count` consecutive complaint references for `day` (local date): TS + YYYYMMDD + 6-digit
+    sequence, in one atomic upsert: concurrent callers each get other numbers, and the counter
+    only ever goes up, so a number given to a committed complaint is never handed out again."""
+    if count <= 0:
+        return []
+    table = connection.ops.quote_name(ReferenceCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (day, last_value) VALUES (%s, %s) "
+            f"ON CONFLICT (day) DO UPDATE SET last_value = {table}.last_value + "
+            "EXCLUDED.last_value RETURNING last_value",
+            [connection.ops.adapt_datefield_value(day), count])
+        (last,) = cursor.fetchone()
+    prefix = settings.COMPLAINT_REFERENCE_PREFIX
+    return [f"{prefix}{day:%Y%m%d}{value:06d}" for value in range(last - count + 1, last + 1)]
+
+
+def reference_next(*, day: date | None = None) -> str:
+    """The next complaint reference for `day` (today when not given)."""
+    return references_reserve(count=1, day=day or timezone.localdate())[0]
+
+
+# --- complaints -----------------------------------------------------------------------------
+
+
+def _actor_type(actor) -> str:
+    return ActorType.STAFF if actor is not None else ActorType.SYSTEM
+
+
+def complaint_create_check(*, channel: str, description: str, received_at: datetime,
+                           priority: str, now: datetime) -> None:
+    """What complaint_create refuses (InvalidInput), checked without writing anything."""
+    if timezone.is_naive(received_at):
+        raise InvalidInput(_("The time received must include a time zone."), field="received_at")
+    if received_at > now + timezone.timedelta(minutes=5):
+        raise InvalidInput(_("The time received cannot be in the future."), field="received_at")
+    if channel not in Channel.values:
+        raise InvalidInput(_("Unknown channel “%(value)s”.") % {"value": channel}, field="channel")
+    if priority not in Priority.values:
+        raise InvalidInput(_("Unknown priority “%(value)s”.") % {"value": priority},
+                           field="priority")
+    if not description.strip():
+        raise InvalidInput(_("Describe the complaint."), field="description")
+
+
+def _new_complaint(item: dict, *, reference: str, now: datetime, actor) -> Complaint:
+    """The complaint row of complaint_create's keyword arguments `item` (not saved), after
+    complaint_create_check."""
+    received_at = item.get("received_at") or now
+    channel, description = item["channel"], item["description"]
+    priority = item.get("priority") or Priority.ORDINARY
+    complaint_create_check(channel=channel, description=description, received_at=received_at,
+                           priority=priority, now=now)
+    customer = item["customer"]
+    flags = dict(item.get("flags") or {})
+    flags.setdefault("is_vip", customer.tier == CustomerTier.VIP)
+    flags.setdefault("is_regulator", channel == Channel.REGULATOR)
+    return Complaint(
+        reference=reference, channel=channel, received_at=received_at, customer=customer,
+        category=item.get("category"), priority=priority,
+        product_line=item.get("product_line", ""),
+        subject=(item.get("subject") or description).strip().splitlines()[0][:200],
+        description=description.strip(), location=item.get("location", ""),
+        regulator_case_no=item.get("regulator_case_no", ""),
+        regulator_due_at=item.get("regulator_due_at"), created_at=now, updated_at=now,
+        updated_by=actor, **flags)
+
+
+def _created_entry(complaint: Complaint, *, actor, actor_type: str | None, at: datetime,
+                   historical: bool = False) -> Activity:
+    """The complaint's first timeline entry (not saved)."""
+    return Activity(
+        complaint=complaint, kind=ActivityKind.CREATED,
+        actor_type=actor_type or _actor_type(actor), actor=actor,
+        visibility=Visibility.PUBLIC, version=complaint.version, created_at=at,
+        message=_("Complaint received via %(channel)s.") % {
+            "channel": Channel(complaint.channel).label},
+        data={"channel": complaint.channel, "received_at": complaint.received_at.isoformat(),
+              **({"historical": True} if historical else {})})
+
+
+def complaint_create(
+    *,
+    customer: Customer,
+    channel: str,
+    subject: str,
+    description: str,
+    received_at: datetime | None = None,
+    actor=None,
+    actor_type: str | None = None,
+    category: Category | None = None,
+    priority: str = Priority.ORDINARY,
+    product_line: str = "",
+    location: str = "",
+    regulator_case_no: str = "",
+    regulator_due_at: datetime | None = None,
+    flags: dict[str, bool] | None = None,
+    historical: bool = False,
+) -> Complaint:
+    """A new complaint and its first timeline entry.
+
+    `historical`: a complaint from an operator's history (intake's import): its reference and
+    its first timeline entry are dated by `received_at`, and the creation event says so, so
+    the deadlines are settled by its history (sla) rather than left running."""
+    now = timezone.now()
+    received_at = received_at or now
+    item = {"customer": customer, "channel": channel, "subject": subject,
+            "description": description, "received_at": received_at, "category": category,
+            "priority": priority, "product_line": product_line, "location": location,
+            "regulator_case_no": regulator_case_no, "regulator_due_at": regulator_due_at,
+            "flags": flags}
+    complaint_create_check(channel=channel, description=description, received_at=received_at,
+                           priority=priority, now=now)
+    # No savepoint inside a caller's transaction (intake's): its callers let an error here fail
+    # their whole transaction and none carries on in it, so a savepoint would only cost two
+    # statements per complaint.
+    with transaction.atomic(savepoint=False):
+        reference = reference_next(day=timezone.localdate(received_at if historical else now))
+        complaint = _new_complaint(item, reference=reference, now=now, actor=actor)
+        complaint.save(force_insert=True)
+        _created_entry(complaint, actor=actor, actor_type=actor_type,
+                       at=received_at if historical else now, historical=historical).save()
+        publish_change(complaint.id, EventKind.CREATED, actor,
+                       {"historical": True} if historical else None)
+    return complaint
+
+
+def complaints_create_many(*, items: list[dict], actor=None, actor_type: str | None = None,
+                           extra_entries: list[list[dict]] | None = None) -> list[Complaint]:
+    """complaint_create for many complaints at once, inside the caller's transaction: the same
+    rows (complaint, its CREATED timeline entry, its CREATED event), written with one upsert for
+    the references and one INSERT per table. `items`: complaint_create's keyword arguments
+    (customer, channel, subject, description, received_at, category, priority, product_line,
+    location, regulator_case_no, regulator_due_at, flags), each already passed
+    complaint_create_check (InvalidInput here fails the whole batch). `extra_entries[i]`: more
+    timeline entries of the i-th complaint (kind, message, data; internal, by the system),
+    written in the same statement after its CREATED entry."""
+    if not items:
+        return []
+    if not connection.in_atomic_block:
+        raise ValueError("complaints_create_many runs inside the caller's transaction")
+    now = timezone.now()
+    references = references_reserve(count=len(items), day=timezone.localdate(now))
+    complaints = [_new_complaint(item, reference=reference, now=now, actor=actor)
+                  for item, reference in zip(items, references)]
+    Complaint.objects.bulk_create(complaints)
+    entries = []
+    for index, complaint in enumerate(complaints):
+        entries.append(_created_entry(complaint, actor=actor, actor_type=actor_type, at=now))
+        for extra in (extra_entries[index] if extra_entries else ()):
+            entries.append(Activity(
+                complaint=complaint, kind=extra["kind"], actor_type=ActorType.SYSTEM,
+                visibility=Visibility.INTERNAL, version=complaint.version, created_at=now,
+                message=extra["message"], data=extra.get("data") or {}))
+    Activity.objects.bulk_create(entries)
+    for complaint in complaints:
+        publish_change(complaint.id, EventKind.CREATED, actor)
+    return complaints

@@ -1,0 +1,192 @@
+"""Batch intake: many parsed messages recorded as new complaints in one transaction, with the
+same rows as recording them one by one (intake/channels.py's `_receive`), written per table
+with one statement per batch.
+
+For the whole batch: the idempotency claims (one INSERT … ON CONFLICT DO NOTHING RETURNING),
+the customers matched or created, the references (one upsert reserving a block), the
+complaints and their first timeline entries (one INSERT each), the acknowledgements (one INSERT
+into the outbox), the InboundMessage outcomes (one UPDATE). Then, still in the transaction, the
+stages the apps subscribed for new complaints (complaints/events.py `subscribe_created_stage`),
+in the receivers' order: classification, grading, routing and the duplicate link (intake), the
+clocks (sla), the report facts (reports). The CREATED event of each complaint (and the events
+the stages publish) still go out after commit, tagged `{"pipeline": True}`, so those receivers
+do not do the same work again; other receivers and listeners see them as always.
+
+A message refused before anything is written (message_check, the complaint's own checks, an
+unusable phone number) yields its DomainError in its place; the rest go on. Any other error
+rolls the whole batch back: it is stored fully or not at all.
+
+Messages the batch does not take go through `_receive` one by one, unchanged, after the batch:
+answers to an existing complaint (reply_to_reference), SMS while SMS-answer handlers are
+registered (an answer is recorded by its handler), messages with attachments (files are
+stored and checked one by one), and an operator's history (`historical`: its timeline and
+clocks are dated as it happened and no acknowledgement goes out).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from django.db import transaction
+from django.utils import timezone
+
+from complaints import events
+from complaints.models import ActorType, Complaint, Priority
+from complaints.services import complaint_create_check, complaints_create_many
+from kernel import memo, personal_data
+from kernel.db import bulk_update_rows, insert_rows_skipping_conflicts
+from kernel.errors import DomainError, InvalidInput
+from notifications.outbound import customer_messages_queue_many
+
+from . import channels
+from .channels import IntakeResult
+from .input_checks import message_check
+from .models import InboundMessage, InboundOutcome
+from .parsers.message import IntakeMessage
+
+
+def intake_receive(*, message: IntakeMessage, actor=None,
+                   payload_digest: str = "") -> IntakeResult:
+    """Record `message`: appended to the complaint it answers, else a new complaint.
+
+    A batch of one through intake/pipeline.py: a new complaint is classified, graded, routed,
+    gets its clocks, report figures and acknowledgement in the transaction that records it.
+    A refused message raises its DomainError (InvalidInput, IdempotencyConflict) and nothing
+    is written."""
+    (result,) = intake_batch([message], actor=actor, payload_digests=[payload_digest])
+    if isinstance(result, DomainError):
+        raise result
+    return result
+
+
+def intake_batch(messages: Sequence[IntakeMessage], *, actor=None,
+                 payload_digests: Sequence[str] | None = None,
+                 before_figures: Callable[[list], None] | None = None
+                 ) -> list[IntakeResult | DomainError]:
+    """Record `messages`; one IntakeResult or DomainError per message, in their order.
+
+    `payload_digests`: per message, as intake_receive's `payload_digest`. `before_figures`
+    (importers): called in the transaction with the batch's new complaints after their
+    classification and clocks and before their report facts are computed."""
+    messages = list(messages)
+    digests = list(payload_digests) if payload_digests is not None else [""] * len(messages)
+    if len(digests) != len(messages):
+        raise ValueError("one payload digest per message")
+    now = timezone.now()
+    results: list[IntakeResult | DomainError | None] = [None] * len(messages)
+    batch, single = [], []
+    for index, message in enumerate(messages):
+        try:
+            message_check(message, now=now)  # InvalidInput: nothing of it is written
+            if not _batchable(message):
+                single.append(index)
+                continue
+            _create_check(message, now)
+        except DomainError as error:
+            results[index] = error
+            continue
+        batch.append(index)
+    if batch:
+        with memo.scope(), events.tagged(**{events.PIPELINE: True}):
+            done = _record([messages[i] for i in batch], [digests[i] for i in batch], actor,
+                           before_figures)
+        for index, result in zip(batch, done):
+            results[index] = result
+    for index in single:
+        try:
+            with memo.scope():
+                results[index] = channels._receive(messages[index], actor, digests[index])
+        except DomainError as error:
+            results[index] = error
+    return results
+
+
+def _batchable(message: IntakeMessage) -> bool:
+    if message.reply_to_reference or message.attachments or message.historical:
+        return False
+    return not (message.channel == "sms" and channels._sms_reply_handlers)
+
+
+def _create_check(message: IntakeMessage, now) -> None:
+    """What recording the message one by one would refuse, checked before anything is written."""
+    if message.customer_phone:
+        try:
+            personal_data.normalize_phone(message.customer_phone)
+        except personal_data.InvalidPhone as exc:
+            raise InvalidInput(str(exc), field="phone") from exc
+    complaint_create_check(channel=message.channel, description=message.description,
+                           received_at=message.received_at,
+                           priority=message.priority or Priority.ORDINARY, now=now)
+
+
+def _record(messages: list[IntakeMessage], digests: list[str], actor,
+            before_figures) -> list[IntakeResult | DomainError]:
+    results: list[IntakeResult | DomainError | None] = [None] * len(messages)
+    with transaction.atomic():
+        keys = [(m.claim_channel, m.external_id[:255]) for m in messages]
+        claimed = {(channel, external_id): pk for pk, channel, external_id in
+                   insert_rows_skipping_conflicts(
+                       InboundMessage,
+                       [{"channel": channel, "external_id": external_id,
+                         "outcome": InboundOutcome.CREATED, "reason": "",
+                         "received_at": m.received_at, "payload_digest": digest}
+                        for (channel, external_id), m, digest in zip(keys, messages, digests)],
+                       returning=["id", "channel", "external_id"])}
+        creating, again = [], []
+        for index, key in enumerate(keys):
+            if key in claimed:
+                creating.append(index)
+                claimed_pk = claimed.pop(key)  # a second message with this key is a redelivery
+                keys[index] = claimed_pk
+            else:
+                again.append(index)
+        items, extras, channels_ = [], [], []
+        for index in creating:
+            message = messages[index]
+            customer = channels._customer(message)
+            items.append({
+                "customer": customer, "channel": message.channel, "subject": message.subject,
+                "description": message.description, "received_at": message.received_at,
+                "category": channels._category(message.category_code),
+                "location": message.location[:200],
+                "regulator_case_no": message.regulator_case_no,
+                "priority": message.priority or Priority.ORDINARY,
+                "product_line": message.product_line,
+                "regulator_due_at": message.regulator_due_at})
+            ack = channels._acknowledgement_channel(customer)
+            channels_.append(ack)
+            extras.append(([channels._store_note(message)] if message.store else [])
+                          + ([] if ack else [channels._no_acknowledgement_note()]))
+        complaints = complaints_create_many(
+            items=items, actor=actor,
+            actor_type=None if actor is not None else ActorType.CUSTOMER, extra_entries=extras)
+        customer_messages_queue_many(messages=[
+            channels._acknowledgement(complaint, ack)
+            for complaint, ack in zip(complaints, channels_) if ack])
+        bulk_update_rows(InboundMessage, [
+            InboundMessage(pk=keys[index], complaint_id=complaint.id)
+            for index, complaint in zip(creating, complaints)], ["complaint"])
+        figures = None
+        for label, stage in events.created_stages() if complaints else ():
+            if label == "reports":
+                figures = stage
+                continue
+            stage(complaints)
+        if before_figures is not None and complaints:
+            before_figures(complaints)
+            # What the hook changed through the services, read back for the figures.
+            fresh = Complaint.objects.select_related("customer", "category__parent") \
+                .in_bulk([c.id for c in complaints])
+            complaints = [fresh[c.id] for c in complaints]
+        if figures is not None:
+            figures(complaints)
+        for index, complaint in zip(creating, complaints):
+            results[index] = IntakeResult(complaint=complaint, created=True, appended=False)
+        for index in again:  # recorded before, or earlier in this batch
+            try:
+                results[index] = channels._duplicate(messages[index].claim_channel,
+                                                     messages[index].external_id,
+                                                     payload_digest=digests[index])
+            except DomainError as error:
+                results[index] = error
+    return results
