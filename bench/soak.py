@@ -238,7 +238,8 @@ def unsettled(state: dict) -> int:
     """What the sweeps still have to do: messages never tried, clocks left behind, open
     complaints without clocks. (A message that failed waits minutes for its retry, with its
     error shown in the outbox: not waited for.)"""
-    return (sum(1 for r in state["outbox"] if r[1] == "queued" and not r[4])
+    return (sum(1 for r in state["outbox"] if r[1] == "queued" and not r[4]
+                or r[1] == "sending")
             + sum(1 for c in state["clocks"] if c["stuck"])
             + len(state["open_without_clocks"]))
 
@@ -321,7 +322,7 @@ def check(stack: Stack, results: list[dict], agents: Agents, health: HealthWatch
         "acknowledgements": len(acks),
         "acknowledgements_by_channel": dict(Counter(r[6] for r in acks)),
         "acknowledgements_sent_once": sum(1 for r in acks if delivered(stack, r) == 1),
-        "acknowledgements_visibly_failed": sum(1 for r in acks if r[1] == "failed"
+        "acknowledgements_visibly_failed": sum(1 for r in acks if r[1] in ("failed", "unknown")
                                                and delivered(stack, r) == 0),
         "acknowledgements_waiting_retry_with_error_shown": sum(
             1 for r in acks if r[1] == "queued" and r[4] and r[5]),
@@ -331,7 +332,13 @@ def check(stack: Stack, results: list[dict], agents: Agents, health: HealthWatch
         "messages_sent_twice": sum(1 for count in [*stack.sms.received.values(),
                                                    *stack.smtp.received.values()] if count > 1),
         "sms_repeats_dropped_by_gateway": sum(stack.sms.repeats.values()),
-        "messages_stuck": sum(1 for r in outbox if r[1] == "queued" and not r[4]),
+        "messages_stuck": sum(1 for r in outbox if r[1] == "queued" and not r[4]
+                              or r[1] == "sending"),
+        # Cut off in flight: an email is never resent by itself, it shows as "delivery unknown"
+        # (whether the SMTP server got it is counted apart); an SMS goes again with its id.
+        "messages_delivery_unknown": sum(1 for r in outbox if r[1] == "unknown"),
+        "messages_delivery_unknown_that_arrived": sum(1 for r in outbox if r[1] == "unknown"
+                                                      and delivered(stack, r)),
         "messages_that_failed_then_went_out": sum(1 for r in outbox
                                                   if r[1] == "sent" and r[4] > 1),
         "messages_attempts_failed": sum(r[4] - (r[1] == "sent") for r in outbox),

@@ -168,6 +168,7 @@ class Stack:
             "VAR_DIR": str(self.workdir / "var"), "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "LOG_LEVEL": "WARNING", "SMS_BACKEND": "notifications.backends.HttpGatewayBackend",
             "SMS_GATEWAY_URL": f"http://127.0.0.1:{self.sms.port}/send",
+            "SMS_GATEWAY_DEDUPLICATES": "1",  # its gateway delivers a repeated message id once
             "CUSTOMER_AUTOMATIC_SMS_PER_DAY": "100000", "CUSTOMER_CONTACT_OPENS": "00:00",
             "CUSTOMER_CONTACT_CLOSES": "23:59",
             "INTAKE_WEBHOOK_SECRET_APP": WEBHOOK_SECRET, "THROTTLE_ANON": "100000/minute",

@@ -348,6 +348,10 @@ CUSTOMER_CONTACT_CLOSES = _time.fromisoformat(env("CUSTOMER_CONTACT_CLOSES", def
 CUSTOMER_AUTOMATIC_SMS_PER_DAY = env.int("CUSTOMER_AUTOMATIC_SMS_PER_DAY", default=10)
 SMS_GATEWAY_URL = env("SMS_GATEWAY_URL", default="")
 SMS_GATEWAY_TOKEN = env("SMS_GATEWAY_TOKEN", default="")
+# Set when the gateway delivers a repeated `message_id` only once (client message ids): an SMS
+# whose send was cut off (a crash, the database gone before its mark) is then sent again with
+# the same id; otherwise it is shown in the outbox as "delivery unknown" for staff to check.
+SMS_GATEWAY_DEDUPLICATES = env.bool("SMS_GATEWAY_DEDUPLICATES", default=False)
 
 # --- SLA ------------------------------------------------------------------------------------
 # Level-3 escalations go to this department's members (the regulator-risk desk).

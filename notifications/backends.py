@@ -10,7 +10,9 @@ SMS goes through the backend named by the setting `SMS_BACKEND` (a dotted path):
 Email always goes through Django's mail framework (`EMAIL_BACKEND`: SMTP in production), so
 `EmailBackend` is a thin adapter. A backend's `send(message)` returns on success and raises on
 failure; `notifications.outbound` records the outcome and retries. Backends never touch the
-database themselves.
+database themselves. `resend_safe` says whether the same message handed over twice reaches the
+customer once (the far end drops a repeated message id): only then does a message whose send
+was cut off go again by itself.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ logger = logging.getLogger(__name__)
 
 
 class NotifyBackend(Protocol):
+    resend_safe: bool
+
     def send(self, message: OutboundMessage) -> None:
         """Deliver `message` or raise."""
 
@@ -38,6 +42,10 @@ class HttpGatewayBackend:
     """An SMS gateway over HTTP: POST {to, text, reference, message_id}; any 2xx is success."""
 
     timeout = 10
+
+    @property
+    def resend_safe(self) -> bool:
+        return settings.SMS_GATEWAY_DEDUPLICATES
 
     def send(self, message: OutboundMessage) -> None:
         if not settings.SMS_GATEWAY_URL:
@@ -58,6 +66,8 @@ class HttpGatewayBackend:
 class ConsoleBackend:
     """Development: the message goes to the log (stdout under `make run`), nowhere else."""
 
+    resend_safe = True
+
     def send(self, message: OutboundMessage) -> None:
         logger.info("SMS to %s (complaint %s, %s): %s", message.recipient,
                     message.complaint.reference, message.purpose, message.body)
@@ -65,6 +75,8 @@ class ConsoleBackend:
 
 class DatabaseBackend:
     """Demo data and development: nothing leaves; the outbox row records the message as sent."""
+
+    resend_safe = True
 
     def send(self, message: OutboundMessage) -> None:
         return None
@@ -76,7 +88,12 @@ OUTBOUND_ID_HEADER = "X-Outbound-Message-Id"
 
 
 class EmailBackend:
-    """Email through Django's EMAIL_BACKEND (SMTP in production), UTF-8 subject and body."""
+    """Email through Django's EMAIL_BACKEND (SMTP in production), UTF-8 subject and body.
+
+    An SMTP server delivers a repeat again: an email cut off in flight is never resent by itself.
+    """
+
+    resend_safe = False
 
     def send(self, message: OutboundMessage) -> None:
         EmailMessage(subject=message.subject, body=message.body,

@@ -49,6 +49,12 @@ class OutboundStatus(models.TextChoices):
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
     SKIPPED = "skipped", _("Not sent")  # recorded, never sent; `last_error` says why
+    # Handed to its gateway in a step committed first: a row still "sending" after a crash or a
+    # database outage may or may not have reached the gateway (notifications/outbound.py).
+    SENDING = "sending", _("Sending")
+    # A "sending" row that could not be sent again safely (email): never resent automatically;
+    # `last_error` says what to check, and a supervisor may send it again by hand.
+    UNKNOWN = "unknown", _("Delivery unknown: check")
 
 
 class OutboundMessage(models.Model):
@@ -72,6 +78,9 @@ class OutboundMessage(models.Model):
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.CharField(_("last error"), max_length=500, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    sending_since = models.DateTimeField(
+        _("sending since"), null=True, blank=True,
+        help_text=_("When the last attempt handed the message to its gateway."))
     dedupe_key = models.CharField(_("de-duplication key"), max_length=100, null=True,
                                   blank=True, unique=True,
                                   help_text=_("Messages caused by timers are queued once."))
@@ -88,7 +97,9 @@ class OutboundMessage(models.Model):
         verbose_name_plural = _("outbound messages")
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["send_after"], name="outbound_due",
-                                condition=Q(status="queued"))]
+                                condition=Q(status="queued")),
+                   models.Index(fields=["sending_since"], name="outbound_sending",
+                                condition=Q(status="sending"))]
 
     def __str__(self) -> str:
         return f"{self.channel} {self.purpose} {self.complaint_id}"

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from complaints.models import ActivityKind, Complaint, Customer
 from complaints.selectors import complaint_scope
 from complaints.services import timeline_append
+from kernel.display import local_minute
 from kernel.errors import InvalidInput
 from kernel.personal_data import mask_secrets
 from notifications import backends as notify_backends
@@ -168,10 +169,13 @@ def outbound_send_due(*, now: datetime | None = None, limit: int = 200,
                       budget_seconds: float = 90.0) -> dict:
     """Send queued messages whose time has come. Safe to run twice at once (SKIP LOCKED).
 
-    Each message is taken, handed to its gateway and marked in a transaction of its own, so a
-    run stopped midway (a worker killed, the task's time limit reached while a gateway hangs)
-    rolls back only the message in flight: those already accepted are marked sent and never go
-    again. A run takes no new message after `budget_seconds`, well inside the task's limit.
+    At most once: each message is first marked "sending" (its attempt counted, the time noted)
+    in a transaction of its own, then handed to its gateway and marked sent or failed in a
+    second one. A run stopped in between (a worker killed, the task's time limit while a gateway
+    hangs, PostgreSQL gone before the mark) leaves that one message "sending", never queued, so
+    no run sends it again blindly; the next runs settle it (`outbound_settle_interrupted`).
+    Messages already marked stay sent. A run takes no new message after `budget_seconds`, well
+    inside the task's limit.
 
     A message due before 18:00 that this run reaches only after it (a late or stopped worker)
     waits for 08:00 instead; only urgent messages, which were queued for a time inside the
@@ -182,8 +186,10 @@ def outbound_send_due(*, now: datetime | None = None, limit: int = 200,
     counts = {"sent": 0, "failed": 0, "retry": 0, "deferred": 0}
     backends, window = {}, contact_window()
     quiet_now = not is_contact_time(now, window)
-    for _ in range(limit):
-        if time.monotonic() - started > budget_seconds:
+    outbound_settle_interrupted(now=now)
+    for _n in range(limit):
+        elapsed = time.monotonic() - started
+        if elapsed > budget_seconds:
             break
         with transaction.atomic():
             message = (OutboundMessage.objects.select_for_update(skip_locked=True, of=("self",))
@@ -193,20 +199,40 @@ def outbound_send_due(*, now: datetime | None = None, limit: int = 200,
                 break
             if quiet_now and is_contact_time(message.send_after, window):
                 message.send_after = next_contact_time(now, window)
+                message.save(update_fields=["send_after"])
                 counts["deferred"] += 1
-            else:
-                if message.channel not in backends:
-                    backends[message.channel] = notify_backends.backend_for(message.channel)
-                counts[_deliver(message, backends[message.channel], now)] += 1
-            message.save(update_fields=["status", "attempts", "last_error", "sent_at",
-                                        "send_after"])
+                continue
+            message.status, message.attempts = OutboundStatus.SENDING, message.attempts + 1
+            message.sending_since = now + timedelta(seconds=elapsed)
+            message.save(update_fields=["status", "attempts", "sending_since"])
+        if message.channel not in backends:
+            backends[message.channel] = notify_backends.backend_for(message.channel)
+        outcome = _send_marked(message, backends[message.channel], now)
+        if outcome:
+            counts[outcome] += 1
         if message.status == OutboundStatus.SENT:
             _record_sent(message)
     return counts
 
 
+def _send_marked(message: OutboundMessage, backend, now: datetime) -> str:
+    """Hand a message marked "sending" to its gateway and record the outcome; "" if another run
+    settled it meanwhile (then it is not sent from here)."""
+    with transaction.atomic():
+        # Locked while in flight: a concurrent run's settling skips it (SKIP LOCKED).
+        still_ours = list(OutboundMessage.objects.select_for_update(of=("self",))
+                          .filter(pk=message.pk, status=OutboundStatus.SENDING,
+                                  attempts=message.attempts).values_list("pk", flat=True))
+        if not still_ours:
+            return ""
+        outcome = _deliver(message, backend, now)
+        message.sending_since = None
+        message.save(update_fields=["status", "last_error", "sent_at", "send_after",
+                                    "sending_since"])
+    return outcome
+
+
 def _deliver(message: OutboundMessage, backend, now: datetime) -> str:
-    message.attempts += 1
     try:
         backend.send(message)
     except Exception as exc:  # noqa: BLE001 - any delivery failure is retried, then recorded
@@ -214,11 +240,81 @@ def _deliver(message: OutboundMessage, backend, now: datetime) -> str:
         if message.attempts >= MAX_ATTEMPTS:
             message.status = OutboundStatus.FAILED
             return "failed"
+        message.status = OutboundStatus.QUEUED
         message.send_after = next_contact_time(retry_time(message.attempts, now),
                                                contact_window())
         return "retry"
     message.status, message.sent_at, message.last_error = OutboundStatus.SENT, now, ""
     return "sent"
+
+
+# A message is "sending" for milliseconds between its two transactions, then locked while in
+# flight; one unlocked and "sending" for longer was cut off.
+SENDING_GRACE = timedelta(seconds=60)
+
+
+def outbound_settle_interrupted(*, now: datetime | None = None) -> dict:
+    """Settle messages whose send was cut off (still "sending", no run holding them).
+
+    Whether the gateway got such a message is unknown. Where the far end drops a repeated
+    message id (`backend.resend_safe`: an SMS gateway with client message ids) it is queued
+    again and goes with the same id; otherwise (email: an SMTP server delivers a repeat again)
+    it is never resent by itself: it becomes "delivery unknown" in the outbox, with what to
+    check, and a supervisor may send it again (`outbound_retry`).
+    """
+    now = now or timezone.now()
+    counts = {"requeued": 0, "unknown": 0}
+    backends = {}
+    for _batch in range(100):
+        with transaction.atomic():
+            cut_off = list(OutboundMessage.objects
+                           .select_for_update(skip_locked=True, of=("self",))
+                           .filter(status=OutboundStatus.SENDING,
+                                   sending_since__lt=now - SENDING_GRACE)
+                           .order_by("sending_since")[:100])
+            if not cut_off:
+                break
+            for message in cut_off:
+                if message.channel not in backends:
+                    backends[message.channel] = notify_backends.backend_for(message.channel)
+                _settle(message, backends[message.channel].resend_safe, now)
+                counts["requeued" if message.status == OutboundStatus.QUEUED
+                       else "unknown"] += 1
+            OutboundMessage.objects.bulk_update(
+                cut_off, ["status", "send_after", "last_error", "sending_since"])
+    if counts["requeued"] or counts["unknown"]:
+        logger.warning("outbound: sends cut off in flight: %(requeued)d queued again with "
+                       "their id, %(unknown)d marked delivery unknown", counts)
+    return counts
+
+
+def _settle(message: OutboundMessage, resend_safe: bool, now: datetime) -> None:
+    started = local_minute(message.sending_since)
+    with translation.override(settings.LANGUAGE_CODE):  # for staff, whoever reads it
+        if resend_safe:
+            message.status, message.send_after = OutboundStatus.QUEUED, now
+            message.last_error = _(
+                "Attempt %(attempt)d (from %(time)s) was cut off before its outcome was "
+                "recorded; sent again with the same message id %(id)d, which the gateway "
+                "delivers once.") % {"attempt": message.attempts, "time": started,
+                                     "id": message.id}
+        else:
+            message.status = OutboundStatus.UNKNOWN
+            values = {"attempt": message.attempts, "time": started, "id": message.id,
+                      "header": notify_backends.OUTBOUND_ID_HEADER}
+            if message.channel == OutboundChannel.EMAIL:
+                message.last_error = _(
+                    "Attempt %(attempt)d (from %(time)s) was cut off after the email was handed "
+                    "to the mail server: it may or may not have reached the customer, so it was "
+                    "not sent again. Check the mail log for %(header)s: %(id)d before sending "
+                    "it again.") % values
+            else:
+                message.last_error = _(
+                    "Attempt %(attempt)d (from %(time)s) was cut off after the SMS was handed to "
+                    "the gateway: it may or may not have reached the customer, so it was not "
+                    "sent again. Check the gateway's records for message id %(id)d before "
+                    "sending it again.") % values
+    message.sending_since = None
 
 
 def retry_time(attempts: int, now: datetime) -> datetime:
@@ -263,7 +359,8 @@ def outbox_purposes() -> list[str]:
 
 
 def outbound_retry(*, message_id: int, actor, now: datetime | None = None) -> OutboundMessage:
-    """Queue a failed message again with a fresh round of attempts.
+    """Queue a failed message, or one whose delivery is unknown, again with a fresh round of
+    attempts (for the latter a member of staff checked that the customer did not get it).
 
     It goes out with the next send run, or at the next opening (08:00) during the quiet hours.
     The complaint's timeline notes who asked and the error the last attempt had.
@@ -273,18 +370,23 @@ def outbound_retry(*, message_id: int, actor, now: datetime | None = None) -> Ou
     with transaction.atomic():
         message = (OutboundMessage.objects.select_for_update(of=("self",))
                    .select_related("complaint").get(pk=message_id))
-        if message.status != OutboundStatus.FAILED:
-            raise InvalidInput(_("Only a failed message can be sent again; this one is %(status)s.")
+        if message.status not in (OutboundStatus.FAILED, OutboundStatus.UNKNOWN):
+            raise InvalidInput(_("Only a failed message, or one whose delivery is unknown, can "
+                                 "be sent again; this one is %(status)s.")
                                % {"status": message.get_status_display()})
-        previous = {"attempts": message.attempts, "last_error": message.last_error}
+        previous = {"status": message.status, "attempts": message.attempts,
+                    "last_error": message.last_error}
         message.status, message.attempts = OutboundStatus.QUEUED, 0
         message.send_after = next_contact_time(now, contact_window())
         message.save(update_fields=["status", "attempts", "send_after"])
+        values = {"channel": OutboundChannel(message.channel).label,
+                  "error": previous["last_error"] or _("no error recorded")}
         timeline_append(
             complaint_id=message.complaint_id, kind=ActivityKind.INTERNAL_NOTE, actor=actor,
-            message=_("The %(channel)s to the customer that failed (%(error)s) was queued again.")
-            % {"channel": OutboundChannel(message.channel).label,
-               "error": previous["last_error"] or _("no error recorded")},
+            message=(_("The %(channel)s to the customer that failed (%(error)s) was queued "
+                       "again.") if previous["status"] == OutboundStatus.FAILED
+                     else _("The %(channel)s to the customer whose delivery was unknown "
+                            "(%(error)s) was queued again by hand.")) % values,
             data={"outbound_id": message.id, "retry": previous})
     return message
 

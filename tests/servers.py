@@ -1,13 +1,16 @@
 """Real Redis and PostgreSQL servers of a test's own, on spare loopback ports, that a test can
-stop mid-run (issue 16: what the system does while its parts are down)."""
+stop mid-run (issue 16: what the system does while its parts are down); a local HTTP server
+for an SMS gateway."""
 
 import os
 import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from contextlib import contextmanager
+from http.server import HTTPServer
 from pathlib import Path
 
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
@@ -114,3 +117,15 @@ def postgres_cluster():
         except subprocess.CalledProcessError:
             pass  # already stopped by the test
         cluster.remove()
+
+
+@contextmanager
+def http_server(handler):
+    """An HTTP server on a spare loopback port answering with `handler` (a
+    BaseHTTPRequestHandler class) in a thread of its own: a local SMS gateway."""
+    server = HTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server
+    finally:
+        server.shutdown()

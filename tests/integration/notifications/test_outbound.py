@@ -1,9 +1,8 @@
 """Customer messages: quiet hours, a real HTTP SMS gateway on loopback, retries, email."""
 
 import json
-import threading
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,6 +13,7 @@ from notifications import backends as notify_backends
 from notifications.models import OutboundMessage
 from notifications.outbound import customer_message_queue, outbound_retry, outbound_send_due
 from tests.factories import CustomerFactory, make_complaint
+from tests.servers import http_server
 
 pytestmark = pytest.mark.django_db
 SH = ZoneInfo("Asia/Shanghai")
@@ -36,13 +36,11 @@ class Gateway(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def gateway(settings):
-    server = HTTPServer(("127.0.0.1", 0), Gateway)
     Gateway.received, Gateway.status = [], 200
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    settings.SMS_GATEWAY_URL = f"http://127.0.0.1:{server.server_port}/send"
-    settings.SMS_GATEWAY_TOKEN = "secret-token"
-    yield Gateway
-    server.shutdown()
+    with http_server(Gateway) as server:
+        settings.SMS_GATEWAY_URL = f"http://127.0.0.1:{server.server_port}/send"
+        settings.SMS_GATEWAY_TOKEN = "secret-token"
+        yield Gateway
 
 
 def test_a_message_queued_at_night_waits_for_eight_and_then_goes_out(gateway):
@@ -238,11 +236,13 @@ def test_a_send_run_killed_midway_never_sends_an_accepted_message_again(gateway,
     monkeypatch.setattr(notify_backends.HttpGatewayBackend, "send", real_send)
 
     outbound_send_due(now=morning + timedelta(minutes=1))  # the next beat tick
+    outbound_send_due(now=morning + timedelta(minutes=3))
 
     texts = [payload["text"] for _auth, payload in gateway.received]
-    # The message in flight when the worker died may go twice (the gateway took it, its mark
-    # was rolled back); the one before it never does, and every message goes out.
-    assert texts.count("第0条通知") == 1
-    assert sorted(set(texts)) == ["第0条通知", "第1条通知", "第2条通知", "第3条通知"]
-    assert len(texts) <= 5
-    assert set(OutboundMessage.objects.values_list("status", flat=True)) == {"sent"}
+    # Every message reached the gateway once: the one in flight when the worker died was
+    # marked "sending" first, so it is not sent again blindly; this gateway may deliver a
+    # repeat (SMS_GATEWAY_DEDUPLICATES off), so it shows as "delivery unknown" instead.
+    assert sorted(texts) == ["第0条通知", "第1条通知", "第2条通知", "第3条通知"]
+    statuses = dict(OutboundMessage.objects.values_list("body", "status"))
+    assert statuses == {"第0条通知": "sent", "第1条通知": "unknown", "第2条通知": "sent",
+                        "第3条通知": "sent"}
