@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from kernel.api_fields import RelatedPk, RelatedSlug
 from kernel.api_filters import UtcIsoDateTimeFilter
 from kernel.attachments import download_response
+from kernel.idempotency import IDEMPOTENCY_KEY_HEADER, header_key, request_digest
 from kernel.permissions import require_perm
 from kernel.personal_data import mask_email, mask_name, mask_phone
 
@@ -298,13 +299,16 @@ class NoteInput(serializers.Serializer):
 class ComplaintNoteApi(APIView):
     permission_classes = [require_perm("complaints.change_complaint")]
 
-    @extend_schema(request=NoteInput, responses={201: ActivityOutput})
+    @extend_schema(request=NoteInput, responses={201: ActivityOutput},
+                   parameters=[IDEMPOTENCY_KEY_HEADER])
     def post(self, request, reference: str):
         complaint = selectors.complaint_get_for_user(user=request.user, reference=reference)
         data = NoteInput(data=request.data)
         data.is_valid(raise_exception=True)
-        entry = services.complaint_add_note(complaint_id=complaint.id, actor=request.user,
-                                            **data.validated_data)
+        entry = services.complaint_add_note(
+            complaint_id=complaint.id, actor=request.user, **data.validated_data,
+            request_key=header_key(request),
+            request_digest=request_digest("note", complaint.reference, data.validated_data))
         return Response(ActivityOutput(entry).data, status=status.HTTP_201_CREATED)
 
 

@@ -19,6 +19,7 @@ from kernel import personal_data
 from kernel.attachments import file_sha256, image_pixel_refusal, sniff_content_type
 from kernel.db import bulk_update_rows, insert_rows
 from kernel.errors import InvalidInput, NotAllowed, StaleVersion
+from kernel.idempotency import idempotency_conflict
 
 from . import lifecycle
 from .creation import (  # noqa: F401 - new complaints; callers write through this module
@@ -345,15 +346,30 @@ def complaint_assign(*, complaint_id: int, actor, expected_version: int | None,
 
 def complaint_add_note(*, complaint_id: int, actor, body: str, public: bool = False,
                        expected_version: int | None = None,
-                       data: dict | None = None) -> Activity:
-    """An internal note, or a public reply to the customer's timeline."""
+                       data: dict | None = None, request_key: str = "",
+                       request_digest: str = "") -> Activity:
+    """An internal note, or a public reply to the customer's timeline.
+
+    `request_key` (an Idempotency-Key, a form's one-time token) makes a retry harmless: the
+    same actor's request with the same key gets the note the first one wrote, whatever the
+    complaint's version now, and nothing new; with another `request_digest` (other content)
+    it is refused (IdempotencyConflict)."""
     body = (body or "").strip()
     if not body:
         raise InvalidInput(_("The note is empty."), field="body")
     with transaction.atomic():
         # A note does not edit the complaint, so it does not bump the version and cannot make
         # someone else's pending edit stale.
-        complaint = _lock(complaint_id, expected_version)
+        if request_key:
+            complaint = _lock(complaint_id, None)
+            first = note_by_request_key(complaint_id=complaint_id, actor=actor,
+                                        key=request_key, digest=request_digest)
+            if first is not None:
+                return first
+            complaint = _lock(complaint_id, expected_version, locked=complaint)
+            data = {**(data or {}), "request": {"key": request_key, "digest": request_digest}}
+        else:
+            complaint = _lock(complaint_id, expected_version)
         entry = Activity.objects.create(
             complaint=complaint,
             kind=ActivityKind.PUBLIC_REPLY if public else ActivityKind.INTERNAL_NOTE,
@@ -363,6 +379,21 @@ def complaint_add_note(*, complaint_id: int, actor, body: str, public: bool = Fa
         kind = EventKind.PUBLIC_REPLY if public else EventKind.INTERNAL_NOTE
         publish_change(complaint.id, kind, actor, {"activity_id": entry.id})
     return entry
+
+
+def note_by_request_key(*, complaint_id: int, actor, key: str, digest: str) -> Activity | None:
+    """The note or reply `actor` wrote on the complaint for the request with idempotency `key`,
+    or None. Call it with the complaint locked (`complaint_lock`): a concurrent retry then
+    waits for the first request and finds its note. IdempotencyConflict when the key came
+    with other content."""
+    first = (Activity.objects.filter(complaint_id=complaint_id, actor=actor,
+                                     kind__in=[ActivityKind.PUBLIC_REPLY,
+                                               ActivityKind.INTERNAL_NOTE],
+                                     data__request__key=key)
+             .select_related("actor").order_by("id").first())
+    if first is not None and first.data["request"].get("digest") != digest:
+        raise idempotency_conflict()
+    return first
 
 
 # --- personal data --------------------------------------------------------------------------

@@ -36,6 +36,7 @@ from complaints.lifecycle import Status
 from complaints.models import Activity, ActivityKind, Attachment, Complaint, Visibility
 from kernel.attachments import image_pixel_refusal, sniff_content_type
 from kernel.errors import DomainError, InvalidInput
+from kernel.idempotency import IdempotencyConflict, request_digest
 from kernel.personal_data import InvalidPhone, is_mobile, normalize_phone
 from notifications.models import OutboundChannel
 from notifications.outbound import customer_message_queue
@@ -506,13 +507,27 @@ def public_attachment(complaint: Complaint, attachment_id: int) -> Attachment | 
 
 def tracking_add_information(*, complaint: Complaint, text: str,
                              attachments: tuple[IntakeAttachment, ...] = (), ip: str,
+                             submission_id: str = "",
                              now: datetime | None = None) -> Complaint:
     """The customer's further words (and files) on the complaint's public timeline, through
-    the intake service as an answer from the complaint's own customer. Rate-limited."""
+    the intake service as an answer from the complaint's own customer. Rate-limited.
+
+    `submission_id` (the form's one-off id): the same form sent again adds nothing and answers
+    as the first did; with other words it is refused (IdempotencyConflict), nothing added."""
     now = now or _now()
     text = (text or "").strip()
     if not text and not attachments:
         raise InvalidInput(_("Write something or attach a file."), field="text")
+    external_id = f"web-track:{submission_id or uuid.uuid4().hex}"
+    digest = request_digest(complaint.reference, text,
+                            [(a.name, hashlib.sha256(a.content).hexdigest()) for a in attachments])
+    first = (InboundMessage.objects.filter(channel="web", external_id=external_id)
+             .select_related("complaint").first())
+    if first is not None and first.complaint is not None:
+        if first.payload_digest != digest:
+            raise IdempotencyConflict(_("This form was already sent with other content; "
+                                        "nothing was added. Reload the page to add more."))
+        return first.complaint  # the same form sent again: added once
     rate = parse_rate(settings.INTAKE_TRACK_ADD_RATE)
     count, remaining = _hit("add", str(complaint.pk), rate, now)
     if count > rate.count:
@@ -521,10 +536,12 @@ def tracking_add_information(*, complaint: Complaint, text: str,
                           retry_after=remaining)
     customer = complaint.customer
     message = IntakeMessage(
-        channel="web", external_id=f"web-track:{uuid.uuid4().hex}", received_at=now,
+        channel="web", external_id=external_id, received_at=now,
         description=text or _("Attached %(n)d file(s).") % {"n": len(attachments)},
         customer_phone=customer.phone or None, customer_email=customer.email,
         reply_to_reference=complaint.reference, attachments=attachments,
         metadata={"ip": ip})
-    return intake_receive(message=message).complaint
+    # A concurrent second send waits on the first's record and gets its complaint
+    # (intake/channels.py); with other content, IdempotencyConflict.
+    return intake_receive(message=message, payload_digest=digest).complaint
 

@@ -194,6 +194,9 @@ class TrackCodeForm(forms.Form):
 
 
 class AddInformationForm(forms.Form):
+    # Made when the form is shown: sending it twice (a double tap, a retry on a slow network)
+    # adds the information once.
+    submission_id = forms.UUIDField(required=False, widget=forms.HiddenInput)
     text = forms.CharField(label=_("Your message"), required=False,
                            widget=forms.Textarea(attrs={"rows": 4}))
     attachments = MultipleFileField(
@@ -202,6 +205,8 @@ class AddInformationForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("submission_id", uuid.uuid4())
         _limit_length(self.fields["text"], settings.INTAKE_TRACK_MAX_TEXT)
         self.fields["attachments"].max_files = settings.INTAKE_PUBLIC_MAX_ATTACHMENTS
 

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from complaints.lifecycle import Status
 from kernel.attachments import download_response
-from kernel.errors import InvalidInput
+from kernel.errors import DomainError, InvalidInput
 from kernel.http import client_address
 from kernel.personal_data import mask_email, mask_phone
 from notifications.models import OutboundChannel, OutboundMessage
@@ -201,14 +201,19 @@ def track_add(request, reference: str):
     status = 400
     if form.is_valid():
         try:
+            submission = form.cleaned_data.get("submission_id")
             public.tracking_add_information(
                 complaint=complaint, text=form.cleaned_data["text"],
-                attachments=form.cleaned_data["attachments"], ip=client_address(request))
+                attachments=form.cleaned_data["attachments"], ip=client_address(request),
+                submission_id=submission.hex if submission else "")
         except public.RateLimited as error:
             form.add_error(None, str(error.message))
             status = 429
         except InvalidInput as error:
             _refuse(form, error)
+        except DomainError as error:  # the form sent before with other words: 409
+            form.add_error(None, str(error.message))
+            status = error.status_code
         else:
             messages.success(request, _("Thank you. Your information has been added to the "
                                         "complaint."))

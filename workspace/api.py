@@ -11,6 +11,7 @@ from complaints import selectors
 from complaints.api import ActivityOutput, ComplaintDetailOutput, _detail_response
 from complaints.models import CompensationType, Department, ResponsibilityType
 from kernel.api_fields import RelatedSlug
+from kernel.idempotency import IDEMPOTENCY_KEY_HEADER, header_key, request_digest
 from kernel.permissions import require_perm
 from notifications.models import OutboundChannel
 from workspace import selectors as ws_selectors
@@ -133,7 +134,8 @@ class ReplyApi(APIView):
 
     permission_classes = [require_perm(CHANGE)]
 
-    @extend_schema(request=ReplyInput, responses={201: ReplyOutput, 409: RedLineRefusal})
+    @extend_schema(request=ReplyInput, responses={201: ReplyOutput, 409: RedLineRefusal},
+                   parameters=[IDEMPOTENCY_KEY_HEADER])
     def post(self, request, reference: str):
         complaint = selectors.complaint_get_for_user(user=request.user, reference=reference)
         data = ReplyInput(data=request.data)
@@ -144,7 +146,10 @@ class ReplyApi(APIView):
                                    body=values["body"], channel=values["channel"],
                                    expected_version=values["version"],
                                    send_anyway=values["send_anyway"],
-                                   canned_id=values["canned_response"])
+                                   canned_id=values["canned_response"],
+                                   request_key=header_key(request),
+                                   request_digest=request_digest("reply", complaint.reference,
+                                                                 values))
         except ws.RedLineWarning as exc:
             return Response({"detail": str(exc.message), "code": exc.code,
                              "red_lines": RedLineMatchOutput(exc.matches, many=True).data},

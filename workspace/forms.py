@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from complaints.lifecycle import Action
 from complaints.models import CompensationType, Department, ResponsibilityType
+from kernel.idempotency import form_token_field
 from kernel.roles import AGENT, SUPERVISOR
 from notifications.models import OutboundChannel
 from workspace.models import CannedResponse, RedLinePhrase
@@ -98,6 +99,7 @@ class EscalateForm(forms.Form):
 
 
 class ReplyForm(VersionedForm):
+    form_token = form_token_field()  # a double submit sends one reply
     channel = forms.ChoiceField(label=_("Send by"), choices=OutboundChannel.choices)
     canned = forms.IntegerField(required=False, widget=forms.HiddenInput)
     body = forms.CharField(label=_("Reply to the customer"), max_length=2000,
@@ -107,6 +109,7 @@ class ReplyForm(VersionedForm):
 
 
 class NoteForm(VersionedForm):
+    form_token = form_token_field()  # a double submit adds one note
     body = forms.CharField(label=_("Internal note"), max_length=10000,
                            widget=forms.Textarea(attrs={"rows": 2}))
 

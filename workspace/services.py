@@ -30,7 +30,7 @@ from complaints.models import (
     Visibility,
 )
 from kernel.errors import DomainError, InvalidInput, NotAllowed
-from notifications.models import OutboundChannel
+from notifications.models import OutboundChannel, OutboundMessage
 from notifications.outbound import customer_message_queue
 from notifications.services import staff_notify, staff_notify_many
 from workspace.models import CannedResponse, DepartmentTask, DepartmentTaskStatus, RedLinePhrase
@@ -166,10 +166,15 @@ class ReplyResult:
 
 def reply_send(*, complaint_id: int, actor, body: str, channel: str,
                expected_version: int | None, send_anyway: bool = False,
-               canned_id: int | None = None) -> ReplyResult:
+               canned_id: int | None = None, request_key: str = "",
+               request_digest: str = "") -> ReplyResult:
     """A public reply on the timeline, queued to the customer by SMS or email (quiet hours
     apply). Red-line phrases refuse the reply unless `send_anyway`; then the timeline records
-    which phrases were sent knowingly, for the supervisor to see."""
+    which phrases were sent knowingly, for the supervisor to see.
+
+    With `request_key` (an Idempotency-Key, the form's one-time token) a retry of the same
+    request gets the reply and the message the first one queued, and nothing new goes to the
+    customer (see `complaint_add_note`)."""
     body = (body or "").strip()
     if not body:
         raise InvalidInput(_("Write the reply."), field="body")
@@ -184,6 +189,14 @@ def reply_send(*, complaint_id: int, actor, body: str, channel: str,
     if matches:
         data["red_lines_sent_anyway"] = sorted({m.phrase for m in matches})
     with transaction.atomic():
+        if request_key:  # before the version check: a retry's version may be stale by now
+            services.complaint_lock(complaint_id=complaint_id, expected_version=None)
+            first = services.note_by_request_key(complaint_id=complaint_id, actor=actor,
+                                                 key=request_key, digest=request_digest)
+            if first is not None:
+                return ReplyResult(activity=first, red_lines=matches,
+                                   message=OutboundMessage.objects.get(
+                                       pk=first.data["outbound_id"]))
         complaint = services.complaint_lock(complaint_id=complaint_id,
                                             expected_version=expected_version)
         if complaint.status in {Status.CLOSED, Status.MERGED, Status.CANCELLED}:
@@ -193,7 +206,8 @@ def reply_send(*, complaint_id: int, actor, body: str, channel: str,
         data["outbound_id"] = message.id
         data["send_after"] = message.send_after.isoformat()
         entry = services.complaint_add_note(complaint_id=complaint_id, actor=actor, body=body,
-                                            public=True, data=data)
+                                            public=True, data=data, request_key=request_key,
+                                            request_digest=request_digest)
     return ReplyResult(activity=entry, message=message, red_lines=matches)
 
 

@@ -21,6 +21,7 @@ from complaints import selectors, services
 from complaints.lifecycle import REASON_REQUIRED, Action
 from intake import selectors as intake_selectors
 from kernel.errors import DomainError, InvalidInput, StaleVersion
+from kernel.idempotency import request_digest
 from notifications.models import OutboundChannel
 from sla.escalations import escalation_raise_manually
 from workspace import forms
@@ -186,7 +187,8 @@ def _escalate(request, complaint, data):
 def _reply(request, complaint, data):
     result = ws.reply_send(complaint_id=complaint.id, actor=request.user, body=data["body"],
                            channel=data["channel"], expected_version=data["version"],
-                           send_anyway=data["send_anyway"], canned_id=data["canned"])
+                           send_anyway=data["send_anyway"], canned_id=data["canned"],
+                           **_form_key(data, "reply", data["body"], data["channel"]))
     send_after = timezone.localtime(result.message.send_after)
     if result.message.send_after > timezone.now() + timezone.timedelta(minutes=1):
         return _("Reply saved; it goes to the customer at %(time)s (no messages between 18:00 "
@@ -204,8 +206,18 @@ def _attach(request, complaint, data):
 
 def _note(request, complaint, data):
     services.complaint_add_note(complaint_id=complaint.id, actor=request.user,
-                                body=data["body"], expected_version=data["version"])
+                                body=data["body"], expected_version=data["version"],
+                                **_form_key(data, "note", data["body"]))
     return _("Note added.")
+
+
+def _form_key(data, *content) -> dict:
+    """The idempotency key of a form's one-time token: a double submit of the page writes
+    once (the version is left out: a resubmit after a stale-version refusal is the same)."""
+    token = (data.get("form_token") or "").strip()
+    if not token:
+        return {}
+    return {"request_key": f"form:{token}", "request_digest": request_digest(*content)}
 
 
 CHANGE = "complaints.change_complaint"
