@@ -318,6 +318,9 @@ def check(stack: Stack, results: list[dict], agents: Agents, health: HealthWatch
         "agent_replies_not_stored_once": sum(
             1 for a in done if a["action"] == "reply"
             and state["replies"].get(a["token"], 0) != 1),
+        # Each reply is sent a second time with its key, as after a lost answer.
+        "agent_reply_retries_not_answered_as_the_first": sum(
+            1 for a in done if a["action"] == "reply" and not a["answered_as_the_first"]),
         "health_reported_down": dict(health.seen),
         "acknowledgements": len(acks),
         "acknowledgements_by_channel": dict(Counter(r[6] for r in acks)),
@@ -379,6 +382,7 @@ ZEROS = ("lost", "duplicated", "wrong_reference", "stored_without_2xx",
          "not_answered_in_the_end", "messages_sent_twice", "messages_stuck",
          "acknowledgements_stuck", "complaints_without_acknowledgement",
          "agent_actions_not_applied_once", "agent_replies_not_stored_once",
+         "agent_reply_retries_not_answered_as_the_first",
          "clocks_due_without_one_warning", "clocks_warned_twice",
          "clocks_escalations_not_once_per_level", "clocks_level_off", "clocks_stuck",
          "open_complaints_without_clocks")

@@ -169,6 +169,7 @@ class Stack:
             "LOG_LEVEL": "WARNING", "SMS_BACKEND": "notifications.backends.HttpGatewayBackend",
             "SMS_GATEWAY_URL": f"http://127.0.0.1:{self.sms.port}/send",
             "SMS_GATEWAY_DEDUPLICATES": "1",  # its gateway delivers a repeated message id once
+            "OUTBOUND_SENDING_GRACE_SECONDS": "15",  # sends cut off settled within the run
             "CUSTOMER_AUTOMATIC_SMS_PER_DAY": "100000", "CUSTOMER_CONTACT_OPENS": "00:00",
             "CUSTOMER_CONTACT_CLOSES": "23:59",
             "INTAKE_WEBHOOK_SECRET_APP": WEBHOOK_SECRET, "THROTTLE_ANON": "100000/minute",
@@ -355,8 +356,8 @@ def _phone() -> str:
 
 class Agents:
     """Agents working through the API: every third accepted complaint is acknowledged; half of
-    those then get a public reply and are resolved. The rest are left alone to fall due. Each
-    action is retried on a timeout or a 5xx with the same version (a retry after the action was
+    those then get a public reply (with an Idempotency-Key, always sent twice) and are
+    resolved. The rest are left alone to fall due. Each action is retried on a timeout or a 5xx with the same version (a retry after the action was
     applied gets 409, stale version: nothing happens twice); a 409 without an earlier failure
     (someone else changed the complaint) is read again and tried once more."""
 
@@ -419,16 +420,23 @@ class Agents:
         self.actions.append({"reference": reference, "action": action, "statuses": statuses})
 
     def _reply(self, reference: str):
+        """A public reply with an Idempotency-Key, retried with the same key on a timeout or a
+        5xx; once answered, sent again as a client does whose answer was lost: the same answer
+        must come back, and the reply be stored once."""
         token = f"reply-{uuid.uuid4().hex[:12]}"
         body = json.dumps({"body": f"您好，我们已安排工程师处理。[{token}]", "public": True},
                           ensure_ascii=False).encode()
-        statuses = []
-        for _attempt in range(RETRIES):
-            status, _answer = request(self.port, "POST", f"/api/v1/complaints/{reference}/notes/",
-                                      body, self.headers)
-            statuses.append(status)
-            if status and status < 500:
-                break
-            time.sleep(1)
+        headers = {**self.headers, "Idempotency-Key": token}
+        statuses, answers = [], []
+        for _send in range(2):
+            for _attempt in range(RETRIES):
+                status, answer = request(self.port, "POST",
+                                         f"/api/v1/complaints/{reference}/notes/", body, headers)
+                statuses.append(status)
+                if status and status < 500:
+                    answers.append((status, answer))
+                    break
+                time.sleep(1)
         self.actions.append({"reference": reference, "action": "reply", "statuses": statuses,
-                             "token": token})
+                             "token": token, "answered_as_the_first": len(answers) == 2
+                             and answers[0] == answers[1]})

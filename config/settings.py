@@ -352,6 +352,9 @@ SMS_GATEWAY_TOKEN = env("SMS_GATEWAY_TOKEN", default="")
 # whose send was cut off (a crash, the database gone before its mark) is then sent again with
 # the same id; otherwise it is shown in the outbox as "delivery unknown" for staff to check.
 SMS_GATEWAY_DEDUPLICATES = env.bool("SMS_GATEWAY_DEDUPLICATES", default=False)
+# A message still "sending" this long after its attempt started, and held by no send run, was
+# cut off in flight and is settled as above (notifications/outbound.py).
+OUTBOUND_SENDING_GRACE_SECONDS = env.int("OUTBOUND_SENDING_GRACE_SECONDS", default=60)
 
 # --- SLA ------------------------------------------------------------------------------------
 # Level-3 escalations go to this department's members (the regulator-risk desk).

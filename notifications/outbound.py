@@ -248,9 +248,6 @@ def _deliver(message: OutboundMessage, backend, now: datetime) -> str:
     return "sent"
 
 
-# A message is "sending" for milliseconds between its two transactions, then locked while in
-# flight; one unlocked and "sending" for longer was cut off.
-SENDING_GRACE = timedelta(seconds=60)
 
 
 def outbound_settle_interrupted(*, now: datetime | None = None) -> dict:
@@ -263,6 +260,9 @@ def outbound_settle_interrupted(*, now: datetime | None = None) -> dict:
     check, and a supervisor may send it again (`outbound_retry`).
     """
     now = now or timezone.now()
+    # A message is "sending" for milliseconds between its two transactions, then locked while
+    # in flight (skipped here); one unlocked and "sending" longer than this was cut off.
+    grace = timedelta(seconds=settings.OUTBOUND_SENDING_GRACE_SECONDS)
     counts = {"requeued": 0, "unknown": 0}
     backends = {}
     for _batch in range(100):
@@ -270,7 +270,7 @@ def outbound_settle_interrupted(*, now: datetime | None = None) -> dict:
             cut_off = list(OutboundMessage.objects
                            .select_for_update(skip_locked=True, of=("self",))
                            .filter(status=OutboundStatus.SENDING,
-                                   sending_since__lt=now - SENDING_GRACE)
+                                   sending_since__lt=now - grace)
                            .order_by("sending_since")[:100])
             if not cut_off:
                 break
