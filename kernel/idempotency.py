@@ -17,7 +17,7 @@ from drf_spectacular.utils import OpenApiParameter
 
 from kernel.errors import DomainError, InvalidInput
 
-MAX_KEY_LENGTH = 100
+MAX_KEY_LENGTH = 200  # as the webhooks (docs/security.md)
 
 
 class IdempotencyConflict(DomainError):
