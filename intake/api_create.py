@@ -96,11 +96,15 @@ class ComplaintListCreateApi(ComplaintListApi):
             raise InvalidInput(_("This external_ref was received before and not recorded as a "
                                  "complaint (%(reason)s).") % {"reason": result.skipped_reason},
                                field="external_ref")
-        # Classification, grading, routing and the deadlines ran when intake committed; this
-        # reads what they decided.
-        complaint = selectors.complaint_get_for_user(user=request.user,
-                                                     reference=result.complaint.reference,
-                                                     with_timeline=True)
+        if result.as_written and selectors.complaint_in_scope(user=request.user,
+                                                              complaint=result.complaint):
+            # Classified, graded, routed and given its deadlines in intake's transaction: the
+            # answer shows the complaint as written, timeline and clocks included.
+            complaint = result.complaint
+        else:  # recorded before (a retry), or out of this user's scope (404 as ever)
+            complaint = selectors.complaint_get_for_user(user=request.user,
+                                                         reference=result.complaint.reference,
+                                                         with_timeline=True)
         return Response(ComplaintCreateOutput(complaint, context={"request": request}).data,
                         status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
 

@@ -64,6 +64,9 @@ class IntakeResult:
     appended: bool
     duplicate: bool = False  # delivered before: `complaint` is what the first delivery made
     skipped_reason: str = ""  # not a complaint (an auto-reply, a bounce…); nothing created
+    # `complaint` is as its creation left it, with its timeline and clocks (batch intake, whose
+    # transaction classified and routed it): an answer may be built from it without reading.
+    as_written: bool = False
 
     @property
     def outcome(self) -> str:

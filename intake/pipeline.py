@@ -27,13 +27,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from complaints import events
 from complaints.models import ActorType, Complaint, Priority
-from complaints.services import complaint_create_check, complaints_create_many
-from kernel import memo, personal_data
+from complaints.services import (
+    complaint_create_check,
+    complaints_plan_many,
+    complaints_write_many,
+)
+from kernel import memo, personal_data, settings_cache
 from kernel.db import bulk_update_rows, insert_rows_skipping_conflicts
 from kernel.errors import DomainError, InvalidInput
 from notifications.outbound import customer_messages_queue_many
@@ -124,14 +128,18 @@ def _record(messages: list[IntakeMessage], digests: list[str], actor,
     results: list[IntakeResult | DomainError | None] = [None] * len(messages)
     with transaction.atomic():
         keys = [(m.claim_channel, m.external_id[:255]) for m in messages]
-        claimed = {(channel, external_id): pk for pk, channel, external_id in
-                   insert_rows_skipping_conflicts(
-                       InboundMessage,
-                       [{"channel": channel, "external_id": external_id,
-                         "outcome": InboundOutcome.CREATED, "reason": "",
-                         "received_at": m.received_at, "payload_digest": digest}
-                        for (channel, external_id), m, digest in zip(keys, messages, digests)],
-                       returning=["id", "channel", "external_id"])}
+        claimed = {}
+        # The settings tokens come back with the claim: no statement of their own.
+        for pk, channel, external_id, tokens in insert_rows_skipping_conflicts(
+                InboundMessage,
+                [{"channel": channel, "external_id": external_id,
+                  "outcome": InboundOutcome.CREATED, "reason": "",
+                  "received_at": m.received_at, "payload_digest": digest}
+                 for (channel, external_id), m, digest in zip(keys, messages, digests)],
+                returning=["id", "channel", "external_id"],
+                also=settings_cache.tokens_sql(connection.vendor)):
+            claimed[(channel, external_id)] = pk
+            settings_cache.tokens_given(tokens)
         creating, again = [], []
         for index, key in enumerate(keys):
             if key in claimed:
@@ -157,9 +165,18 @@ def _record(messages: list[IntakeMessage], digests: list[str], actor,
             channels_.append(ack)
             extras.append(([channels._store_note(message)] if message.store else [])
                           + ([] if ack else [channels._no_acknowledgement_note()]))
-        complaints = complaints_create_many(
-            items=items, actor=actor,
-            actor_type=None if actor is not None else ActorType.CUSTOMER, extra_entries=extras)
+        complaints = []
+        if items:
+            # Everything decided in memory first (classification, routing, duplicate links,
+            # deadlines), so each table is written once, the complaints with their decisions.
+            batch = complaints_plan_many(
+                items=items, actor=actor,
+                actor_type=None if actor is not None else ActorType.CUSTOMER,
+                extra_entries=extras)
+            for _label, plan in events.created_plans():
+                plan(batch)
+            complaints_write_many(batch=batch)
+            complaints = batch.complaints
         customer_messages_queue_many(messages=[
             channels._acknowledgement(complaint, ack)
             for complaint, ack in zip(complaints, channels_) if ack])
@@ -171,17 +188,21 @@ def _record(messages: list[IntakeMessage], digests: list[str], actor,
             if label == "reports":
                 figures = stage
                 continue
-            stage(complaints)
+            stage(batch)
         if before_figures is not None and complaints:
             before_figures(complaints)
             # What the hook changed through the services, read back for the figures.
             fresh = Complaint.objects.select_related("customer", "category__parent") \
                 .in_bulk([c.id for c in complaints])
-            complaints = [fresh[c.id] for c in complaints]
+            batch.complaints = complaints = [fresh[c.id] for c in complaints]
+            batch.in_memory = False
         if figures is not None:
-            figures(complaints)
+            figures(batch)
+        if complaints and before_figures is None:
+            _known_related(batch)
         for index, complaint in zip(creating, complaints):
-            results[index] = IntakeResult(complaint=complaint, created=True, appended=False)
+            results[index] = IntakeResult(complaint=complaint, created=True, appended=False,
+                                          as_written=before_figures is None)
         for index in again:  # recorded before, or earlier in this batch
             try:
                 results[index] = channels._duplicate(messages[index].claim_channel,
@@ -190,3 +211,14 @@ def _record(messages: list[IntakeMessage], digests: list[str], actor,
             except DomainError as error:
                 results[index] = error
     return results
+
+
+def _known_related(batch) -> None:
+    """Each new complaint's timeline, attachments (none) and clocks as written, kept on it as
+    Django keeps prefetched rows (in the models' orders), so that an answer built from it
+    (the API's) reads nothing again."""
+    clocks = batch.planned.get("sla") or [[] for _c in batch.complaints]
+    for complaint, entries, mine in zip(batch.complaints, batch.entries, clocks):
+        complaint._prefetched_objects_cache = {
+            "activities": sorted(entries, key=lambda e: (e.created_at, e.id)),
+            "attachments": [], "clocks": sorted(mine, key=lambda c: c.due_at)}
