@@ -64,9 +64,11 @@ class IntakeResult:
     appended: bool
     duplicate: bool = False  # delivered before: `complaint` is what the first delivery made
     skipped_reason: str = ""  # not a complaint (an auto-reply, a bounce…); nothing created
-    # `complaint` is as its creation left it, with its timeline and clocks (batch intake, whose
-    # transaction classified and routed it): an answer may be built from it without reading.
-    as_written: bool = False
+    # Batch intake, whose transaction classified and routed the complaint: its timeline
+    # entries and clocks as written (`complaint` is as written too), so an answer may be built
+    # without reading them back; None otherwise.
+    timeline: list | None = None
+    clocks: list | None = None
 
     @property
     def outcome(self) -> str:

@@ -2,15 +2,19 @@
 same rows as recording them one by one (intake/channels.py's `_receive`), written per table
 with one statement per batch.
 
-For the whole batch: the idempotency claims (one INSERT … ON CONFLICT DO NOTHING RETURNING),
-the customers matched or created, the references (one upsert reserving a block), the
-complaints and their first timeline entries (one INSERT each), the acknowledgements (one INSERT
-into the outbox), the InboundMessage outcomes (one UPDATE). Then, still in the transaction, the
-stages the apps subscribed for new complaints (complaints/events.py `subscribe_created_stage`),
-in the receivers' order: classification, grading, routing and the duplicate link (intake), the
-clocks (sla), the report facts (reports). The CREATED event of each complaint (and the events
-the stages publish) still go out after commit, tagged `{"pipeline": True}`, so those receivers
-do not do the same work again; other receivers and listeners see them as always.
+For the whole batch: the idempotency claims (one INSERT … ON CONFLICT DO NOTHING RETURNING,
+which also returns the settings tokens, kernel/settings_cache.py), the customers matched or
+created, the references (one upsert reserving a block). Then, before any complaint is written,
+the plans the apps subscribed for new complaints (complaints/events.py
+`subscribe_created_stage`), in the receivers' order, decide in memory: classification, grading,
+routing and the duplicate links (intake/batch_plan.py), the clocks and the nearest deadline
+(sla). The complaints are then written with their decisions in one INSERT, every timeline
+entry in one INSERT, the acknowledgements in one INSERT into the outbox, the InboundMessage
+outcomes in one UPDATE; then the stages write their own rows, still in the transaction: the
+classification records (intake), the clocks (sla), the report facts from the entries and
+clocks in memory (reports). The CREATED event of each complaint (and the events of the planned
+changes) still go out after commit, tagged `{"pipeline": True}`, so those receivers do not do
+the same work again; other receivers and listeners see them as always.
 
 A message refused before anything is written (message_check, the complaint's own checks, an
 unusable phone number) yields its DomainError in its place; the rest go on. Any other error
@@ -165,7 +169,7 @@ def _record(messages: list[IntakeMessage], digests: list[str], actor,
             channels_.append(ack)
             extras.append(([channels._store_note(message)] if message.store else [])
                           + ([] if ack else [channels._no_acknowledgement_note()]))
-        complaints = []
+        complaints, batch = [], None
         if items:
             # Everything decided in memory first (classification, routing, duplicate links,
             # deadlines), so each table is written once, the complaints with their decisions.
@@ -198,11 +202,13 @@ def _record(messages: list[IntakeMessage], digests: list[str], actor,
             batch.in_memory = False
         if figures is not None:
             figures(batch)
-        if complaints and before_figures is None:
-            _known_related(batch)
-        for index, complaint in zip(creating, complaints):
-            results[index] = IntakeResult(complaint=complaint, created=True, appended=False,
-                                          as_written=before_figures is None)
+        clocks = batch.planned.get("sla") if complaints else None
+        for position, (index, complaint) in enumerate(zip(creating, complaints)):
+            written = batch.in_memory
+            results[index] = IntakeResult(
+                complaint=complaint, created=True, appended=False,
+                timeline=batch.entries[position] if written else None,
+                clocks=(clocks[position] if clocks else []) if written else None)
         for index in again:  # recorded before, or earlier in this batch
             try:
                 results[index] = channels._duplicate(messages[index].claim_channel,
@@ -212,13 +218,3 @@ def _record(messages: list[IntakeMessage], digests: list[str], actor,
                 results[index] = error
     return results
 
-
-def _known_related(batch) -> None:
-    """Each new complaint's timeline, attachments (none) and clocks as written, kept on it as
-    Django keeps prefetched rows (in the models' orders), so that an answer built from it
-    (the API's) reads nothing again."""
-    clocks = batch.planned.get("sla") or [[] for _c in batch.complaints]
-    for complaint, entries, mine in zip(batch.complaints, batch.entries, clocks):
-        complaint._prefetched_objects_cache = {
-            "activities": sorted(entries, key=lambda e: (e.created_at, e.id)),
-            "attachments": [], "clocks": sorted(mine, key=lambda c: c.due_at)}

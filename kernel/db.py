@@ -144,3 +144,14 @@ def insert_rows_skipping_conflicts(model, rows: list[dict], *, returning: list[s
                   if hasattr(col, "from_db_value") else value
                   for col, value in zip(columns, row)) + tuple(row[len(columns):])
             for row in fetched]
+
+
+def rows_known(instance, **related: list) -> None:
+    """Hand `instance`'s related rows, known from having just written them, to its related
+    managers as prefetch_related would ({related name: rows}, in the model's order): reading
+    them through the manager then runs no query; filtering them still does."""
+    cache = instance.__dict__.setdefault("_prefetched_objects_cache", {})
+    for name, rows in related.items():
+        queryset = getattr(instance, name).all()
+        queryset._result_cache, queryset._prefetch_done = list(rows), True
+        cache[name] = queryset
