@@ -4,6 +4,8 @@ batch intake). Both build their rows with the same two functions, so a complaint
 by one and one recorded in a batch are the same rows. complaints/services.py re-exports these
 functions: callers write through `complaints.services` as for every other change."""
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.conf import settings
@@ -11,6 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kernel.db import bulk_update_rows
 from kernel.errors import InvalidInput
 
 from .events import EventKind, publish_change
@@ -159,6 +162,29 @@ def complaint_create(
     return complaint
 
 
+@dataclass
+class CreatedBatch:
+    """New complaints of one batch, planned in memory before any of them is written.
+
+    `entries[i]`: the timeline entries of the i-th complaint, in order; `other_entries`:
+    entries on other complaints (a possible duplicate's original). The apps' plans
+    (complaints/events.py `subscribe_created_stage`) change the complaints and add entries in
+    place; what they plan for their own tables they keep in `planned[app_label]` and write
+    after the complaints. `after_insert`: callables run once the complaints have their ids,
+    before the entries are written."""
+
+    complaints: list[Complaint]
+    entries: list[list[Activity]]
+    actor: object
+    now: datetime
+    other_entries: list[Activity] = field(default_factory=list)
+    planned: dict = field(default_factory=dict)
+    after_insert: list[Callable[[], None]] = field(default_factory=list)
+    # False once something may have changed the written rows since they were planned (an
+    # importer's hook): the stages still to run read them instead.
+    in_memory: bool = True
+
+
 def complaints_create_many(*, items: list[dict], actor=None, actor_type: str | None = None,
                            extra_entries: list[list[dict]] | None = None) -> list[Complaint]:
     """complaint_create for many complaints at once, inside the caller's transaction: the same
@@ -171,22 +197,54 @@ def complaints_create_many(*, items: list[dict], actor=None, actor_type: str | N
     written in the same statement after its CREATED entry."""
     if not items:
         return []
+    batch = complaints_plan_many(items=items, actor=actor, actor_type=actor_type,
+                                 extra_entries=extra_entries)
+    complaints_write_many(batch=batch)
+    return batch.complaints
+
+
+def complaints_plan_many(*, items: list[dict], actor=None, actor_type: str | None = None,
+                         extra_entries: list[list[dict]] | None = None) -> CreatedBatch:
+    """complaints_create_many's first half: the references reserved (one upsert), the
+    complaints and their first entries in memory, for the apps' plans to complete before
+    `complaints_write_many` writes them."""
     if not connection.in_atomic_block:
         raise ValueError("complaints_create_many runs inside the caller's transaction")
     now = timezone.now()
     references = references_reserve(count=len(items), day=timezone.localdate(now))
     complaints = [_new_complaint(item, reference=reference, now=now, actor=actor)
                   for item, reference in zip(items, references)]
-    Complaint.objects.bulk_create(complaints)
     entries = []
     for index, complaint in enumerate(complaints):
-        entries.append(_created_entry(complaint, actor=actor, actor_type=actor_type, at=now))
+        mine = [_created_entry(complaint, actor=actor, actor_type=actor_type, at=now)]
         for extra in (extra_entries[index] if extra_entries else ()):
-            entries.append(Activity(
+            mine.append(Activity(
                 complaint=complaint, kind=extra["kind"], actor_type=ActorType.SYSTEM,
                 visibility=Visibility.INTERNAL, version=complaint.version, created_at=now,
                 message=extra["message"], data=extra.get("data") or {}))
-    Activity.objects.bulk_create(entries)
-    for complaint in complaints:
-        publish_change(complaint.id, EventKind.CREATED, actor)
-    return complaints
+        entries.append(mine)
+    return CreatedBatch(complaints=complaints, entries=entries, actor=actor, now=now)
+
+
+def complaints_write_many(*, batch: CreatedBatch) -> None:
+    """The planned complaints in one INSERT, every planned timeline entry in one INSERT, and
+    the CREATED events. A possible duplicate of a complaint of the same batch gets its link in
+    one UPDATE after the INSERT, as the original has no id before it."""
+    if not batch.complaints:
+        return
+    linked = [(c, c.possible_duplicate_of) for c in batch.complaints
+              if c.possible_duplicate_of is not None and c.possible_duplicate_of.pk is None]
+    for complaint, _original in linked:
+        complaint.possible_duplicate_of = None
+    Complaint.objects.bulk_create(batch.complaints)
+    for complaint, original in linked:
+        complaint.possible_duplicate_of = original
+    if linked:
+        bulk_update_rows(Complaint, [Complaint(pk=c.pk, possible_duplicate_of_id=o.pk)
+                                     for c, o in linked], ["possible_duplicate_of"])
+    for hook in batch.after_insert:
+        hook()
+    Activity.objects.bulk_create([entry for mine in batch.entries for entry in mine]
+                                 + batch.other_entries)
+    for complaint in batch.complaints:
+        publish_change(complaint.id, EventKind.CREATED, batch.actor)

@@ -104,27 +104,40 @@ def listening(listener: Receiver) -> Iterator[None]:
 
 # Batch intake (intake/pipeline.py) does inside its own transaction, for a whole batch, what the
 # receivers would do after each new complaint's CREATED event. An app whose receiver does such
-# work subscribes a stage for it: stage(complaints) runs in the batch's transaction, in
-# RECEIVER_ORDER, with the new complaints (customer and category loaded) in batch order. The
-# events the batch publishes carry `{"pipeline": True}` (see `tagged`), so such a receiver skips
-# what its stage has done; every other receiver and listener sees the events as always.
-CreatedStage = Callable[[list], None]
+# work subscribes a stage for it, in two halves, both run in RECEIVER_ORDER with the batch
+# (complaints/creation.py `CreatedBatch`): `plan(batch)` before anything of the complaints is
+# written, deciding in memory (it may change the complaints and add timeline entries), and
+# `stage(batch)` once the complaints and entries are written (its own rows). The events the
+# batch publishes carry `{"pipeline": True}` (see `tagged`), so such a receiver skips what its
+# stage has done; every other receiver and listener sees the events as always.
+CreatedStage = Callable[[object], None]
 _created_stages: dict[str, CreatedStage] = {}
+_created_plans: dict[str, CreatedStage] = {}
 _tags: ContextVar[dict | None] = ContextVar("complaint_event_tags", default=None)
 PIPELINE = "pipeline"
 
 
-def subscribe_created_stage(app_label: str, stage: CreatedStage) -> None:
+def subscribe_created_stage(app_label: str, stage: CreatedStage,
+                            plan: CreatedStage | None = None) -> None:
     """Called once by an app in its AppConfig.ready(), beside `subscribe`."""
     if app_label not in RECEIVER_ORDER:
         raise ImproperlyConfigured(f"{app_label!r} is not in complaints.events.RECEIVER_ORDER")
     _created_stages[app_label] = stage
+    if plan is not None:
+        _created_plans[app_label] = plan
 
 
 def created_stages() -> list[tuple[str, CreatedStage]]:
-    """The subscribed stages of batch intake, in the order the receivers run."""
+    """The subscribed stages of batch intake (their second halves), in the order the
+    receivers run."""
     return [(label, _created_stages[label]) for label in RECEIVER_ORDER
             if label in _created_stages]
+
+
+def created_plans() -> list[tuple[str, CreatedStage]]:
+    """The first halves of the stages, in the order the receivers run."""
+    return [(label, _created_plans[label]) for label in RECEIVER_ORDER
+            if label in _created_plans]
 
 
 @contextmanager
@@ -135,14 +148,6 @@ def tagged(**data) -> Iterator[None]:
         yield
     finally:
         _tags.reset(token)
-
-
-def stage_failed(app_label: str, event: ComplaintEvent, error: BaseException) -> None:
-    """A stage's work on one complaint failed where its receiver's failure would have left
-    the complaint stored (intake's duplicate link): logged and recorded as that receiver's
-    failure on `event`, retried like one. Call it in the `except` block."""
-    logger.exception("complaint event receiver of %s failed on %r", app_label, event)
-    _record_failure(app_label, event, error)
 
 
 def from_pipeline(event: ComplaintEvent) -> bool:

@@ -73,6 +73,18 @@ def complaint_scope(*, user, prefix: str = "") -> Q:
     return in_scope
 
 
+def complaint_in_scope(*, user, complaint: Complaint) -> bool:
+    """complaint_scope for a complaint in memory that was created in this request (so no
+    department was dispatched to yet), and the permission to view complaints."""
+    if not user.has_perm("complaints.view_complaint"):
+        return False
+    if sees_all_departments(user) or complaint.assigned_agent_id == user.pk:
+        return True
+    if complaint.assigned_department_id is None:
+        return complaint.assigned_agent_id is None
+    return complaint.assigned_department_id in scope_department_ids(user)
+
+
 def complaint_list(*, user) -> QuerySet[Complaint]:
     """Complaints a staff user may see, with what list pages show joined in."""
     if not user.has_perm("complaints.view_complaint"):

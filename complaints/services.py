@@ -26,7 +26,10 @@ from .creation import (  # noqa: F401 - new complaints; callers write through th
     _actor_type,
     complaint_create,
     complaint_create_check,
+    CreatedBatch,
     complaints_create_many,
+    complaints_plan_many,
+    complaints_write_many,
     reference_next,
     references_reserve,
 )
@@ -58,9 +61,11 @@ def customer_get_or_create(*, phone: str, name: str = "", email: str = "",
         raise InvalidInput(str(exc), field="phone") from exc
     customer = Customer.objects.filter(phone=phone).order_by("id").first()
     if customer is None:
-        return Customer.objects.create(
+        customer = Customer.objects.create(
             phone=phone, name=name.strip() or _("Unknown caller"), email=email,
             service_number=service_number, tier=tier or CustomerTier.ORDINARY)
+        customer.created_now = True  # batch intake: no earlier complaints to read
+        return customer
     updates = {}
     for field_name, value in (("name", name), ("email", email), ("service_number", service_number)):
         if value and not getattr(customer, field_name):
@@ -281,32 +286,54 @@ def complaint_update_fields(*, complaint_id: int, changes: dict, actor=None,
             "fields": ", ".join(sorted(unknown))})
     with transaction.atomic(savepoint=locked is None):
         complaint = _lock(complaint_id, expected_version, locked)
-        diff = {}
-        for name, value in changes.items():
-            field = Complaint._meta.get_field(name)
-            old = getattr(complaint, field.attname if field.is_relation else name)
-            new = value.pk if field.is_relation and value is not None else value
-            if old != new:
-                diff[name] = [_plain(old), _plain(new)]
-        if not diff:
+        changed = complaint_change_planned(
+            complaint, changes, actor=actor, reason=reason, kind=kind, actor_type=actor_type,
+            message=message, visibility=visibility, extra=extra, now=timezone.now())
+        if changed is None:
             return complaint
-        if complaint.status == Status.CLOSED:
-            # Archived (issue 7): a closed complaint keeps its record; notes may still be added.
-            raise InvalidInput(_("Complaint %(reference)s is closed and archived: its fields "
-                                 "cannot be changed any more; add a note instead.") % {
-                "reference": complaint.reference})
-        for name in diff:  # only now: a refused change leaves a caller's `locked` as it was
-            setattr(complaint, name, changes[name])
-        _bump(complaint, actor, list(diff))
-        data = {"changed": diff, **(extra or {})}
-        if reason:
-            data["reason"] = reason.strip()
-        Activity.objects.create(
-            complaint=complaint, kind=kind, actor_type=actor_type or _actor_type(actor),
-            actor=actor, visibility=visibility, version=complaint.version, data=data,
-            message=message or reason.strip())
-        publish_change(complaint.id, EventKind.FIELDS_CHANGED, actor, data)
+        fields, entry = changed
+        complaint.save(update_fields=[*fields, "version", "updated_at", "updated_by"])
+        entry.save()
+        publish_change(complaint.id, EventKind.FIELDS_CHANGED, actor, entry.data)
     return complaint
+
+
+def complaint_change_planned(complaint: Complaint, changes: dict, *, now: datetime, actor=None,
+                             reason: str = "", kind: str = ActivityKind.FIELD_CHANGE,
+                             actor_type: str | None = None, message: str = "",
+                             visibility: str = Visibility.INTERNAL, extra: dict | None = None
+                             ) -> tuple[list[str], Activity] | None:
+    """complaint_update_fields's change made to `complaint` in memory (new version included),
+    with its timeline entry (not saved): the names of the fields changed and the entry, or
+    None when nothing changes. Batch intake plans a new complaint's changes with it before
+    writing the complaint; the caller saves both and publishes FIELDS_CHANGED (entry.data)."""
+    diff = {}
+    for name, value in changes.items():
+        field = Complaint._meta.get_field(name)
+        old = getattr(complaint, field.attname if field.is_relation else name)
+        new = value.pk if field.is_relation and value is not None else value
+        # A complaint planned in the same batch has no id yet (the caller fills it in).
+        unsaved = field.is_relation and value is not None and value.pk is None
+        if old != new or unsaved:
+            diff[name] = [_plain(old), _plain(new)]
+    if not diff:
+        return None
+    if complaint.status == Status.CLOSED:
+        # Archived (issue 7): a closed complaint keeps its record; notes may still be added.
+        raise InvalidInput(_("Complaint %(reference)s is closed and archived: its fields "
+                             "cannot be changed any more; add a note instead.") % {
+            "reference": complaint.reference})
+    for name in diff:  # only now: a refused change leaves a caller's `locked` as it was
+        setattr(complaint, name, changes[name])
+    complaint.version += 1
+    complaint.updated_at, complaint.updated_by = now, actor
+    data = {"changed": diff, **(extra or {})}
+    if reason:
+        data["reason"] = reason.strip()
+    return list(diff), Activity(
+        complaint=complaint, kind=kind, actor_type=actor_type or _actor_type(actor),
+        actor=actor, visibility=visibility, version=complaint.version, data=data,
+        message=message or reason.strip(), created_at=now)
 
 
 def complaint_assign(*, complaint_id: int, actor, expected_version: int | None,
@@ -326,22 +353,35 @@ def complaint_assign(*, complaint_id: int, actor, expected_version: int | None,
                 department.members.filter(pk=agent.pk).exists()):
             raise InvalidInput(_("%(agent)s is not a member of %(department)s.") % {
                 "agent": agent.get_username(), "department": department.name}, field="agent")
-        old = {"department": complaint.assigned_department_id, "agent": complaint.assigned_agent_id}
-        complaint.assigned_department = department
-        complaint.assigned_agent = agent
-        _bump(complaint, actor, ["assigned_department", "assigned_agent"])
-        data = {"old": old, "new": {"department": getattr(department, "id", None),
-                                    "agent": getattr(agent, "id", None)}}
-        if reason:
-            data["reason"] = reason.strip()
-        Activity.objects.create(
-            complaint=complaint, kind=ActivityKind.ASSIGNMENT, actor_type=_actor_type(actor),
-            actor=actor, visibility=Visibility.INTERNAL, version=complaint.version, data=data,
-            message=_("Assigned to %(target)s") % {
-                "target": " / ".join(filter(None, [getattr(department, "name", ""),
-                                                   agent.get_username() if agent else ""]))})
-        publish_change(complaint.id, EventKind.ASSIGNED, actor, data)
+        entry = complaint_assign_planned(complaint, department=department, agent=agent,
+                                         actor=actor, reason=reason, now=timezone.now())
+        complaint.save(update_fields=["assigned_department", "assigned_agent", "version",
+                                      "updated_at", "updated_by"])
+        entry.save()
+        publish_change(complaint.id, EventKind.ASSIGNED, actor, entry.data)
     return complaint
+
+
+def complaint_assign_planned(complaint: Complaint, *, department: Department | None, agent,
+                             actor, reason: str, now: datetime) -> Activity:
+    """complaint_assign's change made to `complaint` in memory (after its checks: an open
+    complaint, the agent a member of the department), with its timeline entry (not saved);
+    the caller saves both and publishes ASSIGNED (entry.data)."""
+    old = {"department": complaint.assigned_department_id, "agent": complaint.assigned_agent_id}
+    complaint.assigned_department = department
+    complaint.assigned_agent = agent
+    complaint.version += 1
+    complaint.updated_at, complaint.updated_by = now, actor
+    data = {"old": old, "new": {"department": getattr(department, "id", None),
+                                "agent": getattr(agent, "id", None)}}
+    if reason:
+        data["reason"] = reason.strip()
+    return Activity(
+        complaint=complaint, kind=ActivityKind.ASSIGNMENT, actor_type=_actor_type(actor),
+        actor=actor, visibility=Visibility.INTERNAL, version=complaint.version, data=data,
+        created_at=now, message=_("Assigned to %(target)s") % {
+            "target": " / ".join(filter(None, [getattr(department, "name", ""),
+                                               agent.get_username() if agent else ""]))})
 
 
 def complaint_add_note(*, complaint_id: int, actor, body: str, public: bool = False,
@@ -495,6 +535,16 @@ def timeline_append(*, complaint_id: int, kind: str, message: str, data: dict | 
         data=data or {}, version=version)
 
 
+def timeline_entry_planned(*, complaint: Complaint, kind: str, message: str, version: int,
+                           now: datetime, data: dict | None = None,
+                           visibility: str = Visibility.INTERNAL) -> Activity:
+    """timeline_append's entry by the system, not saved (batch intake writes it with the
+    others of its batch)."""
+    return Activity(complaint=complaint, kind=kind, actor_type=ActorType.SYSTEM,
+                    visibility=visibility, message=message, data=data or {}, version=version,
+                    created_at=now)
+
+
 def timeline_append_many(*, entries: list[dict]) -> None:
     """`timeline_append` for many complaints in one statement (the SLA sweep): dicts of
     complaint_id, kind, message, data, optional actor_type (system) and visibility (internal)."""
@@ -518,15 +568,6 @@ def complaints_set_next_due(*, complaints: QuerySet[Complaint], nearest) -> int:
     `nearest` expression. A deliberate direct write: a cache of the clocks, not a fact of the
     complaint, so no version, timeline entry or event (test_desk_deadlines.py guards it)."""
     return complaints.update(next_due_at=nearest)
-
-
-def complaints_set_next_due_values(*, values: dict[int, datetime | None]) -> None:
-    """complaints_set_next_due with the values known ({complaint id: nearest due}): one UPDATE
-    for all of them (batch intake, which planned the clocks in memory)."""
-    if not values:
-        return
-    rows = [Complaint(pk=pk, next_due_at=due) for pk, due in values.items()]
-    bulk_update_rows(Complaint, rows, ["next_due_at"])
 
 
 def complaints_scrub_texts(*, customer_id: int, scrub: Callable[[str], str]) -> list[int]:

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from complaints import selectors
 from complaints.api import ComplaintDetailOutput, ComplaintListApi
 from complaints.models import Category, Channel, Priority, ProductLine
+from kernel.db import rows_known
 from kernel.errors import InvalidInput
 from kernel.permissions import require_perm
 
@@ -96,11 +97,18 @@ class ComplaintListCreateApi(ComplaintListApi):
             raise InvalidInput(_("This external_ref was received before and not recorded as a "
                                  "complaint (%(reason)s).") % {"reason": result.skipped_reason},
                                field="external_ref")
-        # Classification, grading, routing and the deadlines ran when intake committed; this
-        # reads what they decided.
-        complaint = selectors.complaint_get_for_user(user=request.user,
-                                                     reference=result.complaint.reference,
-                                                     with_timeline=True)
+        if result.timeline is not None and selectors.complaint_in_scope(
+                user=request.user, complaint=result.complaint):
+            # Classified, graded, routed and given its deadlines in intake's transaction: the
+            # answer shows the complaint as written, timeline and clocks included.
+            complaint = result.complaint
+            rows_known(complaint,
+                       activities=sorted(result.timeline, key=lambda e: (e.created_at, e.id)),
+                       attachments=[], clocks=sorted(result.clocks, key=lambda c: c.due_at))
+        else:  # recorded before (a retry), or out of this user's scope (404 as ever)
+            complaint = selectors.complaint_get_for_user(user=request.user,
+                                                         reference=result.complaint.reference,
+                                                         with_timeline=True)
         return Response(ComplaintCreateOutput(complaint, context={"request": request}).data,
                         status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
 

@@ -12,9 +12,10 @@ class IntakeConfig(AppConfig):
         from kernel import memo
 
         from .models import CategoryRoute, DepartmentRouting, Rule
-        from .receivers import on_complaint_changed, on_complaints_created
+        from .batch_plan import plan_created, write_created
+        from .receivers import on_complaint_changed
 
         events.subscribe("intake", on_complaint_changed)
-        events.subscribe_created_stage("intake", on_complaints_created)
+        events.subscribe_created_stage("intake", write_created, plan=plan_created)
         # Settings read once per memo scope (kernel/memo.py) are read again after a change.
         memo.invalidated_by(Rule, Category, CategoryRoute, DepartmentRouting)

@@ -64,6 +64,11 @@ class IntakeResult:
     appended: bool
     duplicate: bool = False  # delivered before: `complaint` is what the first delivery made
     skipped_reason: str = ""  # not a complaint (an auto-reply, a bounce…); nothing created
+    # Batch intake, whose transaction classified and routed the complaint: its timeline
+    # entries and clocks as written (`complaint` is as written too), so an answer may be built
+    # without reading them back; None otherwise.
+    timeline: list | None = None
+    clocks: list | None = None
 
     @property
     def outcome(self) -> str:

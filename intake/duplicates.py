@@ -38,6 +38,23 @@ def possible_duplicate_candidate(complaint: Complaint) -> Complaint | None:
             .order_by("received_at", "id").first())
 
 
+def duplicate_texts(complaint: Complaint, original: Complaint) -> tuple[str, str, str]:
+    """(reason, the duplicate's timeline text, the original's note) of the link, in the site
+    language (the complaint's category and its parent loaded)."""
+    days = settings.INTAKE_DUPLICATE_WINDOW_DAYS
+    with translation.override(settings.LANGUAGE_CODE):
+        reason = _("Same customer and category (%(category)s), and %(original)s is still "
+                   "open and was received within %(days)s days.") % {
+            "category": complaint.category.full_label, "original": original.reference,
+            "days": days}
+        new_text = _("Possible duplicate of %(original)s. %(reason)s Merge it into "
+                     "%(original)s if it is the same matter.") % {
+            "original": original.reference, "reason": reason}
+        original_text = _("%(duplicate)s may duplicate this complaint: %(reason)s") % {
+            "duplicate": complaint.reference, "reason": reason}
+    return reason, new_text, original_text
+
+
 def complaint_link_possible_duplicate(*, complaint_id: int,
                                       locked: Complaint | None = None) -> Complaint | None:
     """Link the complaint to the open complaint it may duplicate; returns that one, or None.
@@ -56,17 +73,7 @@ def complaint_link_possible_duplicate(*, complaint_id: int,
         original = possible_duplicate_candidate(complaint)
         if original is None:
             return None
-        days = settings.INTAKE_DUPLICATE_WINDOW_DAYS
-        with translation.override(settings.LANGUAGE_CODE):
-            category = complaint.category.full_label
-            reason = _("Same customer and category (%(category)s), and %(original)s is still "
-                       "open and was received within %(days)s days.") % {
-                "category": category, "original": original.reference, "days": days}
-            new_text = _("Possible duplicate of %(original)s. %(reason)s Merge it into "
-                         "%(original)s if it is the same matter.") % {
-                "original": original.reference, "reason": reason}
-            original_text = _("%(duplicate)s may duplicate this complaint: %(reason)s") % {
-                "duplicate": complaint.reference, "reason": reason}
+        reason, new_text, original_text = duplicate_texts(complaint, original)
         data = {"possible_duplicate_of": original.reference, "reason": reason,
                 "linked_at": timezone.now().isoformat()}
         # The field, the version and the timeline entry (with the reason) in one write.

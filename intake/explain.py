@@ -39,6 +39,14 @@ class Names:
         self.departments = Department.objects.filter(code__in=department_codes) \
             .in_bulk(field_name="code") if department_codes else {}
 
+    @classmethod
+    def known(cls, categories: dict[str, Category], departments: dict[str, Department]
+              ) -> "Names":
+        """Names from every category and department already at hand (by code)."""
+        names = cls()
+        names.categories, names.departments = categories, departments
+        return names
+
     def category(self, code: str | None) -> str:
         if not code:
             return _("none")

@@ -2,15 +2,19 @@
 same rows as recording them one by one (intake/channels.py's `_receive`), written per table
 with one statement per batch.
 
-For the whole batch: the idempotency claims (one INSERT … ON CONFLICT DO NOTHING RETURNING),
-the customers matched or created, the references (one upsert reserving a block), the
-complaints and their first timeline entries (one INSERT each), the acknowledgements (one INSERT
-into the outbox), the InboundMessage outcomes (one UPDATE). Then, still in the transaction, the
-stages the apps subscribed for new complaints (complaints/events.py `subscribe_created_stage`),
-in the receivers' order: classification, grading, routing and the duplicate link (intake), the
-clocks (sla), the report facts (reports). The CREATED event of each complaint (and the events
-the stages publish) still go out after commit, tagged `{"pipeline": True}`, so those receivers
-do not do the same work again; other receivers and listeners see them as always.
+For the whole batch: the idempotency claims (one INSERT … ON CONFLICT DO NOTHING RETURNING,
+which also returns the settings tokens, kernel/settings_cache.py), the customers matched or
+created, the references (one upsert reserving a block). Then, before any complaint is written,
+the plans the apps subscribed for new complaints (complaints/events.py
+`subscribe_created_stage`), in the receivers' order, decide in memory: classification, grading,
+routing and the duplicate links (intake/batch_plan.py), the clocks and the nearest deadline
+(sla). The complaints are then written with their decisions in one INSERT, every timeline
+entry in one INSERT, the acknowledgements in one INSERT into the outbox, the InboundMessage
+outcomes in one UPDATE; then the stages write their own rows, still in the transaction: the
+classification records (intake), the clocks (sla), the report facts from the entries and
+clocks in memory (reports). The CREATED event of each complaint (and the events of the planned
+changes) still go out after commit, tagged `{"pipeline": True}`, so those receivers do not do
+the same work again; other receivers and listeners see them as always.
 
 A message refused before anything is written (message_check, the complaint's own checks, an
 unusable phone number) yields its DomainError in its place; the rest go on. Any other error
@@ -27,13 +31,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from complaints import events
 from complaints.models import ActorType, Complaint, Priority
-from complaints.services import complaint_create_check, complaints_create_many
-from kernel import memo, personal_data
+from complaints.services import (
+    complaint_create_check,
+    complaints_plan_many,
+    complaints_write_many,
+)
+from kernel import memo, personal_data, settings_cache
 from kernel.db import bulk_update_rows, insert_rows_skipping_conflicts
 from kernel.errors import DomainError, InvalidInput
 from notifications.outbound import customer_messages_queue_many
@@ -124,14 +132,18 @@ def _record(messages: list[IntakeMessage], digests: list[str], actor,
     results: list[IntakeResult | DomainError | None] = [None] * len(messages)
     with transaction.atomic():
         keys = [(m.claim_channel, m.external_id[:255]) for m in messages]
-        claimed = {(channel, external_id): pk for pk, channel, external_id in
-                   insert_rows_skipping_conflicts(
-                       InboundMessage,
-                       [{"channel": channel, "external_id": external_id,
-                         "outcome": InboundOutcome.CREATED, "reason": "",
-                         "received_at": m.received_at, "payload_digest": digest}
-                        for (channel, external_id), m, digest in zip(keys, messages, digests)],
-                       returning=["id", "channel", "external_id"])}
+        claimed = {}
+        # The settings tokens come back with the claim: no statement of their own.
+        for pk, channel, external_id, tokens in insert_rows_skipping_conflicts(
+                InboundMessage,
+                [{"channel": channel, "external_id": external_id,
+                  "outcome": InboundOutcome.CREATED, "reason": "",
+                  "received_at": m.received_at, "payload_digest": digest}
+                 for (channel, external_id), m, digest in zip(keys, messages, digests)],
+                returning=["id", "channel", "external_id"],
+                also=settings_cache.tokens_sql(connection.vendor)):
+            claimed[(channel, external_id)] = pk
+            settings_cache.tokens_given(tokens)
         creating, again = [], []
         for index, key in enumerate(keys):
             if key in claimed:
@@ -157,9 +169,18 @@ def _record(messages: list[IntakeMessage], digests: list[str], actor,
             channels_.append(ack)
             extras.append(([channels._store_note(message)] if message.store else [])
                           + ([] if ack else [channels._no_acknowledgement_note()]))
-        complaints = complaints_create_many(
-            items=items, actor=actor,
-            actor_type=None if actor is not None else ActorType.CUSTOMER, extra_entries=extras)
+        complaints, batch = [], None
+        if items:
+            # Everything decided in memory first (classification, routing, duplicate links,
+            # deadlines), so each table is written once, the complaints with their decisions.
+            batch = complaints_plan_many(
+                items=items, actor=actor,
+                actor_type=None if actor is not None else ActorType.CUSTOMER,
+                extra_entries=extras)
+            for _label, plan in events.created_plans():
+                plan(batch)
+            complaints_write_many(batch=batch)
+            complaints = batch.complaints
         customer_messages_queue_many(messages=[
             channels._acknowledgement(complaint, ack)
             for complaint, ack in zip(complaints, channels_) if ack])
@@ -171,17 +192,23 @@ def _record(messages: list[IntakeMessage], digests: list[str], actor,
             if label == "reports":
                 figures = stage
                 continue
-            stage(complaints)
+            stage(batch)
         if before_figures is not None and complaints:
             before_figures(complaints)
             # What the hook changed through the services, read back for the figures.
             fresh = Complaint.objects.select_related("customer", "category__parent") \
                 .in_bulk([c.id for c in complaints])
-            complaints = [fresh[c.id] for c in complaints]
+            batch.complaints = complaints = [fresh[c.id] for c in complaints]
+            batch.in_memory = False
         if figures is not None:
-            figures(complaints)
-        for index, complaint in zip(creating, complaints):
-            results[index] = IntakeResult(complaint=complaint, created=True, appended=False)
+            figures(batch)
+        clocks = batch.planned.get("sla") if complaints else None
+        for position, (index, complaint) in enumerate(zip(creating, complaints)):
+            written = batch.in_memory
+            results[index] = IntakeResult(
+                complaint=complaint, created=True, appended=False,
+                timeline=batch.entries[position] if written else None,
+                clocks=(clocks[position] if clocks else []) if written else None)
         for index in again:  # recorded before, or earlier in this batch
             try:
                 results[index] = channels._duplicate(messages[index].claim_channel,
@@ -190,3 +217,4 @@ def _record(messages: list[IntakeMessage], digests: list[str], actor,
             except DomainError as error:
                 results[index] = error
     return results
+

@@ -14,8 +14,3 @@ def on_complaint_changed(event: ComplaintEvent) -> None:
         # Once the category is known, a possible duplicate is linked (once; see
         # intake/duplicates.py), in the classification's transaction.
         services.complaint_classify(complaint_id=event.complaint_id, link_duplicate=True)
-
-
-def on_complaints_created(complaints: list) -> None:
-    # Batch intake (intake/pipeline.py), in its transaction: the same work for a whole batch.
-    services.complaints_classify_created(complaints)

@@ -84,15 +84,15 @@ def complaint_text(complaint: Complaint) -> str:
 
 
 def complaint_facts(*, complaint: Complaint, window_days: int,
-                    exclude_ids=frozenset()) -> rules.ComplaintFacts:
-    received = (complaint.received_at,)
-    if window_days:
+                    recent: tuple | None = None) -> rules.ComplaintFacts:
+    """The rules' facts of `complaint`; `recent`: when its customer's complaints within the
+    window (this one included) were received, if the caller knows, else read."""
+    received = (complaint.received_at,) if recent is None else recent
+    if window_days and recent is None:
         recent = Complaint.objects.filter(
             customer_id=complaint.customer_id,
             received_at__gte=complaint.received_at - timedelta(days=window_days),
             received_at__lte=complaint.received_at).exclude(status=Status.CANCELLED)
-        if exclude_ids:
-            recent = recent.exclude(id__in=list(exclude_ids))
         received = tuple(recent.values_list("received_at", flat=True))
     return rules.ComplaintFacts(
         text=complaint_text(complaint), channel=complaint.channel,
@@ -105,21 +105,55 @@ def complaint_facts(*, complaint: Complaint, window_days: int,
 # --- routing --------------------------------------------------------------------------------
 
 
+def categories_by_code() -> dict[str, Category]:
+    """Every category (its parent loaded) by code, kept until a category changes."""
+    return cached(("complaints_category",), "intake.categories_by_code", lambda: {
+        c.code: c for c in Category.objects.select_related("parent")})
+
+
+def departments_by_code() -> dict[str, Department]:
+    """Every department (its parent loaded) by code, kept until a department changes."""
+    return cached(("complaints_department",), "intake.departments_by_code", lambda: {
+        d.code: d for d in Department.objects.select_related("parent")})
+
+
+def active_department(code: str | None) -> Department | None:
+    found = departments_by_code().get(code) if code else None
+    return found if found is not None and found.is_active else None
+
+
+def _category_routes() -> dict[int, Department]:
+    return cached(("intake_categoryroute", "complaints_department"), "intake.category_routes",
+                  lambda: {r.category_id: r.department for r in CategoryRoute.objects.filter(
+                      department__is_active=True).select_related("department__parent")})
+
+
+def customers_recent_complaints(*, customer_ids, since) -> list[Complaint]:
+    """The customers' complaints received since `since`, cancelled ones left out, oldest
+    first: what the rules count as their recent complaints and where a possible duplicate's
+    original is found (id, customer, received, status, category, reference, version only)."""
+    if not customer_ids:
+        return []
+    return list(Complaint.objects.filter(customer_id__in=sorted(set(customer_ids)),
+                                         received_at__gte=since)
+                .exclude(status=Status.CANCELLED)
+                .only("id", "customer_id", "received_at", "status", "category_id",
+                      "reference", "version").order_by("received_at", "id"))
+
+
 def department_for_category(category: Category | None) -> Department | None:
     """The department responsible for a category: its own route, else its parent's."""
     if category is None:
         return None
-    # Once per memo scope (a batch of intake): routes change through the admin pages only.
-    routes = memo.get(f"intake.routes.{category.id}", lambda: {
-        r.category_id: r.department for r in CategoryRoute.objects.filter(
-            category_id__in=[category.id, category.parent_id], department__is_active=True)
-        .select_related("department")})
+    routes = _category_routes()
     return routes.get(category.id) or routes.get(category.parent_id)
 
 
 def department_auto_assigns(department: Department) -> bool:
-    return memo.get(f"intake.auto_assigns.{department.pk}", lambda: DepartmentRouting.objects
-                    .filter(department=department, auto_assign=True).exists())
+    return department.pk in cached(
+        ("intake_departmentrouting",), "intake.auto_assigning", lambda: frozenset(
+            DepartmentRouting.objects.filter(auto_assign=True)
+            .values_list("department_id", flat=True)))
 
 
 @dataclass(frozen=True)
@@ -183,8 +217,9 @@ def classifier_versions() -> QuerySet[ClassifierModel]:
 
 def classifier_pipeline() -> tuple[int, object] | None:
     """(version, pipeline) of the newest trained model, loaded once per process and version."""
-    version = (ClassifierModel.objects.exclude(artifact=b"").order_by("-version")
-               .values_list("version", flat=True).first())
+    version = cached(("intake_classifiermodel",), "intake.classifier_version", lambda: (
+        ClassifierModel.objects.exclude(artifact=b"").order_by("-version")
+        .values_list("version", flat=True).first()))
     if version is None:
         return None
     with _load_lock:
@@ -196,6 +231,10 @@ def classifier_pipeline() -> tuple[int, object] | None:
                                row.library_version, classifier.library_version())
             _loaded.update(version=version, pipeline=classifier.load(row.artifact))
         return version, _loaded["pipeline"]
+
+
+def _active_categories() -> dict[str, Category]:
+    return {code: c for code, c in categories_by_code().items() if c.is_active}
 
 
 @dataclass(frozen=True)
@@ -211,8 +250,7 @@ def suggestions_for_text(text: str, k: int = 3) -> tuple[int | None, list[Catego
         return (loaded[0] if loaded else None), []
     version, pipeline = loaded
     found = classifier.suggest(pipeline, text, k=k)
-    categories = Category.objects.filter(code__in=[s.code for s in found], is_active=True) \
-        .select_related("parent").in_bulk(field_name="code")
+    categories = _active_categories()
     return version, [CategorySuggestion(categories[s.code], s.confidence)
                      for s in found if s.code in categories]
 
@@ -226,9 +264,7 @@ def suggestions_for_texts(texts: list[str], k: int = 3
     version, pipeline = loaded
     asked = [i for i, text in enumerate(texts) if (text or "").strip()]
     found = classifier.suggest_many(pipeline, [texts[i] for i in asked], k=k)
-    codes = {s.code for suggestions in found for s in suggestions}
-    categories = Category.objects.filter(code__in=codes, is_active=True) \
-        .select_related("parent").in_bulk(field_name="code") if codes else {}
+    categories = _active_categories()
     results = [(version, []) for _text in texts]
     for index, suggestions in zip(asked, found):
         results[index] = (version, [CategorySuggestion(categories[s.code], s.confidence)

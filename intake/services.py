@@ -17,7 +17,6 @@ from django.db.models import Max
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from complaints import events
 from complaints import services as complaint_services
 from complaints.lifecycle import OPEN_STATUSES, Status
 from complaints.models import (
@@ -32,9 +31,8 @@ from kernel import memo
 from kernel.errors import InvalidInput, NotAllowed
 from kernel.permissions import actor_must_have
 
-from . import classifier, decide, duplicates, explain, rules, selectors
+from . import classifier, duplicates, explain, intake_decide, rules, selectors
 from .models import (
-    FLAG_FIELDS,
     AgentAvailability,
     CategoryRoute,
     ClassificationOverride,
@@ -46,7 +44,6 @@ from .models import (
 )
 
 logger = logging.getLogger(__name__)
-FIELD_ORDER = {"category": 0, "priority": 1, "flag": 2, "department": 3}
 
 
 # --- automatic classification ---------------------------------------------------------------
@@ -84,140 +81,41 @@ def complaint_classify(*, complaint_id: int, actor=None,
     return classification
 
 
-def complaints_classify_created(complaints: list[Complaint]) -> None:
-    """Batch intake (intake/pipeline.py), inside its transaction: what complaint_classify with
-    the duplicate link does after each creation, for new complaints in batch order. Each is
-    classified as if the batch's later complaints did not exist yet (they are left out of its
-    customer's recent complaints), as when the messages arrive one by one (the classifier runs
-    once for the batch's texts); routing counts the
-    earlier ones' assignments. The rows are the batch's own (no other transaction sees them),
-    so they are not locked again. An error fails the whole batch, except in the duplicate
-    link, which is recorded as the intake receiver's failure (retried: the classification is
-    kept, the link made) as it was after commit."""
-    later = {c.id for c in complaints}
-    batch_suggestions = _BatchSuggestions(complaints)
-    for index, complaint in enumerate(complaints):
-        later.discard(complaint.id)
-        _classify(complaint, None, new=True, not_yet=frozenset(later),
-                  suggest=lambda index=index: batch_suggestions.of(index))
-        try:  # in its savepoint: a failed link leaves the classification, as after commit
-            duplicates.complaint_link_possible_duplicate(complaint_id=complaint.id,
-                                                         locked=complaint)
-        except Exception as error:  # noqa: BLE001 - recorded; the retry links it
-            events.stage_failed("intake", events.ComplaintEvent(
-                complaint.id, events.EventKind.CREATED), error)
-
-
-class _BatchSuggestions:
-    """The classifier's suggestions for a batch's texts, run for all of them the first time
-    one is needed (a rule's category may make them unnecessary)."""
-
-    def __init__(self, complaints: list[Complaint]):
-        self.complaints, self.found = complaints, None
-
-    def of(self, index: int):
-        if self.found is None:
-            texts = [selectors.complaint_text(c) for c in self.complaints]
-            try:
-                self.found = selectors.suggestions_for_texts(texts)
-            except Exception:
-                logger.exception("classifier suggestions failed for a batch of %d",
-                                 len(texts))
-                self.found = [(None, []) for _text in texts]
-        return self.found[index]
-
-
-def _classify(complaint: Complaint, actor, *, new: bool = False,
-              not_yet: frozenset = frozenset(),
-              suggest=None) -> ComplaintClassification | None:
-    """complaint_classify's work on the complaint it locked. `new`: created in this
-    transaction, so not classified before; `not_yet`: ids of complaints to leave out of the
-    customer's recent complaints."""
-    if not new:
-        existing = ComplaintClassification.objects.filter(complaint_id=complaint.id).first()
-        if existing is not None:
-            return existing
+def _classify(complaint: Complaint, actor) -> ComplaintClassification | None:
+    """complaint_classify's work on the complaint it locked."""
+    existing = ComplaintClassification.objects.filter(complaint_id=complaint.id).first()
+    if existing is not None:
+        return existing
     if complaint.status == Status.CLOSED:
         return None
     specs = selectors.enabled_rule_specs()
     facts = selectors.complaint_facts(complaint=complaint,
-                                      window_days=selectors.repeat_window_days(specs),
-                                      exclude_ids=not_yet)
+                                      window_days=selectors.repeat_window_days(specs))
     evaluation = rules.evaluate(specs, facts)
-    decisions = [d.as_dict() for d in evaluation.decisions]
-
-    # A keyword rule's category stands unless the classifier is very sure of another one
-    # (intake/decide.py); without a rule's category the classifier fills one in when sure.
-    category_code, source, version, suggestions = evaluation.category, "", None, []
-    picked = None
-    if complaint.category_id:
-        source = "intake"
-    else:
-        over_rule = selectors.classifier_over_rule_confidence()
-        rule_code = evaluation.category if evaluation.category_rule is not None else None
-        if rule_code is None or over_rule is not None:
-            version, suggestions = suggest() if suggest is not None else \
-                _suggestions(complaint)
-        code, source = decide.pick_category(
-            rule_code, [(s.category.code, s.confidence) for s in suggestions
-                        if s.category.parent_id],
-            threshold=selectors.suggestion_min_confidence(), override_rule_at=over_rule,
-            text_chars=len(rules.normalize(selectors.complaint_text(complaint))),
-            min_chars=selectors.suggestion_min_text_chars())
-        if source == "classifier":
-            picked = next(s for s in suggestions if s.category.code == code)
-            category_code = code
-            for decision in decisions:  # the rule's category is reported, not applied
-                if decision["field"] == "category":
-                    decision["applied"] = False
-            decisions.append(_classifier_decision(picked, version))
-
-    changes, names = {}, None
-    if category_code and not complaint.category_id:
-        if picked is not None:
-            changes["category"] = picked.category
-        else:  # a rule's: among the names the timeline text needs, so read once for both
-            names = explain.Names(decisions)
-            changes["category"] = names.categories.get(category_code) or \
-                Category.objects.select_related("parent").get(code=category_code)
-    if evaluation.priority != complaint.priority:
-        changes["priority"] = evaluation.priority
-    for flag in sorted(evaluation.flags):
-        if not getattr(complaint, FLAG_FIELDS[flag]):
-            changes[FLAG_FIELDS[flag]] = True
-    applied = sorted((d for d in decisions if d["applied"] and d["field"] != "department"),
-                     key=lambda d: FIELD_ORDER[d["field"]])
-    if changes:
-        with translation.override(settings.LANGUAGE_CODE):
-            names = names if names is not None else explain.Names(decisions)
-            message = "\n".join([_("Automatic classification and grading:")] +
-                                [explain.decision_text(d, names) for d in applied])
-            fired = list(dict.fromkeys(d["rule"] for d in applied if d["rule"]))
-            reason = _("Rules fired: %(rules)s") % {"rules": _(", ").join(fired)} \
-                if fired else _("Classifier suggestion")
+    decided = intake_decide.classification_decide(
+        complaint, evaluation, suggest=lambda: _suggestions(complaint),
+        names_for=explain.Names,
+        category_named=lambda code: Category.objects.select_related("parent").get(code=code))
+    if decided.changes:
         # `locked`: the row is ours until commit; `complaint` is brought up to date in place.
         complaint_services.complaint_update_fields(
-            complaint_id=complaint.id, changes=changes, actor=actor, reason=reason,
-            message=message, extra={"classification": {"decisions": applied}},
+            complaint_id=complaint.id, changes=decided.changes, actor=actor,
+            reason=decided.reason, message=decided.message, extra=decided.extra,
             locked=complaint)
 
     routed = None
-    department = _department(evaluation.department)
+    department = selectors.active_department(evaluation.department)
     if complaint.assigned_department_id is None and complaint.assigned_agent_id is None:
         routed = complaint_route(complaint_id=complaint.id, actor=actor,
                                  department=department,
-                                 rule_name=_route_rule(evaluation), locked=complaint)
-    return ComplaintClassification.objects.create(
-        complaint=complaint, classified_at=timezone.now(),
-        rules_fired=[{"id": f.rule.id, "name": f.rule.name, "position": f.rule.position,
-                      "reasons": [r.as_dict() for r in f.reasons]}
-                     for f in evaluation.fired],
-        decisions=decisions,
-        suggestions=[{"code": s.category.code, "confidence": s.confidence}
-                     for s in suggestions],
-        model_version=version, category_source=source,
+                                 rule_name=intake_decide.route_rule(evaluation),
+                                 locked=complaint)
+    record = intake_decide.classification_record(
+        complaint, decided, classified_at=timezone.now(),
         department=routed.department if routed else None,
-        assigned_agent=routed.agent if routed else None)
+        agent=routed.agent if routed else None)
+    record.save(force_insert=True)
+    return record
 
 
 def _suggestions(complaint: Complaint):
@@ -227,24 +125,6 @@ def _suggestions(complaint: Complaint):
     except Exception:
         logger.exception("classifier suggestions failed for complaint %s", complaint.id)
         return None, []
-
-
-def _classifier_decision(suggestion, version) -> dict:
-    return {"field": "category", "value": suggestion.category.code, "previous": None,
-            "applied": True, "rule_id": None, "rule": "", "source": "classifier",
-            "reasons": [{"kind": "classifier", "values": [], "version": version,
-                         "confidence": suggestion.confidence}]}
-
-
-def _department(code: str | None) -> Department | None:
-    if not code:
-        return None
-    return Department.objects.filter(code=code, is_active=True).first()
-
-
-def _route_rule(evaluation: rules.Evaluation) -> str:
-    return next((d.rule_name for d in evaluation.decisions
-                 if d.field == "department" and d.applied), "")
 
 
 def complaints_classify_pending(*, limit: int = 200) -> int:
@@ -286,35 +166,23 @@ def complaint_route(*, complaint_id: int, actor=None, department: Department | N
         Complaint.objects.select_related("category", "category__parent").get(pk=complaint_id)
     if complaint.status not in OPEN_STATUSES:
         return None
-    with translation.override(settings.LANGUAGE_CODE):
-        if department is not None:
-            why = _("Routed by rule “%(rule)s”.") % {"rule": rule_name} if rule_name else \
-                _("Routed as requested.")
-        else:
-            department = selectors.department_for_category(complaint.category)
-            if department is None:
-                return None
-            why = _("Category “%(category)s” is handled by %(department)s.") % {
-                "category": complaint.category.full_label, "department": department.name}
-        with transaction.atomic(savepoint=locked is None):
-            agent = None
-            if selectors.department_auto_assigns(department):
-                # One pick at a time per department: a second complaint arriving at the same
-                # instant waits here and then sees the first one's assignment in the counts.
-                Department.objects.select_for_update().filter(pk=department.pk).first()
-                pick = selectors.agent_pick(department=department)
-                if pick is None:
-                    note = _("No agent of the department is available; it waits in the queue.")
-                else:
-                    agent = pick.user
-                    note = _("Assigned automatically to the available agent with the fewest "
-                             "open complaints (%(count)s).") % {"count": pick.open_complaints}
-            else:
-                note = _("The department takes complaints from its queue.")
-            complaint_services.complaint_assign(
-                complaint_id=complaint.id, actor=actor, expected_version=None,
-                department=department, agent=agent, locked=locked,
-                reason=_("%(routing)s %(assignment)s") % {"routing": why, "assignment": note})
+    department, why = intake_decide.routing_reason(department=department, rule_name=rule_name,
+                                                   category=complaint.category)
+    if department is None:
+        return None
+    with transaction.atomic(savepoint=locked is None):
+        pick, auto = None, selectors.department_auto_assigns(department)
+        if auto:
+            # One pick at a time per department: a second complaint arriving at the same
+            # instant waits here and then sees the first one's assignment in the counts.
+            Department.objects.select_for_update().filter(pk=department.pk).first()
+            pick = selectors.agent_pick(department=department)
+        agent = pick.user if pick is not None else None
+        note = intake_decide.assignment_note(auto_assigns=auto, pick=pick)
+        complaint_services.complaint_assign(
+            complaint_id=complaint.id, actor=actor, expected_version=None,
+            department=department, agent=agent, locked=locked,
+            reason=intake_decide.assignment_reason(why, note))
     return Routed(department, agent, note)
 
 

@@ -117,15 +117,17 @@ def analyze_tables(tables: list[str]) -> list[str]:
     return list(tables)
 
 
-def insert_rows_skipping_conflicts(model, rows: list[dict], *, returning: list[str]
-                                   ) -> list[tuple]:
+def insert_rows_skipping_conflicts(model, rows: list[dict], *, returning: list[str],
+                                   also: str = "") -> list[tuple]:
     """INSERT many rows ({field name: value}) in one statement, skipping each row that
     conflicts with a unique constraint (an existing row, or an earlier row of the same list);
     returns the `returning` fields of the rows inserted, in no promised order.
 
     `INSERT ... ON CONFLICT DO NOTHING RETURNING`, which PostgreSQL and SQLite (3.35+) both
     understand. Intake claims its messages' idempotency keys with it: a row not returned was
-    recorded before (or by a concurrent delivery, which then waits on the unique index)."""
+    recorded before (or by a concurrent delivery, which then waits on the unique index).
+    `also`: one more SQL expression returned as each row's last value, unconverted (a scalar
+    subquery the caller would otherwise send as a statement of its own)."""
     if not rows:
         return []
     connection = connections[DEFAULT_DB_ALIAS]
@@ -133,9 +135,23 @@ def insert_rows_skipping_conflicts(model, rows: list[dict], *, returning: list[s
     columns = [model._meta.get_field(name) for name in returning]
     quote = connection.ops.quote_name
     sql += f" ON CONFLICT DO NOTHING RETURNING {', '.join(quote(c.column) for c in columns)}"
+    if also:
+        sql += f", ({also})"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         fetched = cursor.fetchall()
     return [tuple(col.from_db_value(value, None, connection)
                   if hasattr(col, "from_db_value") else value
-                  for col, value in zip(columns, row)) for row in fetched]
+                  for col, value in zip(columns, row)) + tuple(row[len(columns):])
+            for row in fetched]
+
+
+def rows_known(instance, **related: list) -> None:
+    """Hand `instance`'s related rows, known from having just written them, to its related
+    managers as prefetch_related would ({related name: rows}, in the model's order): reading
+    them through the manager then runs no query; filtering them still does."""
+    cache = instance.__dict__.setdefault("_prefetched_objects_cache", {})
+    for name, rows in related.items():
+        queryset = getattr(instance, name).all()
+        queryset._result_cache, queryset._prefetch_done = list(rows), True
+        cache[name] = queryset

@@ -67,6 +67,14 @@ def get(key: str, load: Callable[[], T]) -> T:
     return store[key]
 
 
+def put(key: str, value) -> None:
+    """Hand `value` to later `get(key, …)` calls of this scope (nothing outside one): a value
+    read along with something else, so that `get` need not load it."""
+    store = _store.get()
+    if store is not None:
+        store[key] = value
+
+
 def batch(key: str, item, flush: Callable[[list], object]) -> None:
     """Run `flush([item, ...])` once at the end of the scope (at once outside one)."""
     batches = _batches.get()

@@ -63,14 +63,22 @@ def standard_calendar() -> WorkCalendar:
     return calendar()
 
 
-def _facts_for(rows: list[dict], cal: WorkCalendar, now) -> list[ComplaintFact]:
+TIMELINE_KINDS = ("status_change", "assignment", "escalation")
+
+
+def _facts_for(rows: list[dict], cal: WorkCalendar, now, *, entries: dict | None = None,
+               deadlines: dict | None = None) -> list[ComplaintFact]:
+    """`entries`, `deadlines`: the complaints' timeline (kind, data) and deadline columns when
+    the caller has them in memory, else read."""
     ids = [r["id"] for r in rows]
-    entries: dict[int, list] = {}
-    for complaint_id, kind, data in Activity.objects.filter(
-            complaint_id__in=ids, kind__in=["status_change", "assignment", "escalation"]).values_list(
-            "complaint_id", "kind", "data").order_by():
-        entries.setdefault(complaint_id, []).append((kind, data))
-    deadlines = _deadlines_for(ids)
+    if entries is None:
+        entries = {}
+        for complaint_id, kind, data in Activity.objects.filter(
+                complaint_id__in=ids, kind__in=TIMELINE_KINDS).values_list(
+                "complaint_id", "kind", "data").order_by():
+            entries.setdefault(complaint_id, []).append((kind, data))
+    if deadlines is None:
+        deadlines = _deadlines_for(ids)
     facts = []
     for r in rows:
         dispatched, transferred, level = timeline_flags(entries.get(r["id"], ()))
@@ -107,16 +115,41 @@ def _deadlines_for(ids: list[int]) -> dict[int, dict]:
         met=Count("pk", filter=clock_met()),
         due=Min("due_at", filter=Q(completed_at__isnull=True, state=ClockState.RUNNING)))
     for row in rows:
-        short = DEADLINE_METRICS.get(row["metric"])
-        if short is None:
-            continue
-        values = out.setdefault(row["complaint_id"], dict(EMPTY_DEADLINES))
-        outcome = BREACHED if row["breached"] else MET if row["met"] else ""
-        due = None if outcome == BREACHED else row["due"]
-        values[f"dl_{short}"], values[f"dl_{short}_due"] = outcome, due
-        if due is not None and (values["deadline_next_due"] is None
-                                or due < values["deadline_next_due"]):
-            values["deadline_next_due"] = due
+        _deadline_columns(out, row)
+    return out
+
+
+def _deadline_columns(out: dict[int, dict], row: dict) -> None:
+    short = DEADLINE_METRICS.get(row["metric"])
+    if short is None:
+        return
+    values = out.setdefault(row["complaint_id"], dict(EMPTY_DEADLINES))
+    outcome = BREACHED if row["breached"] else MET if row["met"] else ""
+    due = None if outcome == BREACHED else row["due"]
+    values[f"dl_{short}"], values[f"dl_{short}_due"] = outcome, due
+    if due is not None and (values["deadline_next_due"] is None
+                            or due < values["deadline_next_due"]):
+        values["deadline_next_due"] = due
+
+
+def _deadlines_of(clocks: list[Clock]) -> dict[int, dict]:
+    """_deadlines_for from clocks in memory (as clock_breached_for_good, clock_met count)."""
+    grouped: dict[tuple, dict] = {}
+    for clock in clocks:
+        row = grouped.setdefault((clock.complaint_id, clock.metric), {
+            "complaint_id": clock.complaint_id, "metric": clock.metric, "breached": 0,
+            "met": 0, "due": None})
+        done = clock.completed_at
+        if clock.breached_at is not None or (done is not None and done > clock.due_at):
+            row["breached"] += 1
+        elif done is not None and done <= clock.due_at and clock.state == ClockState.MET:
+            row["met"] += 1
+        if done is None and clock.state == ClockState.RUNNING and (
+                row["due"] is None or clock.due_at < row["due"]):
+            row["due"] = clock.due_at
+    out: dict[int, dict] = {}
+    for row in grouped.values():
+        _deadline_columns(out, row)
     return out
 
 
@@ -149,18 +182,24 @@ def facts_refresh(*, complaint_ids: Iterable[int], cal: WorkCalendar | None = No
     return written
 
 
-def facts_write_created(*, complaints: list[Complaint], cal: WorkCalendar | None = None
-                        ) -> int:
+def facts_write_created(*, complaints: list[Complaint], cal: WorkCalendar | None = None,
+                        entries: list[list[Activity]] | None = None,
+                        clocks: list[Clock] | None = None) -> int:
     """facts_refresh for complaints created in the caller's transaction (batch intake), from
     the objects in memory (current: the stages before changed them in place) instead of
-    reading them again: one read of their timeline's dispatch, assignment and escalation
-    entries, one INSERT of the facts, one upsert of the dirty days. New, they have no fact
-    yet, so no earlier day to mark."""
+    reading them again: one INSERT of the facts, one upsert of the dirty days. `entries[i]`
+    (the i-th complaint's timeline entries) and `clocks` (theirs): as written, when the caller
+    has them; else their timeline's dispatch, assignment and escalation entries and their
+    clocks are read. New, they have no fact yet, so no earlier day to mark."""
     if not complaints:
         return 0
     cal = cal or standard_calendar()
     rows = [{column: getattr(c, column) for column in COMPLAINT_COLUMNS} for c in complaints]
-    facts = _facts_for(rows, cal, timezone.now())
+    timeline = None if entries is None else {
+        c.id: [(e.kind, e.data) for e in mine if e.kind in TIMELINE_KINDS]
+        for c, mine in zip(complaints, entries)}
+    facts = _facts_for(rows, cal, timezone.now(), entries=timeline,
+                       deadlines=None if clocks is None else _deadlines_of(clocks))
     _write(facts)
     days_mark_dirty({f.day for f in facts})
     return len(facts)

@@ -15,9 +15,14 @@ def on_complaint_changed(event: ComplaintEvent) -> None:
     memo.batch("reports.facts", event.complaint_id, _refresh)
 
 
-def on_complaints_created(complaints: list) -> None:
-    """Batch intake's stage, last: the new complaints' facts."""
-    facts_write_created(complaints=complaints)
+def on_complaints_created(batch) -> None:
+    """Batch intake's stage, last: the new complaints' facts, from their timeline entries and
+    clocks as planned (read instead when something changed them since)."""
+    if not batch.in_memory:
+        facts_write_created(complaints=batch.complaints)
+        return
+    facts_write_created(complaints=batch.complaints, entries=batch.entries,
+                        clocks=[c for mine in batch.planned.get("sla", ()) for c in mine])
 
 
 def _refresh(complaint_ids: list[int]) -> None:

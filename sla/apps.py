@@ -11,9 +11,13 @@ class SlaConfig(AppConfig):
         from kernel import memo
 
         from .models import BusinessCalendar, CalendarDay, CalendarYear, SlaPolicy, SlaTarget
-        from .receivers import on_complaint_changed, on_complaints_created
+        from .receivers import (
+            on_complaint_changed,
+            on_complaints_created,
+            plan_complaints_created,
+        )
 
         events.subscribe("sla", on_complaint_changed)
-        events.subscribe_created_stage("sla", on_complaints_created)
+        events.subscribe_created_stage("sla", on_complaints_created, plan=plan_complaints_created)
         # Settings read once per memo scope (kernel/memo.py) are read again after a change.
         memo.invalidated_by(BusinessCalendar, CalendarDay, CalendarYear, SlaPolicy, SlaTarget)

@@ -4,6 +4,7 @@ from django.utils import timezone
 
 from complaints.events import ComplaintEvent, EventKind, from_pipeline
 from complaints.lifecycle import Action
+from complaints.models import Activity, ActorType, Visibility
 
 from . import services
 from .models import Metric
@@ -33,9 +34,21 @@ def _now():
     return timezone.now()
 
 
-def on_complaints_created(complaints: list) -> None:
-    """Batch intake's stage: the new complaints' clocks, after their classification."""
-    services.clocks_start_created(complaints=complaints)
+def plan_complaints_created(batch) -> None:
+    """Batch intake's plan, after classification's: the new complaints' clocks and nearest
+    deadlines in memory, the warnings about unverified years among their timeline entries."""
+    planned, warnings = services.clocks_plan_created(complaints=batch.complaints)
+    for complaint, mine, warning in zip(batch.complaints, batch.entries, warnings):
+        if warning is not None:
+            mine.append(Activity(complaint=complaint, actor_type=ActorType.SYSTEM,
+                                 visibility=Visibility.INTERNAL, created_at=batch.now,
+                                 **warning))
+    batch.planned["sla"] = planned
+
+
+def on_complaints_created(batch) -> None:
+    """Batch intake's stage: the planned clocks written."""
+    services.clocks_start_created(clocks=[c for mine in batch.planned["sla"] for c in mine])
 
 
 def on_complaint_changed(event: ComplaintEvent) -> None:

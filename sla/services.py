@@ -197,33 +197,34 @@ def clocks_start_historical(*, complaint_id: int, ctx: Context | None = None) ->
     return created
 
 
-def clocks_start_created(*, complaints: list[Complaint], ctx: Context | None = None
-                         ) -> list[Clock]:
-    """Batch intake (intake/pipeline.py), inside its transaction: clocks_start's initial clocks
-    for complaints created (and classified) in it, planned from the objects in memory: one
-    INSERT for all their clocks, one UPDATE for their nearest deadlines, one INSERT for the
-    warnings about unverified years."""
+def clocks_plan_created(*, complaints: list[Complaint], ctx: Context | None = None
+                        ) -> tuple[list[list[Clock]], list[dict | None]]:
+    """Batch intake (intake/pipeline.py), before it writes the complaints: clocks_start's
+    initial clocks for new (classified) complaints, planned from the objects in memory (not
+    saved), each complaint's nearest deadline set on it (written with it), and per complaint
+    the timeline warning about unverified years (kind, version, message, data) or None."""
     ctx = ctx or Context.load()
-    created, nearest, warnings = [], {}, []
+    planned, warnings = [], []
     for complaint in complaints:
         targets = sla_policy.targets_for(list(ctx.rules.values()), complaint_facts(complaint))
         mine = []
         for metric in START_METRICS:
             plan = _plan(complaint, metric, complaint.received_at, ctx, targets)
             if plan is not None:
-                mine.append(Clock(complaint_id=complaint.id, metric=metric, cycle=1, **plan))
-        created.extend(mine)
+                mine.append(Clock(complaint=complaint, metric=metric, cycle=1, **plan))
+        planned.append(mine)
         # NEXT_DUE_CLOCKS: a new clock runs.
-        nearest[complaint.id] = complaint.next_due_at = min((c.due_at for c in mine),
-                                                            default=None)
+        complaint.next_due_at = min((c.due_at for c in mine), default=None)
         warning = _unverified_warning(mine)
-        if warning:
-            warnings.append({"complaint_id": complaint.id, "kind": ActivityKind.SLA_WARNING,
-                             "version": complaint.version, **warning})
-    Clock.objects.bulk_create(created)
-    complaint_services.complaints_set_next_due_values(values=nearest)
-    complaint_services.timeline_append_many(entries=warnings)
-    return created
+        warnings.append({"kind": ActivityKind.SLA_WARNING, "version": complaint.version,
+                         **warning} if warning else None)
+    return planned, warnings
+
+
+def clocks_start_created(*, clocks: list[Clock]) -> list[Clock]:
+    """The clocks clocks_plan_created planned, once their complaints are written: one
+    INSERT."""
+    return Clock.objects.bulk_create(clocks)
 
 
 def _settle(clocks: list[Clock], action: str, at: datetime) -> None:

@@ -117,10 +117,13 @@ def test_an_agent_merges_the_duplicate(agent, original, client_for,
 
 
 def test_a_failing_link_keeps_the_classification_and_the_error_is_logged(
-        agent, original, monkeypatch, caplog, django_capture_on_commit_callbacks):
-    """The link runs in the classification's transaction (intake/services.py), in a savepoint
-    of its own: when it fails the classification and its timeline entries still commit, the
-    error reaches the event's log, and nothing of the link is left."""
+        customer, original, created, monkeypatch, caplog):
+    """A complaint created one by one is classified after its commit (complaint_classify, as
+    the sweep does): the link runs in the classification's transaction (intake/services.py),
+    in a savepoint of its own: when it fails the classification and its timeline entries
+    still commit, the error reaches the event's log, and nothing of the link is left. (Batch
+    intake, every channel's path, decides the link in memory with the classification, from
+    the same read of the customer's complaints: it has no separate step to fail.)"""
     from intake import duplicates
     from intake.models import ComplaintClassification
 
@@ -130,7 +133,7 @@ def test_a_failing_link_keeps_the_classification_and_the_error_is_logged(
 
     monkeypatch.setattr(duplicates, "possible_duplicate_candidate", broken)
     with caplog.at_level("ERROR", logger="complaints.events"):
-        new = enter(agent, django_capture_on_commit_callbacks, description="宽带今天又掉线了")
+        new = created(customer=customer, description="宽带今天又掉线了")
     assert ComplaintClassification.objects.filter(complaint=new).exists()
     assert new.category is not None and new.possible_duplicate_of is None
     assert new.activities.filter(kind="field_change").count() == 1  # the classification's

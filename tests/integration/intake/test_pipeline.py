@@ -237,10 +237,11 @@ def test_a_failure_mid_batch_stores_nothing(monkeypatch, django_capture_on_commi
 
 def test_a_batch_costs_a_bounded_number_of_statements(classifier_model, routed,
                                                       django_capture_on_commit_callbacks):
-    """Each table intake fills is written with one statement per batch, whatever its size;
-    what still grows with the batch is the per-complaint classification (rules' recent
-    complaints, classifier, the field update and routing with their timeline entries, the
-    duplicate link in its savepoint) and customer matching, a bounded number each."""
+    """Each table intake fills is written with one statement per batch, whatever its size:
+    classification, grading, routing, duplicate links and deadlines are decided in memory
+    first (one read of the customers' recent complaints, one lock and read of the agents' loads
+    per auto-assigning department), so the complaints are written once with their decisions.
+    What still grows with the batch is customer matching, a bounded number per message."""
     as_batch(random_messages(6, 2, prefix="warm"), django_capture_on_commit_callbacks)
 
     def statements(seed, n):
@@ -250,17 +251,28 @@ def test_a_batch_costs_a_bounded_number_of_statements(classifier_model, routed,
 
     small, large = statements(7, 5), statements(8, 50)
     for table in ("intake_inboundmessage", "complaints_referencecounter",
-                  "complaints_complaint", "complaints_outboundmessage", "sla_clock",
+                  "complaints_complaint", "complaints_activity",
+                  "intake_complaintclassification", "complaints_outboundmessage", "sla_clock",
                   "reports_complaintfact", "reports_dirtyday"):
         assert sum(sql.startswith(f'INSERT INTO "{table}"') for sql in large) == 1, table
-    for table in ("intake_inboundmessage", "complaints_complaint"):  # complaint: next_due_at
-        assert sum(sql.startswith(f'UPDATE "{table}" AS t') for sql in large) == 1, table
-    assert len(large) <= len(small) + 45 * PER_COMPLAINT, (len(small), len(large))
+    assert sum(sql.startswith('UPDATE "intake_inboundmessage" AS t') for sql in large) == 1
+    # The complaints are updated at most once: the links to an original of the same batch,
+    # which has no id before the INSERT.
+    assert sum(sql.startswith('UPDATE "complaints_complaint"') for sql in large) <= 1
+    assert sum(sql.startswith('SELECT "complaints_complaint"') for sql in large) == 1
+
+    def beside_customers(found):
+        return [sql for sql in found if '"complaints_customer"' not in sql.split(" WHERE ")[0]]
+
+    # The rest does not grow with the batch (an auto-assigning department first met in the
+    # larger batch may add its lock and its agents' loads: 3 statements).
+    assert len(beside_customers(large)) <= len(beside_customers(small)) + 3
+    assert len(large) <= len(small) + 45 * PER_MESSAGE, (len(small), len(large))
 
 
-# Statements per complaint of the longest path (classified by rules and the classifier,
-# routed and assigned, linked as a possible duplicate), see the test's docstring.
-PER_COMPLAINT = 16
+# Customer matching per message: the match, and the new customer's INSERT or the filled-in
+# fields' UPDATE (and the WeChat id's).
+PER_MESSAGE = 3
 
 
 def test_the_classifier_gives_a_batch_of_texts_what_it_gives_each_one(trained):
