@@ -10,12 +10,10 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import QuerySet
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kernel import personal_data
 from kernel.attachments import file_sha256, image_pixel_refusal, sniff_content_type
 from kernel.db import bulk_update_rows, insert_rows
 from kernel.errors import InvalidInput, NotAllowed, StaleVersion
@@ -29,7 +27,9 @@ from .creation import (  # noqa: F401 - new complaints; callers write through th
     CreatedBatch,
     complaints_create_many,
     complaints_plan_many,
+    complaints_set_next_due,
     complaints_write_many,
+    customer_get_or_create,
     reference_next,
     references_reserve,
 )
@@ -42,42 +42,10 @@ from .models import (
     Attachment,
     CompensationStatus,
     Complaint,
-    Customer,
-    CustomerTier,
     Department,
     PersonalDataAccess,
     Visibility,
 )
-
-# --- customers ------------------------------------------------------------------------------
-
-
-def customer_get_or_create(*, phone: str, name: str = "", email: str = "",
-                           service_number: str = "", tier: str | None = None) -> Customer:
-    """The customer with this phone number, created if new; blank fields filled in."""
-    try:
-        phone = personal_data.normalize_phone(phone)
-    except personal_data.InvalidPhone as exc:
-        raise InvalidInput(str(exc), field="phone") from exc
-    customer = Customer.objects.filter(phone=phone).order_by("id").first()
-    if customer is None:
-        customer = Customer.objects.create(
-            phone=phone, name=name.strip() or _("Unknown caller"), email=email,
-            service_number=service_number, tier=tier or CustomerTier.ORDINARY)
-        customer.created_now = True  # batch intake: no earlier complaints to read
-        return customer
-    updates = {}
-    for field_name, value in (("name", name), ("email", email), ("service_number", service_number)):
-        if value and not getattr(customer, field_name):
-            updates[field_name] = value
-    if tier and tier != customer.tier:
-        updates["tier"] = tier
-    if updates:
-        for key, value in updates.items():
-            setattr(customer, key, value)
-        customer.save(update_fields=list(updates))
-    return customer
-
 
 # --- complaints -----------------------------------------------------------------------------
 
@@ -561,13 +529,6 @@ def timeline_append_many(*, entries: list[dict]) -> None:
          "visibility": e.get("visibility", Visibility.INTERNAL),
          "version": versions.get(e["complaint_id"]), "created_at": now}
         for e in entries])
-
-
-def complaints_set_next_due(*, complaints: QuerySet[Complaint], nearest) -> int:
-    """The cached nearest deadline (`next_due_at`, the desk sorts on it) from the SLA code's
-    `nearest` expression. A deliberate direct write: a cache of the clocks, not a fact of the
-    complaint, so no version, timeline entry or event (test_desk_deadlines.py guards it)."""
-    return complaints.update(next_due_at=nearest)
 
 
 def complaints_scrub_texts(*, customer_id: int, scrub: Callable[[str], str]) -> list[int]:
