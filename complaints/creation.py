@@ -4,6 +4,7 @@ batch intake). Both build their rows with the same two functions, so a complaint
 by one and one recorded in a batch are the same rows. complaints/services.py re-exports these
 functions: callers write through `complaints.services` as for every other change."""
 
+from collections import Counter
 from datetime import date, datetime
 
 from django.conf import settings
@@ -160,7 +161,8 @@ def complaint_create(
 
 
 def complaints_create_many(*, items: list[dict], actor=None, actor_type: str | None = None,
-                           extra_entries: list[list[dict]] | None = None) -> list[Complaint]:
+                           extra_entries: list[list[dict]] | None = None,
+                           historical: bool = False) -> list[Complaint]:
     """complaint_create for many complaints at once, inside the caller's transaction: the same
     rows (complaint, its CREATED timeline entry, its CREATED event), written with one upsert for
     the references and one INSERT per table. `items`: complaint_create's keyword arguments
@@ -168,19 +170,22 @@ def complaints_create_many(*, items: list[dict], actor=None, actor_type: str | N
     location, regulator_case_no, regulator_due_at, flags), each already passed
     complaint_create_check (InvalidInput here fails the whole batch). `extra_entries[i]`: more
     timeline entries of the i-th complaint (kind, message, data; internal, by the system),
-    written in the same statement after its CREATED entry."""
+    written in the same statement after its CREATED entry. `historical`: as complaint_create's,
+    for every item (an import's batch)."""
     if not items:
         return []
     if not connection.in_atomic_block:
         raise ValueError("complaints_create_many runs inside the caller's transaction")
     now = timezone.now()
-    references = references_reserve(count=len(items), day=timezone.localdate(now))
+    references = _references(items, now, historical)
     complaints = [_new_complaint(item, reference=reference, now=now, actor=actor)
                   for item, reference in zip(items, references)]
     Complaint.objects.bulk_create(complaints)
     entries = []
     for index, complaint in enumerate(complaints):
-        entries.append(_created_entry(complaint, actor=actor, actor_type=actor_type, at=now))
+        entries.append(_created_entry(
+            complaint, actor=actor, actor_type=actor_type,
+            at=complaint.received_at if historical else now, historical=historical))
         for extra in (extra_entries[index] if extra_entries else ()):
             entries.append(Activity(
                 complaint=complaint, kind=extra["kind"], actor_type=ActorType.SYSTEM,
@@ -188,5 +193,16 @@ def complaints_create_many(*, items: list[dict], actor=None, actor_type: str | N
                 message=extra["message"], data=extra.get("data") or {}))
     Activity.objects.bulk_create(entries)
     for complaint in complaints:
-        publish_change(complaint.id, EventKind.CREATED, actor)
+        publish_change(complaint.id, EventKind.CREATED, actor,
+                       {"historical": True} if historical else None)
     return complaints
+
+
+def _references(items: list[dict], now: datetime, historical: bool) -> list[str]:
+    """One reference per item, in order: of today, or (historical) of its received day."""
+    if not historical:
+        return references_reserve(count=len(items), day=timezone.localdate(now))
+    days = [timezone.localdate(item.get("received_at") or now) for item in items]
+    blocks = {day: iter(references_reserve(count=count, day=day))
+              for day, count in sorted(Counter(days).items())}
+    return [next(blocks[day]) for day in days]

@@ -137,6 +137,12 @@ def tagged(**data) -> Iterator[None]:
         _tags.reset(token)
 
 
+def tags() -> dict:
+    """What `tagged` adds to the events published here: a stage reads the batch's kind
+    (intake's history batches are tagged historical)."""
+    return dict(_tags.get() or {})
+
+
 def stage_failed(app_label: str, event: ComplaintEvent, error: BaseException) -> None:
     """A stage's work on one complaint failed where its receiver's failure would have left
     the complaint stored (intake's duplicate link): logged and recorded as that receiver's

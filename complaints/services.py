@@ -31,6 +31,11 @@ from .creation import (  # noqa: F401 - new complaints; callers write through th
 )
 from .events import EventKind, publish_change
 from .lifecycle import Action, Status
+from .lifecycle_bulk import (  # noqa: F401 - histories applied in bulk; callers write here
+    ComplaintHistory,
+    complaints_apply_history,
+    history_check,
+)
 from .models import (
     Activity,
     ActivityKind,

@@ -2,7 +2,7 @@
 
 from django.utils import timezone
 
-from complaints.events import ComplaintEvent, EventKind, from_pipeline
+from complaints.events import ComplaintEvent, EventKind, from_pipeline, tags
 from complaints.lifecycle import Action
 
 from . import services
@@ -34,8 +34,10 @@ def _now():
 
 
 def on_complaints_created(complaints: list) -> None:
-    """Batch intake's stage: the new complaints' clocks, after their classification."""
-    services.clocks_start_created(complaints=complaints)
+    """Batch intake's stage: the new complaints' clocks, after their classification; a batch
+    of an operator's history (its events tagged historical) has them settled by its steps."""
+    services.clocks_start_created(complaints=complaints,
+                                  historical=bool(tags().get("historical")))
 
 
 def on_complaint_changed(event: ComplaintEvent) -> None:

@@ -197,13 +197,16 @@ def clocks_start_historical(*, complaint_id: int, ctx: Context | None = None) ->
     return created
 
 
-def clocks_start_created(*, complaints: list[Complaint], ctx: Context | None = None
-                         ) -> list[Clock]:
+def clocks_start_created(*, complaints: list[Complaint], ctx: Context | None = None,
+                         historical: bool = False) -> list[Clock]:
     """Batch intake (intake/pipeline.py), inside its transaction: clocks_start's initial clocks
     for complaints created (and classified) in it, planned from the objects in memory: one
     INSERT for all their clocks, one UPDATE for their nearest deadlines, one INSERT for the
-    warnings about unverified years."""
+    warnings about unverified years. `historical`: complaints from an operator's history,
+    whose clocks are settled by their historical steps as clocks_start_historical settles
+    one complaint's (one read of those steps for the batch)."""
     ctx = ctx or Context.load()
+    steps = _historical_steps([c.id for c in complaints]) if historical else {}
     created, nearest, warnings = [], {}, []
     for complaint in complaints:
         targets = sla_policy.targets_for(list(ctx.rules.values()), complaint_facts(complaint))
@@ -212,10 +215,13 @@ def clocks_start_created(*, complaints: list[Complaint], ctx: Context | None = N
             plan = _plan(complaint, metric, complaint.received_at, ctx, targets)
             if plan is not None:
                 mine.append(Clock(complaint_id=complaint.id, metric=metric, cycle=1, **plan))
+        for data in steps.get(complaint.id, ()):
+            _settle(mine, data.get("action", ""), datetime.fromisoformat(data["at"]))
         created.extend(mine)
-        # NEXT_DUE_CLOCKS: a new clock runs.
-        nearest[complaint.id] = complaint.next_due_at = min((c.due_at for c in mine),
-                                                            default=None)
+        # NEXT_DUE_CLOCKS, in memory.
+        nearest[complaint.id] = complaint.next_due_at = min(
+            (c.due_at for c in mine if c.state == ClockState.RUNNING
+             or (c.state == ClockState.BREACHED and c.completed_at is None)), default=None)
         warning = _unverified_warning(mine)
         if warning:
             warnings.append({"complaint_id": complaint.id, "kind": ActivityKind.SLA_WARNING,
@@ -224,6 +230,17 @@ def clocks_start_created(*, complaints: list[Complaint], ctx: Context | None = N
     complaint_services.complaints_set_next_due_values(values=nearest)
     complaint_services.timeline_append_many(entries=warnings)
     return created
+
+
+def _historical_steps(complaint_ids: list[int]) -> dict[int, list[dict]]:
+    """The historical status changes of these complaints, in order, by complaint id."""
+    steps: dict[int, list[dict]] = {}
+    for complaint_id, data in Activity.objects.filter(
+            complaint_id__in=complaint_ids, kind=ActivityKind.STATUS_CHANGE,
+            data__historical=True).order_by("created_at", "id").values_list(
+            "complaint_id", "data"):
+        steps.setdefault(complaint_id, []).append(data)
+    return steps
 
 
 def _settle(clocks: list[Clock], action: str, at: datetime) -> None:
