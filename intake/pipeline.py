@@ -42,7 +42,7 @@ from kernel.db import bulk_update_rows, insert_rows_skipping_conflicts
 from kernel.errors import DomainError, InvalidInput
 from notifications.outbound import customer_messages_queue_many
 
-from . import channels, history_batch
+from . import channels, customer_match, history_batch
 from .channels import IntakeResult
 from .input_checks import message_check
 from .models import InboundMessage, InboundOutcome
@@ -115,7 +115,8 @@ def intake_batch(messages: Sequence[IntakeMessage], *, actor=None,
 def _batchable(message: IntakeMessage) -> bool:
     if message.reply_to_reference or message.attachments:
         return False
-    return not (message.channel == "sms" and channels._sms_reply_handlers)
+    # An SMS of an operator's history answers nothing here.
+    return message.historical or not (message.channel == "sms" and channels._sms_reply_handlers)
 
 
 def _create_check(message: IntakeMessage, now) -> None:
@@ -154,9 +155,9 @@ def _record(messages: list[IntakeMessage], digests: list[str], actor,
             else:
                 again.append(index)
         items, extras, channels_ = [], [], []
-        for index in creating:
+        customers = customer_match.customers_for([messages[i] for i in creating])
+        for index, customer in zip(creating, customers):
             message = messages[index]
-            customer = channels._customer(message)
             items.append({
                 "customer": customer, "channel": message.channel, "subject": message.subject,
                 "description": message.description, "received_at": message.received_at,
