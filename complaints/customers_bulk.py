@@ -15,9 +15,9 @@ FILLED = ("name", "email", "service_number")
 
 
 def customers_get_or_create_many(*, people: list[dict]) -> list[Customer]:
-    """One customer per person ({phone, name, email, service_number}), in order: the customer
-    with this phone number, created if new, blank fields filled in. An unusable phone number:
-    InvalidInput, nothing written."""
+    """One customer per person ({phone, name, email, service_number, optional tier}), in
+    order: the customer with this phone number, created if new, blank fields filled in (and
+    the tier set when given). An unusable phone number: InvalidInput, nothing written."""
     phones = []
     for person in people:
         try:
@@ -35,16 +35,18 @@ def customers_get_or_create_many(*, people: list[dict]) -> list[Customer]:
             customer = known[phone] = Customer(
                 phone=phone, name=(person.get("name") or "").strip() or _("Unknown caller"),
                 email=person.get("email") or "", service_number=person.get("service_number") or "",
-                tier=CustomerTier.ORDINARY)
+                tier=person.get("tier") or CustomerTier.ORDINARY)
             new.append(customer)
         else:
-            for name in FILLED:
-                value = person.get(name) or ""
-                if value and not getattr(customer, name):
-                    setattr(customer, name, value)
-                    fields.add(name)
-                    if customer.pk is not None:
-                        filled[customer.pk] = customer
+            changes = {name: person.get(name) for name in FILLED
+                       if person.get(name) and not getattr(customer, name)}
+            if person.get("tier") and person["tier"] != customer.tier:
+                changes["tier"] = person["tier"]
+            for name, value in changes.items():
+                setattr(customer, name, value)
+            fields.update(changes)
+            if changes and customer.pk is not None:
+                filled[customer.pk] = customer
         found.append(customer)
     Customer.objects.bulk_create(new)
     bulk_update_rows(Customer, list(filled.values()), sorted(fields))

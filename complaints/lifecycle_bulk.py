@@ -6,14 +6,14 @@ complaints. Every step is checked against the lifecycle table (complaints/lifecy
 complaint_transition's rules before anything is written (`history_check`), so a refused history
 raises its DomainError and writes nothing. complaints/services.py re-exports these functions.
 
-Only the steps that change nothing but the complaint row itself are taken here (acknowledge,
-start, resolve, close, cancel); a history with a merge, a dispatch or a reopen goes through
-complaint_transition one step at a time."""
+Only the steps that change nothing but the complaint row itself are taken here; a merge (which
+names another complaint) goes through complaint_transition. A dispatch here names no
+department and opens no department task: history tells that the work went out, not to whom."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import connection
@@ -29,24 +29,30 @@ from .events import EventKind, publish_change
 from .lifecycle import Action, Status
 from .models import Activity, ActivityKind, Complaint, Department, Visibility
 
-BULK_ACTIONS = frozenset({Action.ACKNOWLEDGE, Action.START, Action.RESOLVE, Action.CLOSE,
-                          Action.CANCEL})
+BULK_ACTIONS = frozenset(Action) - {Action.MERGE}
 # The complaint fields a step writes, besides status, version and updated_at/by.
 STEP_FIELDS = {Action.ACKNOWLEDGE: ["acknowledged_at"],
                Action.RESOLVE: ["resolution_summary", "resolved_at"],
-               Action.CLOSE: ["closed_at"]}
+               Action.CLOSE: ["closed_at"], Action.REOPEN: ["reopen_count", "resolved_at"]}
 
 
 @dataclass(frozen=True)
 class ComplaintHistory:
     """What happened to one complaint before it was recorded here. `reason`: for the steps
-    that must say why (cancel); `resolution_summary`: for the resolve step."""
+    that must say why (cancel, reopen…), unless `reasons` names one for the action;
+    `resolution_summary`: for the resolve step; `agent`: assigned with the department (a
+    member of it)."""
 
     steps: Sequence[tuple[str, datetime]] = ()
     department: Department | None = None
     department_reason: str = ""
     resolution_summary: str = ""
     reason: str = ""
+    reasons: Mapping[str, str] = field(default_factory=dict)
+    agent: object = None
+
+    def reason_for(self, action: str) -> str:
+        return (self.reasons.get(action) or self.reason).strip()
 
 
 def history_check(*, received_at: datetime, history: ComplaintHistory,
@@ -65,7 +71,7 @@ def history_check(*, received_at: datetime, history: ComplaintHistory,
             raise InvalidInput(_("Action “%(action)s” cannot be part of an imported history.")
                                % {"action": action.label}, field="action")
         status = lifecycle.apply(status, action)
-        if action in lifecycle.REASON_REQUIRED and not history.reason.strip():
+        if action in lifecycle.REASON_REQUIRED and not history.reason_for(action):
             raise InvalidInput(_("Give a reason for “%(action)s”.") % {"action": action.label},
                                field="reason")
         if action == Action.RESOLVE and not history.resolution_summary.strip():
@@ -100,6 +106,7 @@ def complaints_apply_history(*, complaints: list[Complaint],
     now = timezone.now()
     for complaint, history in zip(complaints, histories):
         history_check(received_at=complaint.received_at, history=history, now=now)
+    _members_check(histories)
     entries, events, touched, fields = [], [], [], set()
     for complaint, history in zip(complaints, histories):
         mine = _assignment(complaint, history, actor, now) + _steps(complaint, history, actor,
@@ -120,6 +127,23 @@ def complaints_apply_history(*, complaints: list[Complaint],
         publish_change(complaint_id, kind, actor, data)
 
 
+def _members_check(histories: list[ComplaintHistory]) -> None:
+    """complaint_assign's check that each agent belongs to the department (one read)."""
+    pairs = {(h.department.id, h.agent.pk) for h in histories
+             if h.agent is not None and h.department is not None}
+    if not pairs:
+        return
+    members = set(Department.members.through.objects.filter(
+        department_id__in={d for d, _u in pairs}, user_id__in={u for _d, u in pairs})
+        .values_list("department_id", "user_id"))
+    for history in histories:
+        if history.agent is not None and (history.department.id, history.agent.pk) \
+                not in members:
+            raise InvalidInput(_("%(agent)s is not a member of %(department)s.") % {
+                "agent": history.agent.get_username(), "department": history.department.name},
+                field="agent")
+
+
 def _bumped(complaint: Complaint, actor, now: datetime) -> None:
     complaint.version += 1
     complaint.updated_at, complaint.updated_by = now, actor
@@ -127,20 +151,23 @@ def _bumped(complaint: Complaint, actor, now: datetime) -> None:
 
 def _assignment(complaint: Complaint, history: ComplaintHistory, actor, now) -> list:
     """complaint_assign's change and entry for the history's department (no agent)."""
-    department = history.department
+    department, agent = history.department, history.agent
     if department is None:
         return []
     old = {"department": complaint.assigned_department_id,
            "agent": complaint.assigned_agent_id}
-    complaint.assigned_department, complaint.assigned_agent = department, None
+    complaint.assigned_department, complaint.assigned_agent = department, agent
     _bumped(complaint, actor, now)
-    data = {"old": old, "new": {"department": department.id, "agent": None}}
+    data = {"old": old, "new": {"department": department.id,
+                                "agent": agent.pk if agent is not None else None}}
     if history.department_reason:
         data["reason"] = history.department_reason.strip()
+    target = " / ".join(filter(None, [department.name,
+                                      agent.get_username() if agent is not None else ""]))
     entry = Activity(
         complaint=complaint, kind=ActivityKind.ASSIGNMENT, actor_type=_actor_type(actor),
         actor=actor, visibility=Visibility.INTERNAL, version=complaint.version, data=data,
-        created_at=now, message=_("Assigned to %(target)s") % {"target": department.name})
+        created_at=now, message=_("Assigned to %(target)s") % {"target": target})
     return [(entry, EventKind.ASSIGNED, ["assigned_department", "assigned_agent"])]
 
 
@@ -161,10 +188,14 @@ def _steps(complaint: Complaint, history: ComplaintHistory, actor, now) -> list:
             data["resolution_summary"] = summary
         elif action == Action.CLOSE:
             complaint.closed_at = at
+        elif action == Action.REOPEN:
+            complaint.reopen_count += 1
+            complaint.resolved_at = None
+            data["reopen_count"] = complaint.reopen_count
         complaint.status = new_status
         _bumped(complaint, actor, now)
         if action in lifecycle.REASON_REQUIRED:
-            data["reason"] = history.reason.strip()
+            data["reason"] = history.reason_for(action)
         entry = Activity(
             complaint=complaint, kind=ActivityKind.STATUS_CHANGE, actor_type=_actor_type(actor),
             actor=actor, visibility=Visibility.PUBLIC, version=complaint.version,

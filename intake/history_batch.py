@@ -2,8 +2,9 @@
 
 A historical message (IntakeMessage.historical, from `manage.py import_complaints` or the demo
 seed) carries what happened to the complaint in its metadata under "history": the department
-code, the lifecycle steps that took it to its final status ([action, ISO time] pairs) and the
-resolution summary. The pipeline records a batch of them like new complaints, dated by their
+code (and optionally the username of the agent assigned in it), the lifecycle steps that took it
+to its final status ([action, ISO time] pairs), the resolution summary and optionally the
+reasons of the steps that need one ({action: reason}). The pipeline records a batch of them like new complaints, dated by their
 received time and without acknowledgement (complaints_create_many's `historical`), then applies
 their histories here through the lifecycle service in one statement per table
 (complaints.services.complaints_apply_history), before the classification, clock and figure
@@ -18,9 +19,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from complaints.lifecycle import REASON_REQUIRED
 from complaints.models import Department
 from complaints.services import (
     ComplaintHistory,
@@ -45,13 +48,23 @@ def message_history(message: IntakeMessage) -> ComplaintHistory:
     if code and department is None:
         raise InvalidInput(_("Unknown department “%(value)s” (give a department code or "
                              "name).") % {"value": code}, field="department")
+    agent = _agent(history["agent"]) if history.get("agent") else None
     return ComplaintHistory(
         steps=[(action, datetime.fromisoformat(at)) for action, at in history.get("steps", ())],
-        department=department,
+        department=department, agent=agent, reasons=history.get("reasons") or {},
         department_reason=_("Department from the imported history.") if department else "",
         resolution_summary=history.get("resolution") or _(
             "Resolved before the import; the imported file gives no resolution summary."),
         reason=_("Cancelled before the import."))
+
+
+def _agent(username: str):
+    agent = memo.get(f"intake.history_agent.{username}", lambda: get_user_model().objects
+                     .filter(username=username, is_active=True).first())
+    if agent is None:
+        raise InvalidInput(_("There is no active user %(value)s.") % {"value": username},
+                           field="agent")
+    return agent
 
 
 def _department(code: str) -> Department | None:
@@ -91,10 +104,10 @@ def history_apply(*, complaint_id: int, history: ComplaintHistory, actor) -> Non
     locked = complaint_lock(complaint_id=complaint_id, expected_version=None)
     if history.department is not None:
         complaint_assign(complaint_id=complaint_id, actor=actor, expected_version=None,
-                         department=history.department, reason=history.department_reason,
-                         locked=locked)
+                         department=history.department, agent=history.agent,
+                         reason=history.department_reason, locked=locked)
     for action, at in history.steps:
         complaint_transition(
             complaint_id=complaint_id, action=action, actor=actor, expected_version=None,
             at=at, resolution_summary=history.resolution_summary, locked=locked,
-            reason=history.reason if action == "cancel" else "")
+            reason=history.reason_for(action) if action in REASON_REQUIRED else "")
