@@ -121,3 +121,34 @@ def test_a_history_the_lifecycle_refuses_is_refused_and_nothing_of_it_stored(
     assert list(InboundMessage.objects.values_list("external_id", flat=True)) == [
         good.external_id]
     assert Complaint.objects.get().status == Status.NEW
+
+
+def test_every_step_but_a_merge_and_an_agent_batch_as_one_by_one(
+        routed, django_capture_on_commit_callbacks):
+    """The demo seed's histories: waiting for the customer, a dispatch and its result, a
+    reopen, an agent assigned with the department (the routed fixture's members)."""
+    base = datetime(2025, 5, 6, 9, 0, tzinfo=SHANGHAI)
+    walks = [
+        ["acknowledge", "start", "request_info", "receive_info", "resolve", "close"],
+        ["acknowledge", "start", "dispatch", "receive_result", "resolve", "reopen", "start"],
+        ["acknowledge", "start", "request_info"],
+    ]
+    messages = [IntakeMessage(
+        channel="phone", external_id=f"W-{n}", received_at=base, description="宽带断网，修了三次",
+        customer_phone="13800000001", category_code="network-broadband", historical=True,
+        source="import", metadata={"history": {
+            "steps": [[a, (base + timedelta(hours=i + 1)).isoformat()]
+                      for i, a in enumerate(walk)],
+            "department": routed.code, "agent": "noc1", "resolution": "已修复。",
+            "reasons": {"request_info": "请提供光猫型号。", "reopen": "客户反映又断网。"}}})
+        for n, walk in enumerate(walks)]
+    one_by_one(messages, django_capture_on_commit_callbacks)
+    expected = snapshot()
+    assert [c["status"] for c in expected["complaints"]] == [
+        Status.CLOSED, Status.IN_PROGRESS, Status.WAITING_CUSTOMER]
+    assert all(c["assigned_agent_id"] for c in expected["complaints"])
+
+    wipe()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert all(r.created for r in intake_batch(messages))
+    assert_same(snapshot(), expected)
