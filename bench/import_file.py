@@ -89,12 +89,14 @@ def main():
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--keep-file", default="")
     parser.add_argument("--write-doc", action="store_true")
+    parser.add_argument("--database", default=DB, help="created and dropped (default %(default)s)")
     args = parser.parse_args()
 
-    env = dict(os.environ, DATABASE_URL=f"{pg.BASE}/{DB}", DJANGO_SETTINGS_MODULE="config.settings")
+    env = dict(os.environ, DATABASE_URL=f"{pg.BASE}/{args.database}",
+               DJANGO_SETTINGS_MODULE="config.settings")
     env.pop("REDIS_URL", None)  # the filesystem broker and a local cache: nothing shared
     python = str(ROOT / ".venv" / "bin" / "python")
-    pg.recreate_database(DB)
+    pg.recreate_database(args.database)
     try:
         subprocess.run([python, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env,
                        check=True)
@@ -113,7 +115,7 @@ def main():
         if done.returncode != 0:
             sys.exit(f"import_complaints exited {done.returncode}")
     finally:
-        pg.drop_database(DB)
+        pg.drop_database(args.database)
     line = (f"| {args.rows:,} | {args.format} | {size / 1e6:.1f} MB | {args.batch_size} | "
             f"{elapsed:.1f} s | {args.rows / elapsed:.0f} | {peak_mb:.0f} MB |")
     header = ("| rows | format | file | batch | time | rows/s | peak RSS |\n"

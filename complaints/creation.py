@@ -6,6 +6,7 @@ functions: callers write through `complaints.services` as for every other change
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from collections import Counter
 from datetime import date, datetime
 
 from django.conf import settings
@@ -186,10 +187,12 @@ class CreatedBatch:
     # False once something may have changed the written rows since they were planned (an
     # importer's hook): the stages still to run read them instead.
     in_memory: bool = True
+    historical: bool = False  # an operator's history (complaint_create's `historical`)
 
 
 def complaints_create_many(*, items: list[dict], actor=None, actor_type: str | None = None,
-                           extra_entries: list[list[dict]] | None = None) -> list[Complaint]:
+                           extra_entries: list[list[dict]] | None = None,
+                           historical: bool = False) -> list[Complaint]:
     """complaint_create for many complaints at once, inside the caller's transaction: the same
     rows (complaint, its CREATED timeline entry, its CREATED event), written with one upsert for
     the references and one INSERT per table. `items`: complaint_create's keyword arguments
@@ -197,36 +200,41 @@ def complaints_create_many(*, items: list[dict], actor=None, actor_type: str | N
     location, regulator_case_no, regulator_due_at, flags), each already passed
     complaint_create_check (InvalidInput here fails the whole batch). `extra_entries[i]`: more
     timeline entries of the i-th complaint (kind, message, data; internal, by the system),
-    written in the same statement after its CREATED entry."""
+    written in the same statement after its CREATED entry. `historical`: as complaint_create's,
+    for every item (an import's batch)."""
     if not items:
         return []
     batch = complaints_plan_many(items=items, actor=actor, actor_type=actor_type,
-                                 extra_entries=extra_entries)
+                                 extra_entries=extra_entries, historical=historical)
     complaints_write_many(batch=batch)
     return batch.complaints
 
 
 def complaints_plan_many(*, items: list[dict], actor=None, actor_type: str | None = None,
-                         extra_entries: list[list[dict]] | None = None) -> CreatedBatch:
+                         extra_entries: list[list[dict]] | None = None,
+                         historical: bool = False) -> CreatedBatch:
     """complaints_create_many's first half: the references reserved (one upsert), the
     complaints and their first entries in memory, for the apps' plans to complete before
     `complaints_write_many` writes them."""
     if not connection.in_atomic_block:
         raise ValueError("complaints_create_many runs inside the caller's transaction")
     now = timezone.now()
-    references = references_reserve(count=len(items), day=timezone.localdate(now))
+    references = _references(items, now, historical)
     complaints = [_new_complaint(item, reference=reference, now=now, actor=actor)
                   for item, reference in zip(items, references)]
     entries = []
     for index, complaint in enumerate(complaints):
-        mine = [_created_entry(complaint, actor=actor, actor_type=actor_type, at=now)]
+        mine = [_created_entry(complaint, actor=actor, actor_type=actor_type,
+                               at=complaint.received_at if historical else now,
+                               historical=historical)]
         for extra in (extra_entries[index] if extra_entries else ()):
             mine.append(Activity(
                 complaint=complaint, kind=extra["kind"], actor_type=ActorType.SYSTEM,
                 visibility=Visibility.INTERNAL, version=complaint.version, created_at=now,
                 message=extra["message"], data=extra.get("data") or {}))
         entries.append(mine)
-    return CreatedBatch(complaints=complaints, entries=entries, actor=actor, now=now)
+    return CreatedBatch(complaints=complaints, entries=entries, actor=actor, now=now,
+                        historical=historical)
 
 
 def complaints_write_many(*, batch: CreatedBatch) -> None:
@@ -250,7 +258,8 @@ def complaints_write_many(*, batch: CreatedBatch) -> None:
     Activity.objects.bulk_create([entry for mine in batch.entries for entry in mine]
                                  + batch.other_entries)
     for complaint in batch.complaints:
-        publish_change(complaint.id, EventKind.CREATED, batch.actor)
+        publish_change(complaint.id, EventKind.CREATED, batch.actor,
+                       {"historical": True} if batch.historical else None)
 
 
 # --- customers ------------------------------------------------------------------------------
@@ -288,3 +297,13 @@ def complaints_set_next_due(*, complaints: QuerySet[Complaint], nearest) -> int:
     `nearest` expression. A deliberate direct write: a cache of the clocks, not a fact of the
     complaint, so no version, timeline entry or event (test_desk_deadlines.py guards it)."""
     return complaints.update(next_due_at=nearest)
+
+
+def _references(items: list[dict], now: datetime, historical: bool) -> list[str]:
+    """One reference per item, in order: of today, or (historical) of its received day."""
+    if not historical:
+        return references_reserve(count=len(items), day=timezone.localdate(now))
+    days = [timezone.localdate(item.get("received_at") or now) for item in items]
+    blocks = {day: iter(references_reserve(count=count, day=day))
+              for day, count in sorted(Counter(days).items())}
+    return [next(blocks[day]) for day in days]

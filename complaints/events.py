@@ -150,6 +150,12 @@ def tagged(**data) -> Iterator[None]:
         _tags.reset(token)
 
 
+def tags() -> dict:
+    """What `tagged` adds to the events published here: a stage reads the batch's kind
+    (intake's history batches are tagged historical)."""
+    return dict(_tags.get() or {})
+
+
 def from_pipeline(event: ComplaintEvent) -> bool:
     """Published by batch intake, whose stages did this app's work on it already."""
     return bool(event.data.get(PIPELINE))

@@ -33,8 +33,14 @@ from .creation import (  # noqa: F401 - new complaints; callers write through th
     reference_next,
     references_reserve,
 )
+from .customers_bulk import customers_get_or_create_many  # noqa: F401 - batch intake
 from .events import EventKind, publish_change
 from .lifecycle import Action, Status
+from .lifecycle_bulk import (  # noqa: F401 - histories applied in bulk; callers write here
+    ComplaintHistory,
+    complaints_apply_history,
+    history_check,
+)
 from .models import (
     Activity,
     ActivityKind,

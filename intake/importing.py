@@ -2,18 +2,20 @@
 
 The file is read as a stream (intake/parsers/history.py) and taken in batches: every row is
 parsed and checked (its category and department must exist, its texts fit the input limits),
-then the batch is stored through `store_batch`, the one place that writes. Each row is stored
-in its own transaction, so a bad row is reported with its line number and stops nothing else,
-and a row is never half stored. The external id is the idempotency key (InboundMessage, source
-"import"): importing the same file again creates nothing twice.
+then the batch is stored through `store_batch`, the one place that writes: through the intake
+pipeline as one batch (intake/pipeline.py, intake/history_batch.py), each table written with one
+statement. A bad row is reported with its line number and stops nothing else, and a row is
+never half stored. The external id is the idempotency key (InboundMessage, source "import"):
+importing the same file again creates nothing twice.
 
-A historical complaint lives its history through the one lifecycle service: each step
-(acknowledge, start, resolve, close, cancel) is applied with its historical time
-(complaint_transition's `at`), so its timeline is dated as it happened, its clocks start at its
-received time and are met or breached at its resolved time (sla.services
-.clocks_start_historical) without ever being escalated now, no acknowledgement or result notice
-goes to the customer, and its report figures count its real times. After an import the tables
-written are analysed (PostgreSQL ANALYZE), so the planner knows their new size at once.
+A historical complaint lives its history through the lifecycle service
+(complaints/lifecycle_bulk.py, the bulk form of complaint_transition's `at`): its department
+and each step (acknowledge, start, resolve, close, cancel) with its historical time, so its
+timeline is dated as it happened, its clocks start at its received time and are met or
+breached at its resolved time (sla.services.clocks_settle_historical) without
+ever being escalated now, no acknowledgement or result notice goes to the customer, and its
+report figures count its real times. After an import the tables written are analysed
+(PostgreSQL ANALYZE), so the planner knows their new size at once.
 """
 
 from __future__ import annotations
@@ -26,17 +28,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.apps import apps
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, reset_queries, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from complaints.models import Category, Department
-from complaints.services import complaint_assign, complaint_lock, complaint_transition
 from kernel import memo
 from kernel.db import analyze_tables, database_error_is_temporary
 from kernel.errors import DomainError
 
-from .pipeline import intake_receive
+from .pipeline import intake_batch
 from .input_checks import message_check
 from .models import InboundMessage
 from .parsers.history import SOURCE, HistoryFileError, HistoryRow, history_open
@@ -135,6 +136,7 @@ def _import_rows(rows, summary, lookups, now, batch_size, dry_run, actor, on_row
             store_batch(messages, outcomes, actor=actor)
         for outcome in sorted(outcomes + refused, key=lambda o: o.line):
             _done(summary, outcome, on_row)
+        reset_queries()  # under DEBUG the batch's statements are logged: keep memory flat
 
 
 def _done(summary: ImportSummary, outcome: RowOutcome, on_row) -> None:
@@ -216,60 +218,51 @@ def store_batch(messages: Iterable[IntakeMessage], outcomes: list[RowOutcome], *
     """Store a batch of checked historical messages; each outcome is filled in (created with
     its reference, duplicate, or error with the reason). The one place an import writes.
 
-    Each message goes through `intake_receive` and then its history (department, lifecycle
-    steps at their historical times) in one transaction per row, so a row that fails leaves
-    nothing behind and the others go on. One memo scope covers the batch: the report figures
-    of all its complaints are computed together at its end. The pipeline records historical
-    messages one by one (intake/pipeline.py `_batchable`): their timeline and clocks are dated
-    as they happened, which its set-based path does not do yet; that is why an import runs at
-    tens of rows a second (docs/benchmarks.md), not the issue's 1,000,000 in five minutes.
-    """
+    The batch goes through the pipeline as one (intake_batch: one statement per table, the
+    history applied in bulk by the lifecycle service, intake/history_batch.py). A row it
+    refuses (its DomainError, checked before anything is written) stops nothing else. If the
+    database refuses the batch, nothing of it stays and it is stored again row by row, each
+    in its own transaction, so the bad row is isolated and reported with its line. One memo
+    scope covers the batch."""
+    messages = list(messages)
     with memo.scope():
-        for message, outcome in zip(messages, outcomes, strict=True):
-            try:
-                with transaction.atomic():
-                    result = intake_receive(message=message, actor=actor)
-                    if result.created:
-                        history_apply(complaint_id=result.complaint.id,
-                                      history=message.metadata["history"], actor=actor)
-            except DomainError as error:
-                outcome.outcome, outcome.message = ERROR, str(error.message)
-                continue
-            except DatabaseError as error:
-                if database_error_is_temporary(error):
-                    raise  # the database went away: stop; a re-run takes up where it stopped
-                logger.warning("import: line %s refused by the database: %s", outcome.line,
-                               error)
-                outcome.outcome = ERROR
-                outcome.message = _("The database refused the row: %(error)s") % {
-                    "error": " ".join(str(error).split())[:300]}
-                continue
-            outcome.reference = result.complaint.reference if result.complaint else ""
-            if result.duplicate:
-                outcome.outcome = DUPLICATE
-                outcome.message = _("Imported before; not imported again.")
-            else:
-                outcome.outcome = CREATED
+        try:
+            with transaction.atomic():
+                results = intake_batch(messages, actor=actor)
+        except DatabaseError as error:
+            if database_error_is_temporary(error):
+                raise  # the database went away: stop; a re-run takes up where it stopped
+            logger.warning("import: a batch refused by the database (%s); row by row", error)
+            results = [_store_one(message, outcome, actor)
+                       for message, outcome in zip(messages, outcomes, strict=True)]
+    for result, outcome in zip(results, outcomes, strict=True):
+        if result is None:  # refused by the database, reported by _store_one
+            continue
+        if isinstance(result, DomainError):
+            outcome.outcome, outcome.message = ERROR, str(result.message)
+            continue
+        outcome.reference = result.complaint.reference if result.complaint else ""
+        if result.duplicate:
+            outcome.outcome = DUPLICATE
+            outcome.message = _("Imported before; not imported again.")
+        else:
+            outcome.outcome = CREATED
 
 
-def history_apply(*, complaint_id: int, history: dict, actor) -> None:
-    """The imported complaint's department, then its lifecycle steps at their times, on one
-    lock of the row (inside the caller's transaction)."""
-    steps = history.get("steps", ())
-    if not history.get("department") and not steps:
-        return
-    locked = complaint_lock(complaint_id=complaint_id, expected_version=None)
-    if history.get("department"):
-        complaint_assign(complaint_id=complaint_id, actor=actor, expected_version=None,
-                         department=Department.objects.get(code=history["department"]),
-                         reason=_("Department from the imported history."), locked=locked)
-    resolution = history.get("resolution") or _(
-        "Resolved before the import; the imported file gives no resolution summary.")
-    for action, at in steps:
-        complaint_transition(
-            complaint_id=complaint_id, action=action, actor=actor, expected_version=None,
-            at=datetime.fromisoformat(at), resolution_summary=resolution, locked=locked,
-            reason=_("Cancelled before the import.") if action == "cancel" else "")
+def _store_one(message: IntakeMessage, outcome: RowOutcome, actor):
+    """One row in its own transaction: its result or DomainError, or None when the database
+    refused it (the outcome says why)."""
+    try:
+        with transaction.atomic():
+            return intake_batch([message], actor=actor)[0]
+    except DatabaseError as error:
+        if database_error_is_temporary(error):
+            raise
+        logger.warning("import: line %s refused by the database: %s", outcome.line, error)
+        outcome.outcome = ERROR
+        outcome.message = _("The database refused the row: %(error)s") % {
+            "error": " ".join(str(error).split())[:300]}
+        return None
 
 
 def _written_tables() -> list[str]:

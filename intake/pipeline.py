@@ -22,9 +22,13 @@ rolls the whole batch back: it is stored fully or not at all.
 
 Messages the batch does not take go through `_receive` one by one, unchanged, after the batch:
 answers to an existing complaint (reply_to_reference), SMS while SMS-answer handlers are
-registered (an answer is recorded by its handler), messages with attachments (files are
-stored and checked one by one), and an operator's history (`historical`: its timeline and
-clocks are dated as it happened and no acknowledgement goes out).
+registered (an answer is recorded by its handler) and messages with attachments (files are
+stored and checked one by one).
+
+An operator's history (`historical` messages: imports, the demo seed) is recorded as a batch
+of its own: dated by its received time, without acknowledgement, its history applied in bulk
+through the lifecycle service before the stages run (intake/history_batch.py), and its clocks
+settled by that history (the batch's events are tagged historical).
 """
 
 from __future__ import annotations
@@ -46,7 +50,7 @@ from kernel.db import bulk_update_rows, insert_rows_skipping_conflicts
 from kernel.errors import DomainError, InvalidInput
 from notifications.outbound import customer_messages_queue_many
 
-from . import channels
+from . import channels, customer_match, history_batch
 from .channels import IntakeResult
 from .input_checks import message_check
 from .models import InboundMessage, InboundOutcome
@@ -94,25 +98,33 @@ def intake_batch(messages: Sequence[IntakeMessage], *, actor=None,
             results[index] = error
             continue
         batch.append(index)
-    if batch:
-        with memo.scope(), events.tagged(**{events.PIPELINE: True}):
-            done = _record([messages[i] for i in batch], [digests[i] for i in batch], actor,
-                           before_figures)
-        for index, result in zip(batch, done):
+    for historical in (False, True):  # an operator's history: its own batch (history_batch)
+        part = [i for i in batch if messages[i].historical == historical]
+        if not part:
+            continue
+        with memo.scope(), events.tagged(**{events.PIPELINE: True},
+                                         **({"historical": True} if historical else {})):
+            done = _record([messages[i] for i in part], [digests[i] for i in part], actor,
+                           before_figures, historical=historical)
+        for index, result in zip(part, done):
             results[index] = result
     for index in single:
         try:
             with memo.scope():
-                results[index] = channels._receive(messages[index], actor, digests[index])
+                results[index] = history_batch.receive_one(messages[index], actor,
+                                                           digests[index]) \
+                    if messages[index].historical else \
+                    channels._receive(messages[index], actor, digests[index])
         except DomainError as error:
             results[index] = error
     return results
 
 
 def _batchable(message: IntakeMessage) -> bool:
-    if message.reply_to_reference or message.attachments or message.historical:
+    if message.reply_to_reference or message.attachments:
         return False
-    return not (message.channel == "sms" and channels._sms_reply_handlers)
+    # An SMS of an operator's history answers nothing here.
+    return message.historical or not (message.channel == "sms" and channels._sms_reply_handlers)
 
 
 def _create_check(message: IntakeMessage, now) -> None:
@@ -125,10 +137,12 @@ def _create_check(message: IntakeMessage, now) -> None:
     complaint_create_check(channel=message.channel, description=message.description,
                            received_at=message.received_at,
                            priority=message.priority or Priority.ORDINARY, now=now)
+    if message.historical:
+        history_batch.history_check(message, now=now)
 
 
 def _record(messages: list[IntakeMessage], digests: list[str], actor,
-            before_figures) -> list[IntakeResult | DomainError]:
+            before_figures, historical: bool = False) -> list[IntakeResult | DomainError]:
     results: list[IntakeResult | DomainError | None] = [None] * len(messages)
     with transaction.atomic():
         keys = [(m.claim_channel, m.external_id[:255]) for m in messages]
@@ -153,9 +167,9 @@ def _record(messages: list[IntakeMessage], digests: list[str], actor,
             else:
                 again.append(index)
         items, extras, channels_ = [], [], []
-        for index in creating:
+        customers = customer_match.customers_for([messages[i] for i in creating])
+        for index, customer in zip(creating, customers):
             message = messages[index]
-            customer = channels._customer(message)
             items.append({
                 "customer": customer, "channel": message.channel, "subject": message.subject,
                 "description": message.description, "received_at": message.received_at,
@@ -165,10 +179,11 @@ def _record(messages: list[IntakeMessage], digests: list[str], actor,
                 "priority": message.priority or Priority.ORDINARY,
                 "product_line": message.product_line,
                 "regulator_due_at": message.regulator_due_at})
-            ack = channels._acknowledgement_channel(customer)
+            # History: the customer heard from the old system long ago.
+            ack = None if historical else channels._acknowledgement_channel(customer)
             channels_.append(ack)
             extras.append(([channels._store_note(message)] if message.store else [])
-                          + ([] if ack else [channels._no_acknowledgement_note()]))
+                          + ([] if ack or historical else [channels._no_acknowledgement_note()]))
         complaints, batch = [], None
         if items:
             # Everything decided in memory first (classification, routing, duplicate links,
@@ -176,7 +191,7 @@ def _record(messages: list[IntakeMessage], digests: list[str], actor,
             batch = complaints_plan_many(
                 items=items, actor=actor,
                 actor_type=None if actor is not None else ActorType.CUSTOMER,
-                extra_entries=extras)
+                extra_entries=extras, historical=historical)
             for _label, plan in events.created_plans():
                 plan(batch)
             complaints_write_many(batch=batch)
@@ -187,6 +202,13 @@ def _record(messages: list[IntakeMessage], digests: list[str], actor,
         bulk_update_rows(InboundMessage, [
             InboundMessage(pk=keys[index], complaint_id=complaint.id)
             for index, complaint in zip(creating, complaints)], ["complaint"])
+        if historical and complaints:
+            history_batch.histories_apply(complaints, [messages[i] for i in creating], actor)
+            # Their states and timelines are now their history's: the stages read them.
+            fresh = Complaint.objects.select_related("customer", "category__parent") \
+                .in_bulk([c.id for c in complaints])
+            batch.complaints = complaints = [fresh[c.id] for c in complaints]
+            batch.in_memory = False
         figures = None
         for label, stage in events.created_stages() if complaints else ():
             if label == "reports":

@@ -48,7 +48,12 @@ def plan_complaints_created(batch) -> None:
 
 def on_complaints_created(batch) -> None:
     """Batch intake's stage: the planned clocks written."""
+    if batch.historical:  # an operator's history, its steps applied: clocks settled by them
+        services.clocks_settle_historical(complaints=batch.complaints,
+                                          planned=batch.planned["sla"])
     services.clocks_start_created(clocks=[c for mine in batch.planned["sla"] for c in mine])
+    if batch.historical:
+        services.next_due_refresh(complaint_ids=[c.id for c in batch.complaints])
 
 
 def on_complaint_changed(event: ComplaintEvent) -> None:

@@ -93,14 +93,17 @@ def _plan(complaint: Complaint, metric: str, start: datetime, ctx: Context,
     }
 
 
-def next_due_refresh(*, complaint_id: int) -> None:
-    """Keep the complaint's denormalised nearest deadline (the desk's queues sort and filter
-    on it) equal to the earliest due time of its running or breached clocks."""
+def next_due_refresh(*, complaint_id: int | None = None,
+                     complaint_ids: list[int] | None = None) -> None:
+    """Keep the complaint's (or complaints') denormalised nearest deadline (the desk's queues
+    sort and filter on it) equal to the earliest due time of its running or breached clocks:
+    one UPDATE."""
+    ids = [complaint_id] if complaint_id is not None else list(complaint_ids or ())
 
     nearest = (Clock.objects.filter(NEXT_DUE_CLOCKS, complaint=OuterRef("pk"))
                .values("complaint").annotate(first=Min("due_at")).values("first"))
     complaint_services.complaints_set_next_due(
-        complaints=Complaint.objects.filter(pk=complaint_id), nearest=Subquery(nearest))
+        complaints=Complaint.objects.filter(pk__in=ids), nearest=Subquery(nearest))
 
 
 # Clocks that still run: late ones count until met or stopped (they keep the BREACHED state).
@@ -225,6 +228,27 @@ def clocks_start_created(*, clocks: list[Clock]) -> list[Clock]:
     """The clocks clocks_plan_created planned, once their complaints are written: one
     INSERT."""
     return Clock.objects.bulk_create(clocks)
+
+
+def clocks_settle_historical(*, complaints: list[Complaint], planned: list[list[Clock]]) -> None:
+    """A batch of an operator's history (intake/history_batch.py), its steps applied: the
+    planned clocks settled by those steps (one read for the batch), as clocks_start_historical
+    settles one complaint's, before they are written; the nearest deadlines follow after."""
+    steps = _historical_steps([c.id for c in complaints])
+    for complaint, mine in zip(complaints, planned):
+        for data in steps.get(complaint.id, ()):
+            _settle(mine, data.get("action", ""), datetime.fromisoformat(data["at"]))
+
+
+def _historical_steps(complaint_ids: list[int]) -> dict[int, list[dict]]:
+    """The historical status changes of these complaints, in order, by complaint id."""
+    steps: dict[int, list[dict]] = {}
+    for complaint_id, data in Activity.objects.filter(
+            complaint_id__in=complaint_ids, kind=ActivityKind.STATUS_CHANGE,
+            data__historical=True).order_by("created_at", "id").values_list(
+            "complaint_id", "data"):
+        steps.setdefault(complaint_id, []).append(data)
+    return steps
 
 
 def _settle(clocks: list[Clock], action: str, at: datetime) -> None:

@@ -2,9 +2,10 @@
 
 Departments and staff are upserted by code and username, so running it again changes nothing
 there. Complaints are added on every run (unless --if-empty). Up to --bulk-threshold complaints go
-through the real services, so each has the timeline a user would have produced; above it, rows
-are bulk-inserted in batches with a condensed timeline (created + last status change) and
-reference numbers reserved per day in blocks, so later `services.reference_next()` never collides.
+through the real services one by one, so each has the timeline a user would have produced (notes,
+dispatch tasks, merges); above it, they are made into messages and sent through the intake
+pipeline in batches (demo/pipeline_seed.py): classified, with their clocks, timelines and report
+figures as real complaints, older ones as history with their outcome.
 """
 
 import time
@@ -21,7 +22,7 @@ from demo.services import complaints_exist, complaints_seed
 DEFAULT_COMPLAINTS = 200
 DEFAULT_SEED = 2026
 DEFAULT_BULK_THRESHOLD = 2000
-DEFAULT_BATCH_SIZE = 5000
+DEFAULT_BATCH_SIZE = 1000
 
 
 class Command(BaseCommand):
@@ -32,17 +33,18 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--complaints", type=int, default=DEFAULT_COMPLAINTS,
                             help=f"How many complaints to add (default {DEFAULT_COMPLAINTS}; "
-                                 "up to 1,000,000 and more with bulk inserts).")
+                                 "up to 1,000,000 and more through the intake pipeline).")
         parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
                             help=f"Random seed; the same seed gives the same data "
                                  f"(default {DEFAULT_SEED}).")
         parser.add_argument("--if-empty", action="store_true",
                             help="Do nothing if any complaint exists (for `make run`).")
         parser.add_argument("--bulk-threshold", type=int, default=DEFAULT_BULK_THRESHOLD,
-                            help="Above this many complaints, bulk-insert instead of going "
-                                 f"through the services (default {DEFAULT_BULK_THRESHOLD}).")
+                            help="Above this many complaints, send them through the intake "
+                                 "pipeline in batches instead of one by one through the "
+                                 f"services (default {DEFAULT_BULK_THRESHOLD}).")
         parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE,
-                            help=f"Complaints per bulk batch and transaction "
+                            help=f"Complaints per pipeline batch and transaction "
                                  f"(default {DEFAULT_BATCH_SIZE}).")
 
     def handle(self, *args, complaints, seed, if_empty, bulk_threshold, batch_size, **options):

@@ -187,18 +187,50 @@ def test_bad_rows_are_reported_by_line_and_the_others_stored(setup, tmp_path, co
 
 
 def test_a_row_the_lifecycle_refuses_leaves_nothing(setup, tmp_path, committed, monkeypatch):
-    from intake import importing
+    from complaints import lifecycle
 
-    def refuse(**kwargs):
-        from kernel.errors import InvalidInput
-        raise InvalidInput("refused for the test")
-
-    monkeypatch.setattr(importing, "complaint_transition", refuse)
+    # A lifecycle in which a resolved complaint cannot be closed: the closed row is refused
+    # before anything of its batch is written, the open one beside it is stored.
+    monkeypatch.delitem(lifecycle.TRANSITIONS, (Status.RESOLVED, lifecycle.Action.CLOSE))
     report = tmp_path / "report.csv"
-    path = write_csv(tmp_path / "h.csv", [CLOSED_ON_TIME])
+    path = write_csv(tmp_path / "h.csv", [CLOSED_ON_TIME, OPEN_OLD])
     assert run(path, "--report", str(report), committed=committed)[0] == 1
-    assert report_rows(report)[0]["message"] == "refused for the test"
-    assert not Complaint.objects.exists() and not InboundMessage.objects.exists()
+    rows = report_rows(report)
+    assert [r["outcome"] for r in rows] == ["error", "created"]
+    assert "not allowed" in rows[0]["message"]
+    assert list(InboundMessage.objects.values_list("external_id", flat=True)) == ["H-3"]
+    assert Complaint.objects.count() == 1
+
+
+@pytest.mark.postgres  # SQLite divides by zero without an error
+def test_a_batch_the_database_refuses_is_stored_row_by_row(setup, tmp_path, committed,
+                                                           monkeypatch):
+    from django.db import connection
+
+    from complaints import lifecycle_bulk
+
+    # The database refuses the complaint that is cancelled (as a broken constraint would): its
+    # batch rolls back and is stored again row by row, so only that row is lost.
+    real = lifecycle_bulk.complaints_apply_history
+
+    def refusing(*, complaints, histories, actor=None):
+        if any(step[0] == "cancel" for h in histories for step in h.steps):
+            with connection.cursor() as cursor:  # a real refusal: division by zero
+                cursor.execute("SELECT 1 / (SELECT count(*) FROM django_migrations "
+                               "WHERE app = 'refused for the test')")
+        return real(complaints=complaints, histories=histories, actor=actor)
+
+    monkeypatch.setattr("intake.history_batch.complaints_apply_history", refusing)
+    cancelled = ["C-1", "2025-03-01 09:00", "", "2025-03-02 09:00", "已撤销", "", "", "", "",
+                 "客户撤销了投诉。"]
+    report = tmp_path / "report.csv"
+    path = write_csv(tmp_path / "h.csv", [CLOSED_ON_TIME, cancelled, CLOSED_LATE])
+    assert run(path, "--report", str(report), committed=committed)[0] == 1
+    rows = report_rows(report)
+    assert [r["outcome"] for r in rows] == ["created", "error", "created"]
+    assert "division by zero" in rows[1]["message"]
+    assert set(InboundMessage.objects.values_list("external_id", flat=True)) == {"H-1", "H-2"}
+    assert Complaint.objects.filter(status=Status.CLOSED).count() == 2
 
 
 def test_closed_history_has_decided_clocks_no_escalation_and_no_messages(
