@@ -27,13 +27,15 @@ from complaints.services import (
     timeline_entry_planned,
 )
 
-from . import duplicates, explain, intake_decide, rules, selectors
+from . import duplicates, explain, intake_decide, rules, selectors, services
 from .models import ComplaintClassification
 
 logger = logging.getLogger(__name__)
 
 
 def plan_created(batch) -> None:
+    if batch.historical:  # classified after its history is applied (write_created)
+        return
     complaints, now = batch.complaints, batch.now
     specs = selectors.enabled_rule_specs()
     window = selectors.repeat_window_days(specs)
@@ -93,7 +95,16 @@ def plan_created(batch) -> None:
 
 
 def write_created(batch) -> None:
-    """The classification records (one INSERT) and the events of the planned changes."""
+    """The classification records (one INSERT) and the events of the planned changes. An
+    operator's history: each complaint classified on the state its history left, in batch
+    order, as after its creation one by one (a closed one is not classified)."""
+    if batch.historical:
+        later = {c.id for c in batch.complaints}
+        for complaint in batch.complaints:
+            later.discard(complaint.id)
+            services.complaint_classify(complaint_id=complaint.id, link_duplicate=True,
+                                        not_yet=frozenset(later))
+        return
     records, published = batch.planned["intake"]
     ComplaintClassification.objects.bulk_create(records)
     for kind, entry in published:

@@ -215,6 +215,10 @@ def _record(messages: list[IntakeMessage], digests: list[str], actor,
                 figures = stage
                 continue
             stage(batch)
+            if historical and label == "intake":  # classified on its history's state: read
+                fresh = Complaint.objects.select_related("customer", "category__parent") \
+                    .in_bulk([c.id for c in complaints])
+                batch.complaints = complaints = [fresh[c.id] for c in complaints]
         if before_figures is not None and complaints:
             before_figures(complaints)
             # What the hook changed through the services, read back for the figures.

@@ -83,8 +83,8 @@ def complaint_text(complaint: Complaint) -> str:
     return f"{complaint.subject}\n{complaint.description}"
 
 
-def complaint_facts(*, complaint: Complaint, window_days: int,
-                    recent: tuple | None = None) -> rules.ComplaintFacts:
+def complaint_facts(*, complaint: Complaint, window_days: int, recent: tuple | None = None,
+                    exclude_ids: frozenset = frozenset()) -> rules.ComplaintFacts:
     """The rules' facts of `complaint`; `recent`: when its customer's complaints within the
     window (this one included) were received, if the caller knows, else read."""
     received = (complaint.received_at,) if recent is None else recent
@@ -93,6 +93,8 @@ def complaint_facts(*, complaint: Complaint, window_days: int,
             customer_id=complaint.customer_id,
             received_at__gte=complaint.received_at - timedelta(days=window_days),
             received_at__lte=complaint.received_at).exclude(status=Status.CANCELLED)
+        if exclude_ids:  # complaints of an import's batch recorded after this one
+            recent = recent.exclude(id__in=exclude_ids)
         received = tuple(recent.values_list("received_at", flat=True))
     return rules.ComplaintFacts(
         text=complaint_text(complaint), channel=complaint.channel,

@@ -49,8 +49,8 @@ logger = logging.getLogger(__name__)
 # --- automatic classification ---------------------------------------------------------------
 
 
-def complaint_classify(*, complaint_id: int, actor=None,
-                       link_duplicate: bool = False) -> ComplaintClassification | None:
+def complaint_classify(*, complaint_id: int, actor=None, link_duplicate: bool = False,
+                       not_yet: frozenset = frozenset()) -> ComplaintClassification | None:
     """Run the rules (and, when no rule decides the category, the classifier) over a complaint,
     write the category, priority and flags they decide, and route it.
 
@@ -69,7 +69,7 @@ def complaint_classify(*, complaint_id: int, actor=None,
         # category__parent: routing names the category (full_label) from this same object.
         complaint = (Complaint.objects.select_for_update(of=("self",))
                      .select_related("customer", "category__parent").get(pk=complaint_id))
-        classification = _classify(complaint, actor)
+        classification = _classify(complaint, actor, not_yet)
         if link_duplicate:
             try:
                 duplicates.complaint_link_possible_duplicate(complaint_id=complaint_id,
@@ -81,8 +81,10 @@ def complaint_classify(*, complaint_id: int, actor=None,
     return classification
 
 
-def _classify(complaint: Complaint, actor) -> ComplaintClassification | None:
-    """complaint_classify's work on the complaint it locked."""
+def _classify(complaint: Complaint, actor,
+              not_yet: frozenset = frozenset()) -> ComplaintClassification | None:
+    """complaint_classify's work on the complaint it locked; `not_yet`: ids of complaints
+    recorded after it in an import's batch, left out of its customer's recent complaints."""
     existing = ComplaintClassification.objects.filter(complaint_id=complaint.id).first()
     if existing is not None:
         return existing
@@ -90,7 +92,8 @@ def _classify(complaint: Complaint, actor) -> ComplaintClassification | None:
         return None
     specs = selectors.enabled_rule_specs()
     facts = selectors.complaint_facts(complaint=complaint,
-                                      window_days=selectors.repeat_window_days(specs))
+                                      window_days=selectors.repeat_window_days(specs),
+                                      exclude_ids=not_yet)
     evaluation = rules.evaluate(specs, facts)
     decided = intake_decide.classification_decide(
         complaint, evaluation, suggest=lambda: _suggestions(complaint),

@@ -48,7 +48,9 @@ def plan_complaints_created(batch) -> None:
 
 def on_complaints_created(batch) -> None:
     """Batch intake's stage: the planned clocks written."""
-    if batch.historical:  # an operator's history, its steps applied: clocks settled by them
+    if batch.historical:  # an operator's history, classified after its steps were applied:
+        # the clocks planned again on its category and priority, and settled by those steps
+        batch.planned["sla"], _warnings = services.clocks_plan_created(complaints=batch.complaints)
         services.clocks_settle_historical(complaints=batch.complaints,
                                           planned=batch.planned["sla"])
     services.clocks_start_created(clocks=[c for mine in batch.planned["sla"] for c in mine])
