@@ -204,11 +204,7 @@ def _record(messages: list[IntakeMessage], digests: list[str], actor,
             for index, complaint in zip(creating, complaints)], ["complaint"])
         if historical and complaints:
             history_batch.histories_apply(complaints, [messages[i] for i in creating], actor)
-            # Their states and timelines are now their history's: the stages read them.
-            fresh = Complaint.objects.select_related("customer", "category__parent") \
-                .in_bulk([c.id for c in complaints])
-            batch.complaints = complaints = [fresh[c.id] for c in complaints]
-            batch.in_memory = False
+            batch.in_memory = False  # their states and timelines are now their history's
         figures = None
         for label, stage in events.created_stages() if complaints else ():
             if label == "reports":
@@ -216,15 +212,10 @@ def _record(messages: list[IntakeMessage], digests: list[str], actor,
                 continue
             stage(batch)
             if historical and label == "intake":  # classified on its history's state: read
-                fresh = Complaint.objects.select_related("customer", "category__parent") \
-                    .in_bulk([c.id for c in complaints])
-                batch.complaints = complaints = [fresh[c.id] for c in complaints]
+                complaints = _read_back(batch)
         if before_figures is not None and complaints:
             before_figures(complaints)
-            # What the hook changed through the services, read back for the figures.
-            fresh = Complaint.objects.select_related("customer", "category__parent") \
-                .in_bulk([c.id for c in complaints])
-            batch.complaints = complaints = [fresh[c.id] for c in complaints]
+            complaints = _read_back(batch)  # what the hook changed, for the figures
             batch.in_memory = False
         if figures is not None:
             figures(batch)
@@ -244,3 +235,10 @@ def _record(messages: list[IntakeMessage], digests: list[str], actor,
                 results[index] = error
     return results
 
+
+def _read_back(batch) -> list[Complaint]:
+    """The batch's complaints read again, in order, after services changed their rows."""
+    fresh = Complaint.objects.select_related("customer", "category__parent") \
+        .in_bulk([c.id for c in batch.complaints])
+    batch.complaints = [fresh[c.id] for c in batch.complaints]
+    return batch.complaints
