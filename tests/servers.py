@@ -2,6 +2,7 @@
 stop mid-run (issue 16: what the system does while its parts are down); a local HTTP server
 for an SMS gateway."""
 
+import json
 import os
 import shutil
 import socket
@@ -10,7 +11,7 @@ import tempfile
 import threading
 import time
 from contextlib import contextmanager
-from http.server import HTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
@@ -129,3 +130,43 @@ def http_server(handler):
         yield server
     finally:
         server.shutdown()
+
+
+class SmsGateway:
+    """What a local SMS gateway saw: every POST as (Authorization header, JSON payload); it
+    answers `status`. Like a gateway that takes client message ids, `delivered` keeps the text
+    of each id it accepted once: a repeat of an id is received but not delivered again."""
+
+    def __init__(self):
+        self.received: list = []
+        self.status = 200
+        self.delivered: dict = {}
+
+    @property
+    def posts(self) -> list:
+        return [payload for _auth, payload in self.received]
+
+    def take(self, auth, payload) -> int:
+        self.received.append((auth, payload))
+        if self.status < 300 and "message_id" in payload:
+            self.delivered.setdefault(payload["message_id"], payload["text"])
+        return self.status
+
+
+@contextmanager
+def sms_gateway():
+    """A recording SMS gateway (`SmsGateway`) on a spare loopback port; yields (gateway, url)."""
+    gateway = SmsGateway()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server's naming
+            payload = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(gateway.take(self.headers.get("Authorization"), payload))
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args):
+            pass
+
+    with http_server(Handler) as server:
+        yield gateway, f"http://127.0.0.1:{server.server_port}/send"

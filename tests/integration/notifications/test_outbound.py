@@ -1,8 +1,6 @@
 """Customer messages: quiet hours, a real HTTP SMS gateway on loopback, retries, email."""
 
-import json
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,34 +11,18 @@ from notifications import backends as notify_backends
 from notifications.models import OutboundMessage
 from notifications.outbound import customer_message_queue, outbound_retry, outbound_send_due
 from tests.factories import CustomerFactory, make_complaint
-from tests.servers import http_server
+from tests.servers import sms_gateway
 
 pytestmark = pytest.mark.django_db
 SH = ZoneInfo("Asia/Shanghai")
 
 
-class Gateway(BaseHTTPRequestHandler):
-    received: list = []
-    status = 200
-
-    def do_POST(self):  # noqa: N802 - http.server's naming
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        Gateway.received.append((self.headers["Authorization"], json.loads(body)))
-        self.send_response(Gateway.status)
-        self.end_headers()
-        self.wfile.write(b"{}")
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def gateway(settings):
-    Gateway.received, Gateway.status = [], 200
-    with http_server(Gateway) as server:
-        settings.SMS_GATEWAY_URL = f"http://127.0.0.1:{server.server_port}/send"
+    with sms_gateway() as (gateway, url):
+        settings.SMS_GATEWAY_URL = url
         settings.SMS_GATEWAY_TOKEN = "secret-token"
-        yield Gateway
+        yield gateway
 
 
 def test_a_message_queued_at_night_waits_for_eight_and_then_goes_out(gateway):

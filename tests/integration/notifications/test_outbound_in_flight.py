@@ -7,9 +7,7 @@ gateway."""
 
 import email
 import email.policy
-import json
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,7 +19,7 @@ from django.utils import translation
 from notifications.models import OutboundMessage
 from notifications.outbound import customer_message_queue, outbound_send_due
 from tests.factories import CustomerFactory, make_complaint
-from tests.servers import http_server
+from tests.servers import sms_gateway
 
 pytestmark = pytest.mark.django_db
 SH = ZoneInfo("Asia/Shanghai")
@@ -30,31 +28,12 @@ NEXT_RUNS = [MORNING + timedelta(seconds=s) for s in (10, 30, 50)]  # inside the
 AFTER_GRACE = MORNING + timedelta(minutes=2)
 
 
-class DedupGateway(BaseHTTPRequestHandler):
-    """Records every POST; like a gateway with client message ids, delivers an id once."""
-
-    posts: list = []
-    delivered: dict = {}
-
-    def do_POST(self):  # noqa: N802 - http.server's naming
-        payload = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        DedupGateway.posts.append(payload)
-        DedupGateway.delivered.setdefault(payload["message_id"], payload["text"])
-        self.send_response(200)
-        self.end_headers()
-        self.wfile.write(b"{}")
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def gateway(settings):
-    DedupGateway.posts, DedupGateway.delivered = [], {}
-    with http_server(DedupGateway) as server:
-        settings.SMS_GATEWAY_URL = f"http://127.0.0.1:{server.server_port}/send"
+    with sms_gateway() as (gateway, url):
+        settings.SMS_GATEWAY_URL = url
         settings.SMS_BACKEND = ""
-        yield DedupGateway
+        yield gateway
 
 
 @pytest.fixture
