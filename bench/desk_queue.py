@@ -1,22 +1,18 @@
 #!/usr/bin/env python3
 """Benchmark: the desk's queue page at 1,000,000 complaints on PostgreSQL.
 
-    # once, ~20 minutes on a 2-core VM: a database seeded with the demo generator
-    createdb complaints_bench_desk
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/complaints_bench_desk \\
-        .venv/bin/python manage.py migrate
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/complaints_bench_desk \\
-        .venv/bin/python manage.py seed_demo --complaints 1000000
-    # then, as often as wanted
-    .venv/bin/python bench/desk_queue.py [--database complaints_bench_desk] [--runs 15]
+    # once: a database made by the product (seed_demo through the intake pipeline: every
+    # complaint with its clocks, classification, timeline and report figures; the loader
+    # analyses what it wrote), then one catch-up sweep; see bench/million.py
+    .venv/bin/python bench/million.py --prepare --complaints 1000000 --database DB
+    # then, as often as wanted (this script writes nothing)
+    .venv/bin/python bench/desk_queue.py --database DB [--runs 15]
 
-The bulk seeder writes complaints without deadlines (clocks come from the services), so the
-first run gives every open complaint a running resolution clock (due 1, 3 or 5 days after it was
-received, by priority; paused while waiting for the customer) and the nearest deadline, and
-escalates the complaints overdue by more than a day, all in SQL. Then it requests /desk/ through
-Django's test client, logged in as the demo agent `agent1` and the `supervisor`, the whole
-request (middleware, queries, template), and prints the median over --runs runs after one
-warm-up, with the number of queries, as Markdown rows for docs/benchmarks.md.
+It requests /desk/ through Django's test client, logged in as the demo agent `agent1` and the
+`supervisor`, the whole request (middleware, queries, template), and prints the median over
+--runs runs after one warm-up, with the number of queries, as Markdown rows for
+docs/benchmarks.md. (Before seed_demo went through the pipeline, this script gave open
+complaints a resolution clock in SQL and ran ANALYZE; it no longer writes anything.)
 """
 
 import argparse
@@ -46,41 +42,6 @@ def setup(database: str) -> None:
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 
 
-def prepare() -> None:
-    """Deadlines for the bulk-seeded open complaints (once), then fresh statistics."""
-    from django.db import connection
-
-    with connection.cursor() as cur:
-        cur.execute("SELECT EXISTS (SELECT 1 FROM sla_clock)")
-        if not cur.fetchone()[0]:
-            started = time.perf_counter()
-            cur.execute("""
-                INSERT INTO sla_clock (complaint_id, metric, cycle, state, started_at, due_at,
-                    warn_at, due_verified, paused_total, escalation_level, next_check_at,
-                    paused_at, policy_id, calendar_id)
-                SELECT c.id, 'resolution', 1,
-                       CASE WHEN c.status = 'waiting_customer' THEN 'paused' ELSE 'running' END,
-                       c.received_at,
-                       c.received_at + CASE c.priority WHEN 'major' THEN interval '1 day'
-                                       WHEN 'urgent' THEN interval '3 days'
-                                       ELSE interval '5 days' END,
-                       NULL, true, interval '0', 0, NULL,
-                       CASE WHEN c.status = 'waiting_customer' THEN c.updated_at END,
-                       NULL, NULL
-                FROM complaints_complaint c
-                WHERE c.status IN ('new', 'acknowledged', 'in_progress', 'waiting_customer',
-                                   'waiting_department', 'reopened')
-            """)
-            import importlib
-
-            migration = importlib.import_module("complaints.migrations.0006_search")
-            cur.execute(migration.NEXT_DUE_SQL)
-            cur.execute("""UPDATE complaints_complaint SET escalation_level = 1
-                           WHERE next_due_at < now() - interval '1 day'""")
-            print(f"deadlines for open complaints: {time.perf_counter() - started:.1f} s")
-        cur.execute("ANALYZE")
-
-
 def samples() -> dict:
     """A real reference, a customer's last four digits, words of the demo texts."""
     from complaints.models import Complaint
@@ -91,7 +52,7 @@ def samples() -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database", default="complaints_bench_desk")
+    parser.add_argument("--database", default="complaints_bench_million")
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
     setup(args.database)
@@ -103,7 +64,6 @@ def main() -> int:
 
     from complaints.models import Complaint
 
-    prepare()
     total = Complaint.objects.count()
     s = samples()
     users = {name: get_user_model().objects.get(username=name)

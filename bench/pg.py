@@ -27,3 +27,10 @@ def recreate_database(name: str) -> None:
 
 def drop_database(name: str) -> None:
     _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def copy_database(source: str, name: str) -> None:
+    """`name` as a copy of `source` (which must have no other connections), replacing it.
+    FILE_COPY: a checkpoint and a file copy, much faster than WAL-logging a large database."""
+    _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)",
+           f"CREATE DATABASE {name} TEMPLATE {source} STRATEGY FILE_COPY")

@@ -1,23 +1,21 @@
 """Benchmark: the reports dashboard at 1,000,000 complaints on PostgreSQL.
 
 Usage (PostgreSQL on loopback):
-    .venv/bin/python bench/reports_dashboard.py --prepare   # once: seed 1,000,000 + rebuild
-    .venv/bin/python bench/reports_dashboard.py [--runs 7]
+    # on a database made by the product, shared with the desk and sweep benchmarks
+    .venv/bin/python bench/million.py --prepare --complaints 1000000 --database DB
+    .venv/bin/python bench/reports_dashboard.py --database DB [--runs 7]
+    # or its own database (complaints_bench_reports, or $BENCH_DB)
     .venv/bin/python bench/reports_dashboard.py --prepare --complaints 5000 --runs 2  # smoke
 
---prepare creates the database `complaints_bench_reports` (kept between runs: seeding takes
-about 6 minutes, the first `reports_rebuild` about 4 (2026-11-25)), migrates, runs
-`seed_demo --complaints 1000000` and `reports_rebuild`. Then each case is timed as a
-supervisor's full page request through Django's test client (view, selectors, template) and
-as the API call, with the query count. The seed spreads complaints over the last 90 days
-(~11,000 a day); today is always counted live from the per-complaint figures.
+--prepare creates the database, migrates and runs `seed_demo --complaints N`, which sends the
+complaints through the intake pipeline: each has its clocks, timeline and report figures
+(per-complaint and daily), so no `reports_rebuild` is needed. Without --prepare the script only
+reads. Each case is timed as a supervisor's full page request through Django's test client
+(view, selectors, template) and as the API call, with the query count. The seed spreads
+complaints over the last 90 days; today is always counted live from the per-complaint figures.
 Prints Markdown table rows for docs/benchmarks.md, then checks that each case's median and
 90th percentile (from the daily duration buckets) equal percentile_cont over the facts, and
 that its deadline compliance (from the daily figures) equals a count over sla_clock.
-
-A database prepared before a migration that added daily counters: `manage.py migrate`, then
-`manage.py reports_rebuild --daily-only` and `VACUUM ANALYZE` (until then every day is dirty
-and counted live, which is right but slow).
 """
 
 import argparse
@@ -36,18 +34,17 @@ BASE = pg.BASE
 DB = os.environ.get("BENCH_DB", "complaints_bench_reports")
 
 
-def prepare(complaints: int = 1_000_000):
-    pg.recreate_database(DB)
-    env = {**os.environ, "DATABASE_URL": f"{BASE}/{DB}"}
+def prepare(database: str, complaints: int = 1_000_000):
+    pg.recreate_database(database)
+    env = {**os.environ, "DATABASE_URL": f"{BASE}/{database}"}
     manage = [sys.executable, str(ROOT / "manage.py")]
-    for args in (["migrate", "-v0"], ["seed_demo", "--complaints", str(complaints)],
-                 ["reports_rebuild"]):
+    for args in (["migrate", "-v0"], ["seed_demo", "--complaints", str(complaints)]):
         started = time.perf_counter()
         subprocess.run(manage + args, env=env, check=True)
         print(f"{' '.join(args)}: {time.perf_counter() - started:.0f} s", flush=True)
 
 
-def cases(today):
+def cases(today, total: int):
     from datetime import timedelta
 
     week = {"received_after": (today - timedelta(days=6)).isoformat(),
@@ -59,7 +56,7 @@ def cases(today):
     return [
         ("last 7 days (the default)", {}),
         ("last 30 days", month),
-        ("last 90 days (all 1,000,000)", quarter),
+        (f"last 90 days (all {total:,})", quarter),
         ("7 days, one department", {**week, "department": "bj"}),
         ("30 days, channel hotline + category billing", {**month, "channel": "phone",
                                                          "category": "billing"}),
@@ -130,11 +127,12 @@ def main():
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--complaints", type=int, default=1_000_000,
                         help="With --prepare: how many complaints to seed.")
+    parser.add_argument("--database", default=DB)
     args = parser.parse_args()
     if args.prepare:
-        prepare(args.complaints)
+        prepare(args.database, args.complaints)
 
-    os.environ["DATABASE_URL"] = f"{BASE}/{DB}"
+    os.environ["DATABASE_URL"] = f"{BASE}/{args.database}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     # Default settings (DEBUG on, as `make run` and bench/seed_demo.py use them): no
     # collectstatic manifest needed; the SQL log costs little for these few queries.
@@ -159,7 +157,7 @@ def main():
     client.force_login(supervisor)
     today = timezone.localdate()
     checked = []
-    for label, params in cases(today):
+    for label, params in cases(today, total):
         if "department" in params:
             params = {**params, "department": department.code}
             label = f"7 days, department {department.code}"

@@ -1,10 +1,20 @@
 """Benchmark: one SLA sweep over 1,000,000 open complaints of which 1,000 are due.
 
-Usage (PostgreSQL and Redis on loopback):
+Two modes (PostgreSQL and Redis on loopback):
+
+    # on a database made by the product (bench/million.py --prepare: seed_demo through the
+    # intake pipeline, then one catch-up sweep); this mode writes nothing to it
+    .venv/bin/python bench/sla_sweep.py --database complaints_bench_million [--due 1000] [--runs 3]
+
+    # synthetic (the first measurement): creates and drops `sla_bench`, fills it with
+    # generate_series (one running resolution clock per open complaint)
     .venv/bin/python bench/sla_sweep.py [--open 1000000] [--due 1000] [--runs 3]
 
-Creates (and drops) the database `sla_bench`, fills it with generate_series, then times
-`sla.sweep.sla_sweep` and counts its queries. Prints a Markdown table row.
+With --database, the sweep time is chosen so that the next --due checks fall due: the
+`next_check_at` of the --due-th clock in the sweep's own order (ties may add a few). Each run
+times `sla.sweep.sla_sweep(now=that time)` on a fresh copy of the database (CREATE DATABASE …
+TEMPLATE, dropped afterwards), so runs compare, counts its queries, and checks that nothing due
+is left. Prints a Markdown table.
 """
 
 import argparse
@@ -82,12 +92,122 @@ def activate(run: int, n_due: int):
                     [run * n_due, (run + 1) * n_due])
 
 
+def setup_existing(database: str) -> None:
+    os.environ["DATABASE_URL"] = f"{BASE}/{database}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+
+
+def due_time(n_due: int):
+    """The time at which exactly the next `n_due` checks (by `next_check_at`) fall due:
+    the next check of the n-th clock in the sweep's own order, and how many are due then
+    (ties can add a few)."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("""SELECT next_check_at FROM sla_clock WHERE next_check_at IS NOT NULL
+                       ORDER BY next_check_at OFFSET %s LIMIT 1""", [n_due - 1])
+        row = cur.fetchone()
+        if row is None:
+            raise SystemExit(f"fewer than {n_due} clocks have a next check")
+        cur.execute("SELECT count(*) FROM sla_clock WHERE next_check_at <= %s", [row[0]])
+        return row[0], cur.fetchone()[0]
+
+
+def database_stats() -> str:
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("""SELECT (SELECT count(*) FROM complaints_complaint),
+                              (SELECT count(*) FROM sla_clock),
+                              (SELECT count(*) FROM sla_clock WHERE state = 'running'),
+                              (SELECT count(*) FROM sla_clock WHERE next_check_at IS NOT NULL),
+                              (SELECT min(next_check_at) FROM sla_clock)""")
+        complaints, clocks, running, checked, first = cur.fetchone()
+    return (f"{complaints:,} complaints, {clocks:,} clocks ({running:,} running, "
+            f"{checked:,} with a next check, the first at {first:%Y-%m-%d %H:%M} UTC)")
+
+
+def use_database(name: str) -> None:
+    """Point Django's connection at `name` (closed first; it reconnects on the next query)."""
+    from django.db import connection
+
+    connection.close()
+    connection.settings_dict["NAME"] = name
+
+
+def run_existing(database: str, n_due: int, runs: int) -> int:
+    """The sweep on a pipeline-made database, which it never changes: each run sweeps a fresh
+    copy (CREATE DATABASE … TEMPLATE), dropped afterwards, so every run does the same work."""
+    setup_existing(database)
+    from django.conf import settings
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from sla.sweep import sla_sweep
+
+    print(database_stats())
+    at, due = due_time(n_due)
+    with connection.cursor() as cur:
+        cur.execute("SELECT now()")
+        print(f"sweep at {at:%Y-%m-%d %H:%M:%S} UTC ({at - cur.fetchone()[0]} from now): "
+              f"{due:,} clocks due (the {n_due:,}th next check by next_check_at)", flush=True)
+    batch = int(os.environ.get("BENCH_BATCH", settings.SLA_SWEEP_BATCH))
+    copy = f"{database}_sweep"
+    timings, queries, results = [], [], []
+    for _run in range(runs):
+        connection.close()  # a template must have no other connections
+        started = time.perf_counter()
+        pg.copy_database(database, copy)
+        copied = time.perf_counter() - started
+        use_database(copy)
+        try:
+            with CaptureQueriesContext(connection) as captured:
+                started = time.perf_counter()
+                result = sla_sweep(now=at, batch_size=batch)
+                timings.append(time.perf_counter() - started)
+            with connection.cursor() as cur:
+                cur.execute("SELECT count(*) FROM sla_clock WHERE next_check_at <= %s", [at])
+                left = cur.fetchone()[0]
+        finally:
+            use_database(database)
+            pg.drop_database(copy)
+        queries.append(len(captured))
+        results.append(result.as_dict())
+        sql = sum(float(q["time"]) for q in captured.captured_queries)
+        print(f"  run: {timings[-1] * 1000:.0f} ms, of which SQL {sql * 1000:.0f} ms, "
+              f"{len(captured)} queries; {result.as_dict()}; still due after: {left} "
+              f"(copy made in {copied:.1f} s)", flush=True)
+        assert left == 0 and result.batches >= 1, (result.as_dict(), left)
+    median = statistics.median(timings)
+    r = results[0]
+    print("\n| complaints | clocks due | median | runs (ms) | queries | warnings | breaches "
+          "| escalations | complaints touched |")
+    print("|---:|---:|---:|---|---:|---:|---:|---:|---:|")
+    print(f"| {total_complaints():,} | {due:,} | **{median * 1000:.0f} ms** | "
+          f"{', '.join(f'{t * 1000:.0f}' for t in timings)} | {queries[0]} | "
+          f"{r['warnings']:,} | {r['breaches']:,} | {r['escalations']:,} | "
+          f"{r['complaints']:,} |")
+    return 0
+
+
+def total_complaints() -> int:
+    from complaints.models import Complaint
+
+    return Complaint.objects.count()
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--open", type=int, default=1_000_000)
     parser.add_argument("--due", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--database", help="An existing pipeline-made database (read only).")
     args = parser.parse_args()
+    if args.database:
+        return run_existing(args.database, args.due, args.runs)
 
     pg.recreate_database(DB)
     os.environ["DATABASE_URL"] = f"{BASE}/{DB}"
@@ -136,4 +256,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
