@@ -95,8 +95,8 @@ def main() -> int:
     ]
     print(f"\n{total:,} complaints; median of {args.runs} runs after one warm-up, "
           "whole request through the test client\n")
-    print("| user | page | median | min | max | queries | rows |")
-    print("|---|---|---:|---:|---:|---:|---:|")
+    print("| user | page | median | min | max | queries | SQL (last run) | rows |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
     for username, label, params in cases:
         client = Client()
         client.force_login(users[username])
@@ -121,8 +121,13 @@ def main() -> int:
         html = response.content.decode()
         rows = html.count('class="desk-pick"') or html.count('<th scope="row">')
         print(f"| {username} | {label} | **{statistics.median(timings):.0f} ms** | "
-              f"{min(timings):.0f} | {max(timings):.0f} | {len(queries)} | {rows} |",
+              f"{min(timings):.0f} | {max(timings):.0f} | {len(queries)} | "
+              f"{sum(float(q['time']) for q in queries.captured_queries) * 1000:.0f} ms | "
+              f"{rows} |",
               flush=True)
+        if os.environ.get("BENCH_VERBOSE"):
+            for q in sorted(queries.captured_queries, key=lambda q: -float(q["time"]))[:3]:
+                print("   ", q["time"], q["sql"][:300])
     return 0
 
 
