@@ -42,6 +42,14 @@ def contact_window() -> ContactWindow:
                          closes=settings.CUSTOMER_CONTACT_CLOSES)
 
 
+def customer_default_address(customer: Customer) -> tuple[str, str] | None:
+    """Where a message to `customer` goes when no channel is asked for: (channel, address),
+    SMS to a mobile number, else e-mail; None if the customer has neither."""
+    if customer.phone.startswith("1"):
+        return OutboundChannel.SMS, customer.phone
+    return (OutboundChannel.EMAIL, customer.email) if customer.email else None
+
+
 def customer_message_queue(*, complaint: Complaint, body: str, purpose: str,
                            channel: str | None = None, subject: str = "",
                            urgent: bool = False, dedupe_key: str | None = None,
@@ -82,13 +90,16 @@ def customer_message_queue(*, complaint: Complaint, body: str, purpose: str,
         raise
 
 
-def customer_messages_queue_many(*, messages: list[dict],
-                                 now: datetime | None = None) -> list[OutboundMessage]:
+def customer_messages_queue_many(*, messages: list[dict], now: datetime | None = None,
+                                 skip_queued: bool = False) -> list[OutboundMessage]:
     """customer_message_queue for many messages at once, inside the caller's transaction (batch
-    intake's acknowledgements): the same rows, in one INSERT. Each dict: complaint (its
-    customer loaded), body, purpose, channel, subject, automatic, dedupe_key; not urgent, no
-    secrets. The automatic SMS cap counts the earlier messages of the list too, as it counts
-    earlier messages queued one by one: one lock of the customers and one count for all."""
+    intake's acknowledgements, the sweep's progress notices): the same rows, in one INSERT.
+    Each dict: complaint (its customer loaded), body, purpose, channel, subject, automatic,
+    dedupe_key; not urgent, no secrets. The automatic SMS cap counts the earlier messages of
+    the list too, as it counts earlier messages queued one by one: one lock of the customers
+    and one count for all. `skip_queued`: a message whose dedupe_key was queued before is left
+    out (as customer_message_queue returns None for it) instead of failing the INSERT; the
+    rows returned then carry no ids."""
     if not messages:
         return []
     now = now or timezone.now()
@@ -139,7 +150,7 @@ def customer_messages_queue_many(*, messages: list[dict],
             dedupe_key=message.get("dedupe_key"), created_at=now,
             automatic=bool(message.get("automatic")), last_error=skipped,
             status=OutboundStatus.SKIPPED if skipped else OutboundStatus.QUEUED))
-    return OutboundMessage.objects.bulk_create(rows)
+    return OutboundMessage.objects.bulk_create(rows, ignore_conflicts=skip_queued)
 
 
 def _automatic_sms_refusal(customer: Customer, recipient: str, now: datetime) -> str:

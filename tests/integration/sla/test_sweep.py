@@ -274,3 +274,38 @@ def test_the_sweep_refreshes_the_report_figures_once_for_all_it_escalates(new_co
     assert len(writes) == 1
     assert set(ComplaintFact.objects.filter(complaint__in=due)
                .values_list("escalation_max", flat=True)) == {1}
+
+
+def test_progress_notices_of_a_batch_are_one_insert_whatever_their_number(new_complaint, org):
+    """Pipeline-made data has a progress-update clock per open complaint: the sweep used to
+    queue each customer's notice with a statement and a savepoint of its own."""
+    from django.test.utils import CaptureQueriesContext
+
+    from notifications.models import OutboundMessage
+
+    def sweep_queries(n):
+        Complaint.objects.all().delete()
+        for _ in range(n):
+            complaint = new_complaint(MONDAY, customer=CustomerFactory())
+            Clock.objects.filter(complaint=complaint).exclude(
+                metric=Metric.PROGRESS_UPDATE).update(state=ClockState.MET, next_check_at=None)
+        with CaptureQueriesContext(connection) as queries:
+            result = sweep.sla_sweep(now=local(2026, 11, 24, 14, 31))  # the 75% warnings
+        assert result.warnings == n
+        assert OutboundMessage.objects.filter(purpose="progress").count() == n
+        return len(queries)
+
+    assert sweep_queries(2) == sweep_queries(6)
+
+
+def test_a_progress_notice_queued_before_leaves_the_others_of_its_batch(new_complaint, org):
+    from notifications.models import OutboundMessage
+
+    first, second = (new_complaint(MONDAY, customer=CustomerFactory()) for _ in range(2))
+    clock = Clock.objects.get(complaint=first, metric=Metric.PROGRESS_UPDATE)
+    OutboundMessage.objects.create(complaint=first, channel="sms", recipient="13800000000",
+                                   body="已在处理", purpose="progress",
+                                   send_after=MONDAY, dedupe_key=f"progress:{clock.id}")
+    sweep.sla_sweep(now=local(2026, 11, 24, 14, 31))
+    assert OutboundMessage.objects.filter(complaint=first, purpose="progress").count() == 1
+    assert OutboundMessage.objects.filter(complaint=second, purpose="progress").count() == 1
