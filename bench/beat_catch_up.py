@@ -4,9 +4,9 @@ periodic work, nothing written by hand. Used by bench/million.py --prepare after
 
     DATABASE_URL=postgres://…/DB .venv/bin/python bench/beat_catch_up.py
 
-1. `sla.sweep.sla_sweep()` (the beat: every minute, SLA_SWEEP_BATCH clocks a batch): the clocks that fell due during the load
-   (open complaints received days ago start their clocks from their received time) are warned,
-   breached and escalated.
+1. `sla.sweep.sla_sweep()` (the beat: every minute, SLA_SWEEP_BATCH clocks a batch): the
+   clocks that fell due during the load (open complaints received days ago start their clocks
+   from their received time) are warned, breached and escalated.
 2. `reports.aggregates.facts_catch_up()` (every ten minutes; up to 60,000 complaints a call),
    until it finds nothing: figures of complaints changed without an event, and those the sweep
    marked breached, so the dashboard's read-time set of overdue deadlines stays small.
