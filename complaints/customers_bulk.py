@@ -6,7 +6,7 @@ re-exports it."""
 from django.utils.translation import gettext as _
 
 from kernel import personal_data
-from kernel.db import bulk_update_rows
+from kernel.db import bulk_update_rows, insert_objects
 from kernel.errors import InvalidInput
 
 from .models import Customer, CustomerTier
@@ -48,6 +48,6 @@ def customers_get_or_create_many(*, people: list[dict]) -> list[Customer]:
             if changes and customer.pk is not None:
                 filled[customer.pk] = customer
         found.append(customer)
-    Customer.objects.bulk_create(new)
+    insert_objects(new)
     bulk_update_rows(Customer, list(filled.values()), sorted(fields))
     return found

@@ -155,3 +155,70 @@ def rows_known(instance, **related: list) -> None:
         queryset = getattr(instance, name).all()
         queryset._result_cache, queryset._prefetch_done = list(rows), True
         cache[name] = queryset
+
+
+# Batches up to this size go through insert_objects' own statement; larger ones through
+# bulk_create, whose UNNEST form suits thousands of rows.
+LEAN_INSERT_MAX = 50
+_insert_templates: dict[tuple, tuple[list, str]] = {}
+
+
+def insert_objects(objs: list, *, ids: bool = True,
+                   update_conflicts: tuple[list[str], list[str]] | None = None) -> list:
+    """`bulk_create(objs)` for the few rows of one intake request, without the ORM's query
+    compilation (a bulk_create of one complaint's three clocks cost about 1 ms of CPU, most of
+    it building the same INSERT again). The same rows as bulk_create: every concrete field
+    but the automatic primary key, `pre_save` values (auto_now_add) and related objects' ids
+    taken as bulk_create takes them, the new ids set on the objects (`ids`), the objects
+    marked saved. `update_conflicts`: (unique fields, fields to update), as bulk_create's
+    update_conflicts. On PostgreSQL with at most LEAN_INSERT_MAX objects without a primary
+    key; otherwise bulk_create itself."""
+    if not objs:
+        return objs
+    model = type(objs[0])
+    connection = connections[DEFAULT_DB_ALIAS]
+    if (connection.vendor != "postgresql" or len(objs) > LEAN_INSERT_MAX
+            or any(obj.pk is not None or type(obj) is not model for obj in objs)):
+        if update_conflicts is None:
+            return model.objects.bulk_create(objs)
+        unique, update = update_conflicts
+        return model.objects.bulk_create(objs, update_conflicts=True, unique_fields=unique,
+                                         update_fields=update)
+    key = (model, len(objs), ids, tuple(map(tuple, update_conflicts or ())))
+    template = _insert_templates.get(key)
+    if template is None:
+        template = _insert_templates[key] = _insert_template(model, len(objs), ids,
+                                                             update_conflicts, connection)
+    fields, sql = template
+    params = []
+    for obj in objs:
+        obj._prepare_related_fields_for_save(operation_name="bulk_create")
+        for field in fields:
+            params.append(field.get_db_prep_save(field.pre_save(obj, True), connection))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        if ids:
+            for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
+                obj.pk = pk
+    for obj in objs:
+        obj._state.adding, obj._state.db = False, connection.alias
+    return objs
+
+
+def _insert_template(model, count: int, ids: bool, update_conflicts, connection):
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields
+              if not f.primary_key and not getattr(f, "generated", False)]
+    quote = connection.ops.quote_name
+    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    sql = (f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+           f"VALUES {', '.join([one] * count)}")
+    if update_conflicts is not None:
+        unique, update = update_conflicts
+        columns = [meta.get_field(name).column for name in unique]
+        sets = ", ".join(f"{quote(meta.get_field(name).column)} = "
+                         f"EXCLUDED.{quote(meta.get_field(name).column)}" for name in update)
+        sql += f" ON CONFLICT({', '.join(map(quote, columns))}) DO UPDATE SET {sets}"
+    if ids:
+        sql += f" RETURNING {quote(meta.pk.column)}"
+    return fields, sql

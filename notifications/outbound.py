@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from complaints.models import ActivityKind, Complaint, Customer
 from complaints.selectors import complaint_scope
 from complaints.services import timeline_append
+from kernel.db import insert_objects
 from kernel.display import local_minute
 from kernel.errors import InvalidInput
 from kernel.personal_data import mask_secrets
@@ -139,7 +140,7 @@ def customer_messages_queue_many(*, messages: list[dict],
             dedupe_key=message.get("dedupe_key"), created_at=now,
             automatic=bool(message.get("automatic")), last_error=skipped,
             status=OutboundStatus.SKIPPED if skipped else OutboundStatus.QUEUED))
-    return OutboundMessage.objects.bulk_create(rows)
+    return insert_objects(rows)
 
 
 def _automatic_sms_refusal(customer: Customer, recipient: str, now: datetime) -> str:
