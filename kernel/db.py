@@ -1,6 +1,7 @@
 """Database helpers the ORM does not offer fast enough."""
 
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models.fields import AutoFieldMixin
 
 
 def bulk_update_rows(model, objs, fields: list[str]) -> None:
@@ -171,19 +172,23 @@ def insert_objects(objs: list, *, ids: bool = True,
     but the automatic primary key, `pre_save` values (auto_now_add) and related objects' ids
     taken as bulk_create takes them, the new ids set on the objects (`ids`), the objects
     marked saved. `update_conflicts`: (unique fields, fields to update), as bulk_create's
-    update_conflicts. On PostgreSQL with at most LEAN_INSERT_MAX objects without a primary
-    key; otherwise bulk_create itself."""
+    update_conflicts. On PostgreSQL with at most LEAN_INSERT_MAX objects, their automatic
+    primary keys not set yet (a primary key that is not automatic, like a report fact's
+    complaint, is given by every object); otherwise bulk_create itself."""
     if not objs:
         return objs
     model = type(objs[0])
     connection = connections[DEFAULT_DB_ALIAS]
+    automatic = isinstance(model._meta.pk, AutoFieldMixin)  # else the pk is given (facts)
     if (connection.vendor != "postgresql" or len(objs) > LEAN_INSERT_MAX
-            or any(obj.pk is not None or type(obj) is not model for obj in objs)):
+            or any(type(obj) is not model or (obj.pk is not None) is automatic
+                   for obj in objs)):
         if update_conflicts is None:
             return model.objects.bulk_create(objs)
         unique, update = update_conflicts
         return model.objects.bulk_create(objs, update_conflicts=True, unique_fields=unique,
                                          update_fields=update)
+    ids = ids and automatic
     key = (model, len(objs), ids, tuple(map(tuple, update_conflicts or ())))
     template = _insert_templates.get(key)
     if template is None:
@@ -207,8 +212,8 @@ def insert_objects(objs: list, *, ids: bool = True,
 
 def _insert_template(model, count: int, ids: bool, update_conflicts, connection):
     meta = model._meta
-    fields = [f for f in meta.concrete_fields
-              if not f.primary_key and not getattr(f, "generated", False)]
+    fields = [f for f in meta.concrete_fields if not getattr(f, "generated", False)
+              and not (f.primary_key and isinstance(f, AutoFieldMixin))]
     quote = connection.ops.quote_name
     one = "(" + ", ".join(["%s"] * len(fields)) + ")"
     sql = (f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
