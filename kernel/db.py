@@ -227,3 +227,41 @@ def _insert_template(model, count: int, ids: bool, update_conflicts, connection)
     if ids:
         sql += f" RETURNING {quote(meta.pk.column)}"
     return fields, sql
+
+
+_select_templates: dict[tuple, tuple[list, str]] = {}
+
+
+def select_objects(model, where: str, params: list, *, only: tuple[str, ...] = (),
+                   order_by: str = "") -> list:
+    """`model.objects.filter(...).only(*only).order_by(...)` for a statement the caller
+    writes once (`where`, `order_by`: SQL over the model's columns, `%s` for `params`),
+    without the ORM's compilation of the same query on every request: the instances as the
+    ORM makes them (Model.from_db, fields outside `only` deferred, the fields' own
+    conversions of database values applied)."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    key = (model, only)
+    template = _select_templates.get(key)
+    if template is None:
+        meta = model._meta
+        fields = [f for f in meta.concrete_fields
+                  if not only or f.attname in only or f.name in only or f.primary_key]
+        quote = connection.ops.quote_name
+        template = _select_templates[key] = (fields, (
+            f"SELECT {', '.join(quote(f.column) for f in fields)} FROM {quote(meta.db_table)}"))
+    fields, select = template
+    converters = [(i, f.from_db_value) for i, f in enumerate(fields)
+                  if hasattr(f, "from_db_value")]
+    sql = f"{select} WHERE {where}" + (f" ORDER BY {order_by}" if order_by else "")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    names = [f.attname for f in fields]
+    found = []
+    for row in rows:
+        if converters:
+            row = list(row)
+            for i, convert in converters:
+                row[i] = convert(row[i], None, connection)
+        found.append(model.from_db(connection.alias, names, row))
+    return found

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -109,14 +109,7 @@ def customer_messages_queue_many(*, messages: list[dict],
         # The customers locked (as _automatic_sms_refusal does) and their numbers' automatic
         # SMS of the last 24 hours counted, in one statement.
         customers = sorted({messages[i]["complaint"].customer.pk for i in capped})
-        count = (OutboundMessage.objects
-                 .filter(channel=OutboundChannel.SMS, automatic=True, recipient=OuterRef("phone"),
-                         created_at__gt=now - timedelta(days=1))
-                 .exclude(status=OutboundStatus.SKIPPED).order_by()
-                 .values("recipient").annotate(n=Count("pk")).values("n"))
-        sent = {phone: n or 0 for phone, n in Customer.objects.select_for_update(of=("self",))
-                .filter(pk__in=customers).order_by("pk")
-                .annotate(n=Subquery(count)).values_list("phone", "n")}
+        sent = _automatic_sms_sent_locking(customers, since=now - timedelta(days=1))
     rows = []
     capped_set = set(capped)
     for index, (message, recipient) in enumerate(zip(messages, recipients)):
@@ -141,6 +134,32 @@ def customer_messages_queue_many(*, messages: list[dict],
             automatic=bool(message.get("automatic")), last_error=skipped,
             status=OutboundStatus.SKIPPED if skipped else OutboundStatus.QUEUED))
     return insert_objects(rows)
+
+
+def _automatic_sms_sent_locking(customer_ids: list[int], *, since: datetime) -> dict[str, int]:
+    """{phone: automatic SMS sent to it since `since`} for these customers, their rows locked
+    (in id order), in one statement. On PostgreSQL a statement written once (the ORM built the
+    same one again for every acknowledgement, about 1 ms of CPU); elsewhere the ORM's."""
+    if connection.vendor != "postgresql":
+        count = (OutboundMessage.objects
+                 .filter(channel=OutboundChannel.SMS, automatic=True, recipient=OuterRef("phone"),
+                         created_at__gt=since)
+                 .exclude(status=OutboundStatus.SKIPPED).order_by()
+                 .values("recipient").annotate(n=Count("pk")).values("n"))
+        return {phone: n or 0 for phone, n in Customer.objects.select_for_update(of=("self",))
+                .filter(pk__in=customer_ids).order_by("pk")
+                .annotate(n=Subquery(count)).values_list("phone", "n")}
+    quote = connection.ops.quote_name
+    customers, messages = Customer._meta.db_table, OutboundMessage._meta.db_table
+    sql = (f"SELECT c.phone, (SELECT COUNT(*) FROM {quote(messages)} o WHERE o.automatic "
+           "AND o.channel = %s AND o.created_at > %s AND o.recipient = c.phone "
+           f"AND NOT (o.status = %s)) FROM {quote(customers)} c "
+           f"WHERE c.id IN ({', '.join(['%s'] * len(customer_ids))}) ORDER BY c.id "
+           "FOR UPDATE OF c")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [OutboundChannel.SMS.value, since, OutboundStatus.SKIPPED.value,
+                             *customer_ids])
+        return dict(cursor.fetchall())
 
 
 def _automatic_sms_refusal(customer: Customer, recipient: str, now: datetime) -> str:
