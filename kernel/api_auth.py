@@ -7,6 +7,7 @@ those of their groups). Here both sets come back as two columns of the token's s
 are put where ModelBackend keeps them for the request (`_user_perm_cache`, `_group_perm_cache`,
 `_perm_cache`): the same sets, read at the same moment of the same request, one round trip
 instead of three. A superuser holds every permission anyway and is left to ModelBackend.
+The statement is written once per process, not compiled by the ORM on every request.
 """
 
 from django.contrib.auth import get_user_model
@@ -16,6 +17,8 @@ from django.db import connection
 from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
+
+from .db import columns_of, instance_from_row
 
 _SEPARATOR = "\n"  # never part of an app label or a codename
 
@@ -45,6 +48,41 @@ def _permission_columns(token_table: str) -> dict[str, RawSQL]:
     }
 
 
+_statements: dict[type, str] = {}
+
+
+def _token_with_user(model, key: str):
+    """(token, its user, the user's permissions text, their groups' permissions text) of
+    `key`, or None: `Token.objects.select_related("user").get(key=key)` with the two
+    permission columns, in a statement written once per process."""
+    user_model = get_user_model()
+    token_fields, token_columns = columns_of(model)
+    user_fields, user_columns = columns_of(user_model)
+    sql = _statements.get(model)
+    if sql is None:
+        quote = connection.ops.quote_name
+        token_table, user_table = quote(model._meta.db_table), quote(user_model._meta.db_table)
+        permissions = _permission_columns(model._meta.db_table)
+        sql = _statements[model] = (
+            f"SELECT {token_columns}, {user_columns}, "
+            f"({permissions['user_permissions_text'].sql}), "
+            f"({permissions['group_permissions_text'].sql}) "
+            f"FROM {token_table} JOIN {user_table} ON {user_table}."
+            f"{quote(user_model._meta.pk.column)} = {token_table}."
+            f"{quote(model._meta.get_field('user').column)} "
+            f"WHERE {token_table}.{quote(model._meta.pk.column)} = %s")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [key])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    split = len(token_fields)
+    token = instance_from_row(model, token_fields, row[:split])
+    user = instance_from_row(user_model, user_fields, row[split:split + len(user_fields)])
+    token.user = user
+    return token, user, row[-2], row[-1]
+
+
 def _permissions(text: str | None) -> set[str]:
     return set(text.split(_SEPARATOR)) if text else set()
 
@@ -54,16 +92,14 @@ class TokenAuthentication(authentication.TokenAuthentication):
 
     def authenticate_credentials(self, key):
         model = self.get_model()
-        try:
-            token = model.objects.select_related("user").annotate(
-                **_permission_columns(model._meta.db_table)).get(key=key)
-        except model.DoesNotExist:
-            raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
-        user = token.user
+        found = _token_with_user(model, key)
+        if found is None:
+            raise exceptions.AuthenticationFailed(_("Invalid token."))
+        token, user, user_permissions, group_permissions = found
         if not user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
         if not user.is_superuser:  # as ModelBackend would have read them on first use
-            user._user_perm_cache = _permissions(token.user_permissions_text)  # noqa: SLF001
-            user._group_perm_cache = _permissions(token.group_permissions_text)  # noqa: SLF001
+            user._user_perm_cache = _permissions(user_permissions)  # noqa: SLF001
+            user._group_perm_cache = _permissions(group_permissions)  # noqa: SLF001
             user._perm_cache = user._user_perm_cache | user._group_perm_cache  # noqa: SLF001
         return (user, token)

@@ -256,12 +256,28 @@ def select_objects(model, where: str, params: list, *, only: tuple[str, ...] = (
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    names = [f.attname for f in fields]
-    found = []
-    for row in rows:
-        if converters:
-            row = list(row)
-            for i, convert in converters:
-                row[i] = convert(row[i], None, connection)
-        found.append(model.from_db(connection.alias, names, row))
-    return found
+    return [instance_from_row(model, fields, row, converters) for row in rows]
+
+
+def columns_of(model, fields=None) -> tuple[list, str]:
+    """The fields (all concrete ones by default, in the model's order) and their columns
+    qualified by the table, for a SELECT instance_from_row reads."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    quote = connection.ops.quote_name
+    fields = list(model._meta.concrete_fields) if fields is None else fields
+    table = quote(model._meta.db_table)
+    return fields, ", ".join(f"{table}.{quote(f.column)}" for f in fields)
+
+
+def instance_from_row(model, fields, row, converters=None):
+    """The instance the ORM makes of `row` (values of `fields`, in the model's field order),
+    the fields' conversions of database values applied."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    if converters is None:
+        converters = [(i, f.from_db_value) for i, f in enumerate(fields)
+                      if hasattr(f, "from_db_value")]
+    if converters:
+        row = list(row)
+        for i, convert in converters:
+            row[i] = convert(row[i], None, connection)
+    return model.from_db(connection.alias, [f.attname for f in fields], row)
