@@ -106,7 +106,7 @@ def write_created(batch) -> None:
                                         not_yet=frozenset(later))
         return
     records, published = batch.planned["intake"]
-    insert_objects(records)
+    insert_objects(records, ids=False)
     for kind, entry in published:
         events.publish_change(entry.complaint.id, kind, None, entry.data)
 

@@ -1,5 +1,9 @@
 """Database helpers the ORM does not offer fast enough."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models.fields import AutoFieldMixin
 
@@ -35,8 +39,7 @@ def bulk_update_rows(model, objs, fields: list[str]) -> None:
     sql = (f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "
            f"FROM (VALUES {', '.join([row] * len(objs))}) AS v({', '.join(map(quote, names))}) "
            f"WHERE t.{quote(pk.column)} = v.{quote(pk.column)}")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    _execute_or_defer(connection, sql, params)
 
 
 def _cast_type(field, connection) -> str:
@@ -171,8 +174,9 @@ def insert_objects(objs: list, *, ids: bool = True,
     it building the same INSERT again). The same rows as bulk_create: every concrete field
     but the automatic primary key, `pre_save` values (auto_now_add) and related objects' ids
     taken as bulk_create takes them, the new ids set on the objects (`ids`), the objects
-    marked saved. `update_conflicts`: (unique fields, fields to update), as bulk_create's
-    update_conflicts. On PostgreSQL with at most LEAN_INSERT_MAX objects, their automatic
+    marked saved (`ids=False`: the caller needs no ids, and inside `writes_together` the
+    INSERT waits to go with the others). `update_conflicts`: (unique fields, fields to
+    update), as bulk_create's update_conflicts. On PostgreSQL with at most LEAN_INSERT_MAX objects, their automatic
     primary keys not set yet (a primary key that is not automatic, like a report fact's
     complaint, is given by every object); otherwise bulk_create itself."""
     if not objs:
@@ -200,6 +204,11 @@ def insert_objects(objs: list, *, ids: bool = True,
         obj._prepare_related_fields_for_save(operation_name="bulk_create")
         for field in fields:
             params.append(field.get_db_prep_save(field.pre_save(obj, True), connection))
+    if not ids:
+        _execute_or_defer(connection, sql, params)
+        for obj in objs:
+            obj._state.adding, obj._state.db = False, connection.alias
+        return objs
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         if ids:
@@ -281,3 +290,37 @@ def instance_from_row(model, fields, row, converters=None):
         for i, convert in converters:
             row[i] = convert(row[i], None, connection)
     return model.from_db(connection.alias, [f.attname for f in fields], row)
+
+
+_together: ContextVar[list | None] = ContextVar("kernel_db_writes_together", default=None)
+
+
+@contextmanager
+def writes_together() -> Iterator[None]:
+    """Writes that return nothing (bulk_update_rows, insert_objects with ids=False), made in
+    the block on PostgreSQL, are sent together when the block ends: one round trip to the
+    database instead of one each, in the order they were made. Nothing in the block may read
+    what they write; a block that raises sends none of them (its transaction rolls back)."""
+    if _together.get() is not None:
+        yield
+        return
+    token = _together.set([])
+    try:
+        yield
+        pending = _together.get()
+    finally:
+        _together.reset(token)
+    if pending:
+        connection = connections[DEFAULT_DB_ALIAS]
+        with connection.cursor() as cursor:
+            cursor.execute(";\n".join(sql for sql, _params in pending),
+                           [value for _sql, params in pending for value in params])
+
+
+def _execute_or_defer(connection, sql: str, params: list) -> None:
+    pending = _together.get()
+    if pending is not None and connection.vendor == "postgresql" and params:
+        pending.append((sql, params))
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)

@@ -89,7 +89,8 @@ def customer_messages_queue_many(*, messages: list[dict],
     intake's acknowledgements): the same rows, in one INSERT. Each dict: complaint (its
     customer loaded), body, purpose, channel, subject, automatic, dedupe_key; not urgent, no
     secrets. The automatic SMS cap counts the earlier messages of the list too, as it counts
-    earlier messages queued one by one: one lock of the customers and one count for all."""
+    earlier messages queued one by one: one lock of the customers and one count for all.
+    The messages come back without their ids (kernel.db.insert_objects, ids=False)."""
     if not messages:
         return []
     now = now or timezone.now()
@@ -133,7 +134,7 @@ def customer_messages_queue_many(*, messages: list[dict],
             dedupe_key=message.get("dedupe_key"), created_at=now,
             automatic=bool(message.get("automatic")), last_error=skipped,
             status=OutboundStatus.SKIPPED if skipped else OutboundStatus.QUEUED))
-    return insert_objects(rows)
+    return insert_objects(rows, ids=False)
 
 
 def _automatic_sms_sent_locking(customer_ids: list[int], *, since: datetime) -> dict[str, int]:

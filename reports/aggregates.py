@@ -155,7 +155,7 @@ def _deadlines_of(clocks: list[Clock]) -> dict[int, dict]:
 
 
 def _write(facts: list[ComplaintFact]) -> None:
-    insert_objects(facts, update_conflicts=(
+    insert_objects(facts, ids=False, update_conflicts=(
         ["complaint"], [f.removesuffix("_id") for f in FACT_FIELDS]))
 
 
@@ -209,7 +209,7 @@ def days_mark_dirty(days: Iterable[date], *, now=None) -> None:
     now = now or timezone.now()
     marks = [DirtyDay(day=d, marked_at=now) for d in set(days)]
     if marks:
-        insert_objects(marks, update_conflicts=(["day"], ["marked_at"]))
+        insert_objects(marks, ids=False, update_conflicts=(["day"], ["marked_at"]))
 
 
 def fact_sums() -> dict:
