@@ -176,9 +176,9 @@ def insert_objects(objs: list, *, ids: bool = True,
     taken as bulk_create takes them, the new ids set on the objects (`ids`), the objects
     marked saved (`ids=False`: the caller needs no ids, and inside `writes_together` the
     INSERT waits to go with the others). `update_conflicts`: (unique fields, fields to
-    update), as bulk_create's update_conflicts. On PostgreSQL with at most LEAN_INSERT_MAX objects, their automatic
-    primary keys not set yet (a primary key that is not automatic, like a report fact's
-    complaint, is given by every object); otherwise bulk_create itself."""
+    update), as bulk_create's update_conflicts. On PostgreSQL with at most LEAN_INSERT_MAX
+    objects, their automatic primary keys not set yet (a primary key that is not automatic,
+    like a report fact's complaint, is given by every object); otherwise bulk_create."""
     if not objs:
         return objs
     model = type(objs[0])
