@@ -198,7 +198,7 @@ def _record(messages: list[IntakeMessage], digests: list[str], actor,
             complaints_write_many(batch=batch)
             complaints = batch.complaints
         # The writes nothing here reads back (acknowledgements, InboundMessage outcomes,
-        # classification records, report figures) go to the database together.
+        # classification records, clocks, report figures) go to the database together.
         together = writes_together() if not historical and before_figures is None \
             else nullcontext()
         with together:
