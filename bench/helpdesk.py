@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench import pg  # noqa: E402
 
-DB = "complaints_bench_helpdesk"
+DB = os.environ.get("BENCH_HELPDESK_DB", "complaints_bench_helpdesk")  # another name: side by side
 VENV = ROOT / ".bench" / "helpdesk-venv"
 # django-helpdesk 2.6.1 requires Django >= 5.2; the same Django, DRF-compatible and server
 # versions as the product where it allows.

@@ -12,7 +12,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from kernel.api_fields import RelatedPk, RelatedSlug
+from kernel.api_fields import FieldsBuiltOnce, RelatedPk, RelatedSlug
 from kernel.api_filters import UtcIsoDateTimeFilter
 from kernel.attachments import download_response
 from kernel.idempotency import IDEMPOTENCY_KEY_HEADER, header_key, request_digest
@@ -35,7 +35,7 @@ from .models import (
 # --- output ---------------------------------------------------------------------------------
 
 
-class CategoryOutput(serializers.ModelSerializer):
+class CategoryOutput(FieldsBuiltOnce, serializers.ModelSerializer):
     parent = RelatedSlug(slug_field="code", read_only=True)
 
     class Meta:
@@ -43,7 +43,7 @@ class CategoryOutput(serializers.ModelSerializer):
         fields = ["code", "name", "name_en", "parent"]
 
 
-class DepartmentOutput(serializers.ModelSerializer):
+class DepartmentOutput(FieldsBuiltOnce, serializers.ModelSerializer):
     parent = RelatedSlug(slug_field="code", read_only=True)
 
     class Meta:
@@ -70,7 +70,7 @@ class CustomerOutput(serializers.Serializer):
         return mask_email(customer.email)
 
 
-class ActivityOutput(serializers.ModelSerializer):
+class ActivityOutput(FieldsBuiltOnce, serializers.ModelSerializer):
     actor = RelatedSlug(slug_field="username", read_only=True)
 
     class Meta:
@@ -79,7 +79,7 @@ class ActivityOutput(serializers.ModelSerializer):
                   "version", "created_at"]
 
 
-class ComplaintOutput(serializers.ModelSerializer):
+class ComplaintOutput(FieldsBuiltOnce, serializers.ModelSerializer):
     customer = CustomerOutput()
     category = CategoryOutput(allow_null=True)
     assigned_department = DepartmentOutput(allow_null=True)
@@ -115,7 +115,7 @@ class ComplaintOutput(serializers.ModelSerializer):
                                                                       complaint=complaint)]
 
 
-class AttachmentOutput(serializers.ModelSerializer):
+class AttachmentOutput(FieldsBuiltOnce, serializers.ModelSerializer):
     activity = RelatedPk(read_only=True)
     url = serializers.SerializerMethodField()
 

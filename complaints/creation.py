@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.db.models import QuerySet
 
 from kernel import personal_data
-from kernel.db import bulk_update_rows
+from kernel.db import bulk_update_rows, insert_objects
 from kernel.errors import InvalidInput
 
 from .events import EventKind, publish_change
@@ -247,7 +247,7 @@ def complaints_write_many(*, batch: CreatedBatch) -> None:
               if c.possible_duplicate_of is not None and c.possible_duplicate_of.pk is None]
     for complaint, _original in linked:
         complaint.possible_duplicate_of = None
-    Complaint.objects.bulk_create(batch.complaints)
+    insert_objects(batch.complaints)
     for complaint, original in linked:
         complaint.possible_duplicate_of = original
     if linked:
@@ -255,8 +255,7 @@ def complaints_write_many(*, batch: CreatedBatch) -> None:
                                      for c, o in linked], ["possible_duplicate_of"])
     for hook in batch.after_insert:
         hook()
-    Activity.objects.bulk_create([entry for mine in batch.entries for entry in mine]
-                                 + batch.other_entries)
+    insert_objects([entry for mine in batch.entries for entry in mine] + batch.other_entries)
     for complaint in batch.complaints:
         publish_change(complaint.id, EventKind.CREATED, batch.actor,
                        {"historical": True} if batch.historical else None)

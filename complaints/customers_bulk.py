@@ -6,7 +6,7 @@ re-exports it."""
 from django.utils.translation import gettext as _
 
 from kernel import personal_data
-from kernel.db import bulk_update_rows
+from kernel.db import bulk_update_rows, insert_objects, select_objects
 from kernel.errors import InvalidInput
 
 from .models import Customer, CustomerTier
@@ -25,7 +25,9 @@ def customers_get_or_create_many(*, people: list[dict]) -> list[Customer]:
         except personal_data.InvalidPhone as exc:
             raise InvalidInput(str(exc), field="phone") from exc
     known: dict[str, Customer] = {}
-    for customer in Customer.objects.filter(phone__in=set(phones)).order_by("-id"):
+    wanted = sorted(set(phones))
+    for customer in select_objects(Customer, f"phone IN ({', '.join(['%s'] * len(wanted))})",
+                                   wanted, order_by="id DESC") if wanted else ():
         known[customer.phone] = customer  # the first (lowest id) wins, as .first() does
     new, filled, fields = [], {}, set()
     found = []
@@ -48,6 +50,6 @@ def customers_get_or_create_many(*, people: list[dict]) -> list[Customer]:
             if changes and customer.pk is not None:
                 filled[customer.pk] = customer
         found.append(customer)
-    Customer.objects.bulk_create(new)
+    insert_objects(new)
     bulk_update_rows(Customer, list(filled.values()), sorted(fields))
     return found

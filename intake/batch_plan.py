@@ -26,9 +26,9 @@ from complaints.services import (
     complaint_change_planned,
     timeline_entry_planned,
 )
+from kernel.db import insert_objects
 
 from . import duplicates, explain, intake_decide, rules, selectors, services
-from .models import ComplaintClassification
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ def write_created(batch) -> None:
                                         not_yet=frozenset(later))
         return
     records, published = batch.planned["intake"]
-    ComplaintClassification.objects.bulk_create(records)
+    insert_objects(records, ids=False)
     for kind, entry in published:
         events.publish_change(entry.complaint.id, kind, None, entry.data)
 

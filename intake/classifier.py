@@ -272,7 +272,34 @@ def dump(pipeline) -> bytes:
 def load(data: bytes):
     import joblib
 
-    return joblib.load(io.BytesIO(bytes(data)))
+    return prediction_ready(joblib.load(io.BytesIO(bytes(data))))
+
+
+def prediction_ready(pipeline):
+    """`pipeline` with its linear models' weights laid out for prediction.
+
+    A prediction multiplies the sparse features by the transposed weights (`X @ coef_.T`);
+    scipy needs that dense operand contiguous and copied the whole weight matrix (classes ×
+    features) on every prediction, about 3 ms of a 4 ms prediction. Stored column-major, the
+    transpose is contiguous as it is: the same numbers, the same arithmetic, no copy."""
+    import numpy as np
+
+    def visit(estimator, seen):
+        if estimator is None or id(estimator) in seen:
+            return
+        seen.add(id(estimator))
+        coef = getattr(estimator, "coef_", None)
+        if isinstance(coef, np.ndarray) and coef.ndim == 2:
+            estimator.coef_ = np.asfortranarray(coef)
+        for value in vars(estimator).values() if hasattr(estimator, "__dict__") else ():
+            if hasattr(value, "get_params") or hasattr(value, "coef_"):
+                visit(value, seen)
+            elif isinstance(value, (list, tuple)):
+                for item in value:
+                    visit(item[-1] if isinstance(item, tuple) else item, seen)
+
+    visit(pipeline, set())
+    return pipeline
 
 
 def read_labelled(path: Path) -> list[tuple[str, str]]:

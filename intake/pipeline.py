@@ -34,6 +34,7 @@ settled by that history (the batch's events are tagged historical).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -46,7 +47,7 @@ from complaints.services import (
     complaints_write_many,
 )
 from kernel import memo, personal_data, settings_cache
-from kernel.db import bulk_update_rows, insert_rows_skipping_conflicts
+from kernel.db import bulk_update_rows, insert_rows_skipping_conflicts, writes_together
 from kernel.errors import DomainError, InvalidInput
 from notifications.outbound import customer_messages_queue_many
 
@@ -196,29 +197,34 @@ def _record(messages: list[IntakeMessage], digests: list[str], actor,
                 plan(batch)
             complaints_write_many(batch=batch)
             complaints = batch.complaints
-        customer_messages_queue_many(messages=[
-            channels._acknowledgement(complaint, ack)
-            for complaint, ack in zip(complaints, channels_) if ack])
-        bulk_update_rows(InboundMessage, [
-            InboundMessage(pk=keys[index], complaint_id=complaint.id)
-            for index, complaint in zip(creating, complaints)], ["complaint"])
-        if historical and complaints:
-            history_batch.histories_apply(complaints, [messages[i] for i in creating], actor)
-            batch.in_memory = False  # their states and timelines are now their history's
-        figures = None
-        for label, stage in events.created_stages() if complaints else ():
-            if label == "reports":
-                figures = stage
-                continue
-            stage(batch)
-            if historical and label == "intake":  # classified on its history's state: read
-                complaints = _read_back(batch)
-        if before_figures is not None and complaints:
-            before_figures(complaints)
-            complaints = _read_back(batch)  # what the hook changed, for the figures
-            batch.in_memory = False
-        if figures is not None:
-            figures(batch)
+        # The writes nothing here reads back (acknowledgements, InboundMessage outcomes,
+        # classification records, clocks, report figures) go to the database together.
+        together = writes_together() if not historical and before_figures is None \
+            else nullcontext()
+        with together:
+            customer_messages_queue_many(messages=[
+                channels._acknowledgement(complaint, ack)
+                for complaint, ack in zip(complaints, channels_) if ack])
+            bulk_update_rows(InboundMessage, [
+                InboundMessage(pk=keys[index], complaint_id=complaint.id)
+                for index, complaint in zip(creating, complaints)], ["complaint"])
+            if historical and complaints:
+                history_batch.histories_apply(complaints, [messages[i] for i in creating], actor)
+                batch.in_memory = False  # their states and timelines are now their history's
+            figures = None
+            for label, stage in events.created_stages() if complaints else ():
+                if label == "reports":
+                    figures = stage
+                    continue
+                stage(batch)
+                if historical and label == "intake":  # classified on its history's state: read
+                    complaints = _read_back(batch)
+            if before_figures is not None and complaints:
+                before_figures(complaints)
+                complaints = _read_back(batch)  # what the hook changed, for the figures
+                batch.in_memory = False
+            if figures is not None:
+                figures(batch)
         clocks = batch.planned.get("sla") if complaints else None
         for position, (index, complaint) in enumerate(zip(creating, complaints)):
             written = batch.in_memory

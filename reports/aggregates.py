@@ -19,6 +19,7 @@ from django.db.models import Count, Exists, F, Min, OuterRef, Q, Sum
 from django.utils import timezone
 
 from complaints.models import Activity, Complaint
+from kernel.db import insert_objects
 from sla.calendar import WorkCalendar
 from sla.models import Clock, ClockState, Metric
 from sla.selectors import standard_calendar as calendar
@@ -154,9 +155,8 @@ def _deadlines_of(clocks: list[Clock]) -> dict[int, dict]:
 
 
 def _write(facts: list[ComplaintFact]) -> None:
-    ComplaintFact.objects.bulk_create(
-        facts, update_conflicts=True, unique_fields=["complaint"],
-        update_fields=[f.removesuffix("_id") for f in FACT_FIELDS])
+    insert_objects(facts, ids=False, update_conflicts=(
+        ["complaint"], [f.removesuffix("_id") for f in FACT_FIELDS]))
 
 
 def facts_refresh(*, complaint_ids: Iterable[int], cal: WorkCalendar | None = None) -> int:
@@ -209,8 +209,7 @@ def days_mark_dirty(days: Iterable[date], *, now=None) -> None:
     now = now or timezone.now()
     marks = [DirtyDay(day=d, marked_at=now) for d in set(days)]
     if marks:
-        DirtyDay.objects.bulk_create(marks, update_conflicts=True, unique_fields=["day"],
-                                     update_fields=["marked_at"])
+        insert_objects(marks, ids=False, update_conflicts=(["day"], ["marked_at"]))
 
 
 def fact_sums() -> dict:

@@ -19,6 +19,7 @@ from complaints import services as complaint_services
 from complaints.lifecycle import OPEN_STATUSES, Action
 from complaints.models import Activity, ActivityKind, Complaint
 from kernel import memo
+from kernel.db import insert_objects
 from kernel.display import local_minute
 
 from . import policy as sla_policy
@@ -226,8 +227,9 @@ def clocks_plan_created(*, complaints: list[Complaint], ctx: Context | None = No
 
 def clocks_start_created(*, clocks: list[Clock]) -> list[Clock]:
     """The clocks clocks_plan_created planned, once their complaints are written: one
-    INSERT."""
-    return Clock.objects.bulk_create(clocks)
+    INSERT, which goes with intake's other writes (kernel.db.writes_together); the clocks
+    come back without their ids (nothing in intake needs them)."""
+    return insert_objects(clocks, ids=False)
 
 
 def clocks_settle_historical(*, complaints: list[Complaint], planned: list[list[Clock]]) -> None:

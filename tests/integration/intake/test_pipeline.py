@@ -247,7 +247,9 @@ def test_a_batch_costs_a_bounded_number_of_statements(classifier_model, routed,
     def statements(seed, n):
         with CaptureQueriesContext(connection) as captured:
             as_batch(random_messages(seed, n), django_capture_on_commit_callbacks)
-        return [q["sql"] for q in captured.captured_queries]
+        # Writes sent together (kernel.db.writes_together) are one round trip of several
+        # statements: counted here statement by statement.
+        return [sql for q in captured.captured_queries for sql in q["sql"].split(";\n")]
 
     small, large = statements(7, 5), statements(8, 50)
     for table in ("intake_inboundmessage", "complaints_referencecounter",
@@ -259,7 +261,8 @@ def test_a_batch_costs_a_bounded_number_of_statements(classifier_model, routed,
     # The complaints are updated at most once: the links to an original of the same batch,
     # which has no id before the INSERT.
     assert sum(sql.startswith('UPDATE "complaints_complaint"') for sql in large) <= 1
-    assert sum(sql.startswith('SELECT "complaints_complaint"') for sql in large) == 1
+    assert sum(sql.startswith("SELECT ") and ' FROM "complaints_complaint"' in
+               sql.split(" WHERE ")[0] for sql in large) == 1
 
     def beside_customers(found):
         return [sql for sql in found if '"complaints_customer"' not in sql.split(" WHERE ")[0]]
