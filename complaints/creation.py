@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.db.models import QuerySet
 
 from kernel import personal_data
-from kernel.db import bulk_update_rows
+from kernel.db import bulk_update_rows, copy_objects
 from kernel.errors import InvalidInput
 
 from .events import EventKind, publish_change
@@ -255,8 +255,11 @@ def complaints_write_many(*, batch: CreatedBatch) -> None:
                                      for c, o in linked], ["possible_duplicate_of"])
     for hook in batch.after_insert:
         hook()
-    Activity.objects.bulk_create([entry for mine in batch.entries for entry in mine]
-                                 + batch.other_entries)
+    entries = [entry for mine in batch.entries for entry in mine] + batch.other_entries
+    if batch.historical:  # an operator's history: nobody reads the entries' ids (one COPY)
+        copy_objects(Activity, entries)
+    else:  # a live batch hands its entries back (intake's results), with their ids
+        Activity.objects.bulk_create(entries)
     for complaint in batch.complaints:
         publish_change(complaint.id, EventKind.CREATED, batch.actor,
                        {"historical": True} if batch.historical else None)

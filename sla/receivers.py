@@ -53,7 +53,9 @@ def on_complaints_created(batch) -> None:
         batch.planned["sla"], _warnings = services.clocks_plan_created(complaints=batch.complaints)
         services.clocks_settle_historical(complaints=batch.complaints,
                                           planned=batch.planned["sla"])
-    services.clocks_start_created(clocks=[c for mine in batch.planned["sla"] for c in mine])
+    # An operator's history hands no clocks back (IntakeResult): written without their ids.
+    services.clocks_start_created(clocks=[c for mine in batch.planned["sla"] for c in mine],
+                                  with_ids=not batch.historical)
     if batch.historical:
         services.next_due_refresh(complaint_ids=[c.id for c in batch.complaints])
 

@@ -19,6 +19,7 @@ from complaints import services as complaint_services
 from complaints.lifecycle import OPEN_STATUSES, Action
 from complaints.models import Activity, ActivityKind, Complaint
 from kernel import memo
+from kernel.db import copy_objects
 from kernel.display import local_minute
 
 from . import policy as sla_policy
@@ -224,9 +225,12 @@ def clocks_plan_created(*, complaints: list[Complaint], ctx: Context | None = No
     return planned, warnings
 
 
-def clocks_start_created(*, clocks: list[Clock]) -> list[Clock]:
+def clocks_start_created(*, clocks: list[Clock], with_ids: bool = True) -> list[Clock]:
     """The clocks clocks_plan_created planned, once their complaints are written: one
-    INSERT."""
+    INSERT (without `with_ids`, one COPY on PostgreSQL: the clocks get no ids)."""
+    if not with_ids:
+        copy_objects(Clock, clocks)
+        return clocks
     return Clock.objects.bulk_create(clocks)
 
 
