@@ -37,7 +37,11 @@ def _now():
 def plan_complaints_created(batch) -> None:
     """Batch intake's plan, after classification's: the new complaints' clocks and nearest
     deadlines in memory, the warnings about unverified years among their timeline entries."""
-    planned, warnings = services.clocks_plan_created(complaints=batch.complaints)
+    # An operator's history plans its clocks again once its history is applied
+    # (on_complaints_created): here only their deadlines, kept for that second plan.
+    known = batch.planned["sla.known"] = {}
+    planned, warnings = services.clocks_plan_created(complaints=batch.complaints, known=known,
+                                                     objects=not batch.historical)
     for complaint, mine, warning in zip(batch.complaints, batch.entries, warnings):
         if warning is not None:
             mine.append(Activity(complaint=complaint, actor_type=ActorType.SYSTEM,
@@ -50,7 +54,8 @@ def on_complaints_created(batch) -> None:
     """Batch intake's stage: the planned clocks written."""
     if batch.historical:  # an operator's history, classified after its steps were applied:
         # the clocks planned again on its category and priority, and settled by those steps
-        batch.planned["sla"], _warnings = services.clocks_plan_created(complaints=batch.complaints)
+        batch.planned["sla"], _warnings = services.clocks_plan_created(
+            complaints=batch.complaints, known=batch.planned.get("sla.known"))
         services.clocks_settle_historical(complaints=batch.complaints,
                                           planned=batch.planned["sla"])
     # An operator's history hands no clocks back (IntakeResult): written without their ids.

@@ -201,21 +201,37 @@ def clocks_start_historical(*, complaint_id: int, ctx: Context | None = None) ->
     return created
 
 
-def clocks_plan_created(*, complaints: list[Complaint], ctx: Context | None = None
+def clocks_plan_created(*, complaints: list[Complaint], ctx: Context | None = None,
+                        known: dict | None = None, objects: bool = True
                         ) -> tuple[list[list[Clock]], list[dict | None]]:
     """Batch intake (intake/pipeline.py), before it writes the complaints: clocks_start's
     initial clocks for new (classified) complaints, planned from the objects in memory (not
     saved), each complaint's nearest deadline set on it (written with it), and per complaint
-    the timeline warning about unverified years (kind, version, message, data) or None."""
+    the timeline warning about unverified years (kind, version, message, data) or None.
+
+    `known`: the deadlines already worked out for this batch (a dict the caller keeps between
+    two plans of the same complaints: the calendar's arithmetic is done once for the same
+    start, policy and target). Without `objects` the clocks are only their metric and
+    deadlines (PlannedClock), for a plan whose clocks are not written."""
     ctx = ctx or Context.load()
+    known = {} if known is None else known
     planned, warnings = [], []
     for complaint in complaints:
         targets = sla_policy.targets_for(list(ctx.rules.values()), complaint_facts(complaint))
         mine = []
         for metric in START_METRICS:
-            plan = _plan(complaint, metric, complaint.received_at, ctx, targets)
-            if plan is not None:
-                mine.append(Clock(complaint=complaint, metric=metric, cycle=1, **plan))
+            if metric not in targets:
+                continue
+            rule, target = targets[metric]
+            key = (metric, complaint.received_at, rule.id, rule.calendar_id,
+                   rule.warning_percent, target,
+                   complaint.regulator_due_at if metric == Metric.RESOLUTION else None)
+            plan = known.get(key)
+            if plan is None:
+                plan = known[key] = _plan(complaint, metric, complaint.received_at, ctx,
+                                          targets)
+            mine.append(Clock(complaint=complaint, metric=metric, cycle=1, **plan) if objects
+                        else PlannedClock(metric, plan["due_at"], plan["due_verified"]))
         planned.append(mine)
         # NEXT_DUE_CLOCKS: a new clock runs.
         complaint.next_due_at = min((c.due_at for c in mine), default=None)
@@ -223,6 +239,15 @@ def clocks_plan_created(*, complaints: list[Complaint], ctx: Context | None = No
         warnings.append({"kind": ActivityKind.SLA_WARNING, "version": complaint.version,
                          **warning} if warning else None)
     return planned, warnings
+
+
+@dataclass(frozen=True)
+class PlannedClock:
+    """A planned clock's metric and deadline (clocks_plan_created without `objects`)."""
+
+    metric: str
+    due_at: datetime
+    due_verified: bool
 
 
 def clocks_start_created(*, clocks: list[Clock], with_ids: bool = True) -> list[Clock]:
