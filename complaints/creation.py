@@ -247,7 +247,10 @@ def complaints_write_many(*, batch: CreatedBatch) -> None:
               if c.possible_duplicate_of is not None and c.possible_duplicate_of.pk is None]
     for complaint, _original in linked:
         complaint.possible_duplicate_of = None
-    Complaint.objects.bulk_create(batch.complaints)
+    if batch.historical:  # a large batch: ids from the sequence, then one COPY
+        copy_objects(Complaint, batch.complaints, with_ids=True)
+    else:
+        Complaint.objects.bulk_create(batch.complaints)
     for complaint, original in linked:
         complaint.possible_duplicate_of = original
     if linked:

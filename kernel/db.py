@@ -2,8 +2,7 @@
 
 import io
 import json
-from datetime import date, datetime, timedelta
-from decimal import Decimal
+from datetime import datetime
 
 from django.db import DEFAULT_DB_ALIAS, connections
 
@@ -173,23 +172,33 @@ _COPY_TYPES = frozenset({
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def copy_objects(model, objs: list) -> None:
-    """INSERT many unsaved instances of `model` whose ids nobody needs afterwards: on
-    PostgreSQL one `COPY ... FROM STDIN` of their values (no SQL text of a million
-    parameters to build and parse), elsewhere bulk_create (SQLite: multi-row INSERTs).
-    The same rows as bulk_create: every concrete column but an automatic id, the values the
-    instances hold (auto_now fields filled in as on save), JSON through the field's encoder.
-    The instances get no ids."""
+def copy_objects(model, objs: list, *, with_ids: bool = False) -> None:
+    """INSERT many unsaved instances of `model`: on PostgreSQL one `COPY ... FROM STDIN` of
+    their values (no SQL text of a million parameters to build and parse), elsewhere
+    bulk_create (SQLite: multi-row INSERTs). The same rows as bulk_create: every concrete
+    column but an automatic id, the values the instances hold (auto_now fields filled in as
+    on save), JSON through the field's encoder. The instances get no ids, unless `with_ids`:
+    then (PostgreSQL) their ids are taken from the table's sequence first, one statement,
+    and written with them, as bulk_create would have set them."""
     if not objs:
         return
     connection = connections[DEFAULT_DB_ALIAS]
     meta = model._meta
+    automatic = meta.pk.get_internal_type() in ("AutoField", "BigAutoField")
     fields = [f for f in meta.concrete_fields
-              if not (f.primary_key and f.get_internal_type() in ("AutoField", "BigAutoField"))]
+              if not (f.primary_key and automatic and not with_ids)]
     if connection.vendor != "postgresql" or any(
             f.get_internal_type() not in _COPY_TYPES for f in fields):
         model.objects.bulk_create(objs)
         return
+    if with_ids and automatic:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) "
+                           "FROM generate_series(1, %s)",
+                           [meta.db_table, meta.pk.column, len(objs)])
+            ids = sorted(row[0] for row in cursor.fetchall())
+        for obj, pk in zip(objs, ids):
+            obj.pk = pk
     stamped = [f for f in fields if getattr(f, "auto_now", False)
                or getattr(f, "auto_now_add", False)]
     related = [f for f in fields if f.is_relation]
@@ -215,11 +224,14 @@ def copy_objects(model, objs: list) -> None:
         cursor.copy_expert(
             f"COPY {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
             "FROM STDIN", buffer)
+    if with_ids:
+        for obj in objs:
+            obj._state.adding, obj._state.db = False, connection.alias
 
 
 def _copy_text(field):
     """The function writing a (non-null) value of `field` in COPY's text format."""
-    kind = field.get_internal_type()
+    kind = (field.target_field if field.is_relation else field).get_internal_type()
     if kind == "JSONField":
         encoder = field.encoder
         return lambda value: json.dumps(value, cls=encoder).translate(_COPY_ESCAPES)
@@ -227,18 +239,18 @@ def _copy_text(field):
         return lambda value: "t" if value else "f"
     if kind == "DurationField":
         return lambda value: f"{value.days} days {value.seconds}.{value.microseconds:06d} seconds"
-    return _copy_plain
+    if kind in ("DateTimeField", "DateField"):
+        return _copy_time
+    if kind.endswith(("IntegerField", "AutoField", "FloatField")) or kind == "DecimalField":
+        return str
+    return _copy_str
 
 
-def _copy_plain(value) -> str:
-    if isinstance(value, (datetime, date)):
-        if isinstance(value, datetime) and value.tzinfo is None:
-            raise ValueError("copy_objects takes aware datetimes only")
-        return value.isoformat()
-    if isinstance(value, (int, float, Decimal)):
-        return str(value)
-    if isinstance(value, timedelta):  # pragma: no cover - DurationField has its own
-        raise TypeError("a timedelta outside a DurationField")
-    if hasattr(value, "pk"):
-        value = value.pk
+def _copy_time(value) -> str:
+    if isinstance(value, datetime) and value.tzinfo is None:
+        raise ValueError("copy_objects takes aware datetimes only")
+    return value.isoformat()
+
+
+def _copy_str(value) -> str:
     return str(value).translate(_COPY_ESCAPES)

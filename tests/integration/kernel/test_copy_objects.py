@@ -79,3 +79,17 @@ def test_an_unsaved_related_object_is_refused():
     planned.pk = None
     with pytest.raises(ValueError):
         copy_objects(Activity, _entries(planned, "never"))
+
+
+def test_with_ids_the_instances_get_the_ids_of_their_rows():
+    complaint = make_complaint()
+    entries = _entries(complaint, "ids")
+    copy_objects(Activity, entries, with_ids=True)
+    ids = [e.pk for e in entries]
+    assert None not in ids and ids == sorted(ids)
+    stored = Activity.objects.in_bulk(ids)
+    assert [stored[e.pk].version for e in entries] == [0, 1, 2]
+    assert not entries[0]._state.adding
+    later = Activity.objects.create(complaint=complaint, kind=ActivityKind.INTERNAL_NOTE,
+                                    actor_type=ActorType.SYSTEM, message="after")
+    assert later.pk > max(ids)  # the sequence moved past them
