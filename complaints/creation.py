@@ -56,6 +56,32 @@ def references_reserve(*, count: int, day: date) -> list[str]:
     return [f"{prefix}{day:%Y%m%d}{value:06d}" for value in range(last - count + 1, last + 1)]
 
 
+def references_reserve_days(*, counts: dict[date, int]) -> dict[date, list[str]]:
+    """references_reserve for several days (`counts`: {day: count}) in one upsert, the days
+    in order (concurrent callers lock them in the same order)."""
+    days = sorted(day for day, count in counts.items() if count > 0)
+    if not days:
+        return {}
+    table = connection.ops.quote_name(ReferenceCounter._meta.db_table)
+    params = []
+    for day in days:
+        params.extend([connection.ops.adapt_datefield_value(day), counts[day]])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (day, last_value) VALUES {', '.join(['(%s, %s)'] * len(days))} "
+            f"ON CONFLICT (day) DO UPDATE SET last_value = {table}.last_value + "
+            "EXCLUDED.last_value RETURNING day, last_value", params)
+        last = {_as_date(day): value for day, value in cursor.fetchall()}
+    prefix = settings.COMPLAINT_REFERENCE_PREFIX
+    return {day: [f"{prefix}{day:%Y%m%d}{value:06d}"
+                  for value in range(last[day] - counts[day] + 1, last[day] + 1)]
+            for day in days}
+
+
+def _as_date(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)  # SQLite: text
+
+
 def reference_next(*, day: date | None = None) -> str:
     """The next complaint reference for `day` (today when not given)."""
     return references_reserve(count=1, day=day or timezone.localdate())[0]
@@ -310,6 +336,6 @@ def _references(items: list[dict], now: datetime, historical: bool) -> list[str]
     if not historical:
         return references_reserve(count=len(items), day=timezone.localdate(now))
     days = [timezone.localdate(item.get("received_at") or now) for item in items]
-    blocks = {day: iter(references_reserve(count=count, day=day))
-              for day, count in sorted(Counter(days).items())}
+    blocks = {day: iter(numbers) for day, numbers in
+              references_reserve_days(counts=Counter(days)).items()}
     return [next(blocks[day]) for day in days]
