@@ -28,6 +28,7 @@ from .creation import (  # noqa: F401 - new complaints; callers write through th
     complaints_create_many,
     complaints_plan_many,
     complaints_set_next_due,
+    complaints_set_next_due_values,
     complaints_write_many,
     customer_get_or_create,
     reference_next,

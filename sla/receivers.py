@@ -54,6 +54,7 @@ def on_complaints_created(batch) -> None:
     """Batch intake's stage: the planned clocks written."""
     if batch.historical:  # an operator's history, classified after its steps were applied:
         # the clocks planned again on its category and priority, and settled by those steps
+        stored = [c.next_due_at for c in batch.complaints]  # as written (the first plan's)
         batch.planned["sla"], _warnings = services.clocks_plan_created(
             complaints=batch.complaints, known=batch.planned.get("sla.known"))
         services.clocks_settle_historical(complaints=batch.complaints,
@@ -62,7 +63,8 @@ def on_complaints_created(batch) -> None:
     services.clocks_start_created(clocks=[c for mine in batch.planned["sla"] for c in mine],
                                   with_ids=not batch.historical)
     if batch.historical:
-        services.next_due_refresh(complaint_ids=[c.id for c in batch.complaints])
+        services.next_due_set_planned(complaints=batch.complaints, planned=batch.planned["sla"],
+                                      stored=stored)
 
 
 def on_complaint_changed(event: ComplaintEvent) -> None:

@@ -269,6 +269,18 @@ def clocks_settle_historical(*, complaints: list[Complaint], planned: list[list[
             _settle(mine, data.get("action", ""), datetime.fromisoformat(data["at"]))
 
 
+def next_due_set_planned(*, complaints: list[Complaint], planned: list[list[Clock]],
+                         stored: list) -> None:
+    """next_due_refresh for complaints whose clocks are all in `planned` (a historical batch's,
+    settled; `stored`: their nearest deadlines as written): the earliest due time of those
+    NEXT_DUE_CLOCKS would select, without reading."""
+    complaint_services.complaints_set_next_due_values(complaints=complaints, stored=stored,
+                                                      nearest=[
+        min((c.due_at for c in mine if c.state == ClockState.RUNNING or (
+            c.state == ClockState.BREACHED and c.completed_at is None)), default=None)
+        for mine in planned])
+
+
 def _historical_steps(complaint_ids: list[int]) -> dict[int, list[dict]]:
     """The historical status changes of these complaints, in order, by complaint id."""
     steps: dict[int, list[dict]] = {}
