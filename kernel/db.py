@@ -199,23 +199,27 @@ def copy_objects(model, objs: list, *, with_ids: bool = False) -> None:
             ids = sorted(row[0] for row in cursor.fetchall())
         for obj, pk in zip(objs, ids):
             obj.pk = pk
+    if objs[0].get_deferred_fields():
+        raise ValueError("copy_objects writes whole instances, not ones with deferred fields")
     stamped = [f for f in fields if getattr(f, "auto_now", False)
                or getattr(f, "auto_now_add", False)]
-    related = [f for f in fields if f.is_relation]
+    related = [(f.attname, f.name) for f in fields if f.is_relation]
     columns = [(f.attname, _copy_text(f)) for f in fields]
     buffer = io.StringIO()
     write = buffer.write
     for obj in objs:
         for field in stamped:
             field.pre_save(obj, True)
-        for field in related:  # a related object saved after it was set (bulk_create's check)
-            if getattr(obj, field.attname) is None and field.is_cached(obj):
-                target = field.get_cached_value(obj)
-                if target is not None:
-                    if target.pk is None:
-                        raise ValueError(f"{model.__name__}.{field.name}: unsaved {target!r}")
-                    setattr(obj, field.attname, target.pk)
-        write("\t".join(["\\N" if (value := getattr(obj, attname)) is None else text(value)
+        # The values as the instance holds them (its __dict__: no descriptor per column).
+        values = obj.__dict__
+        cache = obj._state.fields_cache
+        for attname, name in related:  # a related object saved after it was set (bulk_create)
+            if values.get(attname) is None and cache.get(name) is not None:
+                target = cache[name]
+                if target.pk is None:
+                    raise ValueError(f"{model.__name__}.{name}: unsaved {target!r}")
+                setattr(obj, attname, target.pk)
+        write("\t".join(["\\N" if (value := values.get(attname)) is None else text(value)
                          for attname, text in columns]))
         write("\n")
     buffer.seek(0)
