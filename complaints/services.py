@@ -40,6 +40,7 @@ from .lifecycle import Action, Status
 from .lifecycle_bulk import (  # noqa: F401 - histories applied in bulk; callers write here
     ComplaintHistory,
     complaints_apply_history,
+    complaints_plan_history,
     history_check,
 )
 from .models import (
