@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.db.models import QuerySet
 
 from kernel import personal_data
-from kernel.db import bulk_update_rows, insert_objects
+from kernel.db import bulk_update_rows, copy_objects, insert_objects
 from kernel.errors import InvalidInput
 
 from .events import EventKind, publish_change
@@ -54,6 +54,32 @@ def references_reserve(*, count: int, day: date) -> list[str]:
         (last,) = cursor.fetchone()
     prefix = settings.COMPLAINT_REFERENCE_PREFIX
     return [f"{prefix}{day:%Y%m%d}{value:06d}" for value in range(last - count + 1, last + 1)]
+
+
+def references_reserve_days(*, counts: dict[date, int]) -> dict[date, list[str]]:
+    """references_reserve for several days (`counts`: {day: count}) in one upsert, the days
+    in order (concurrent callers lock them in the same order)."""
+    days = sorted(day for day, count in counts.items() if count > 0)
+    if not days:
+        return {}
+    table = connection.ops.quote_name(ReferenceCounter._meta.db_table)
+    params = []
+    for day in days:
+        params.extend([connection.ops.adapt_datefield_value(day), counts[day]])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (day, last_value) VALUES {', '.join(['(%s, %s)'] * len(days))} "
+            f"ON CONFLICT (day) DO UPDATE SET last_value = {table}.last_value + "
+            "EXCLUDED.last_value RETURNING day, last_value", params)
+        last = {_as_date(day): value for day, value in cursor.fetchall()}
+    prefix = settings.COMPLAINT_REFERENCE_PREFIX
+    return {day: [f"{prefix}{day:%Y%m%d}{value:06d}"
+                  for value in range(last[day] - counts[day] + 1, last[day] + 1)]
+            for day in days}
+
+
+def _as_date(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)  # SQLite: text
 
 
 def reference_next(*, day: date | None = None) -> str:
@@ -247,7 +273,10 @@ def complaints_write_many(*, batch: CreatedBatch) -> None:
               if c.possible_duplicate_of is not None and c.possible_duplicate_of.pk is None]
     for complaint, _original in linked:
         complaint.possible_duplicate_of = None
-    insert_objects(batch.complaints)
+    if batch.historical:  # a large batch: ids from the sequence, then one COPY
+        copy_objects(Complaint, batch.complaints, with_ids=True)
+    else:
+        insert_objects(batch.complaints)
     for complaint, original in linked:
         complaint.possible_duplicate_of = original
     if linked:
@@ -255,7 +284,11 @@ def complaints_write_many(*, batch: CreatedBatch) -> None:
                                      for c, o in linked], ["possible_duplicate_of"])
     for hook in batch.after_insert:
         hook()
-    insert_objects([entry for mine in batch.entries for entry in mine] + batch.other_entries)
+    entries = [entry for mine in batch.entries for entry in mine] + batch.other_entries
+    if batch.historical:  # an operator's history: nobody reads the entries' ids (one COPY)
+        copy_objects(Activity, entries)
+    else:  # a live batch hands its entries back (intake's results), with their ids
+        insert_objects(entries)
     for complaint in batch.complaints:
         publish_change(complaint.id, EventKind.CREATED, batch.actor,
                        {"historical": True} if batch.historical else None)
@@ -298,11 +331,24 @@ def complaints_set_next_due(*, complaints: QuerySet[Complaint], nearest) -> int:
     return complaints.update(next_due_at=nearest)
 
 
+def complaints_set_next_due_values(*, complaints: list[Complaint], nearest: list,
+                                   stored: list) -> int:
+    """complaints_set_next_due with the values known (`nearest[i]` of `complaints[i]`, which
+    has `stored[i]`): one UPDATE of those that change. The same direct write."""
+    changed = []
+    for complaint, value, old in zip(complaints, nearest, stored, strict=True):
+        complaint.next_due_at = value
+        if old != value:
+            changed.append(complaint)
+    bulk_update_rows(Complaint, changed, ["next_due_at"])
+    return len(changed)
+
+
 def _references(items: list[dict], now: datetime, historical: bool) -> list[str]:
     """One reference per item, in order: of today, or (historical) of its received day."""
     if not historical:
         return references_reserve(count=len(items), day=timezone.localdate(now))
     days = [timezone.localdate(item.get("received_at") or now) for item in items]
-    blocks = {day: iter(references_reserve(count=count, day=day))
-              for day, count in sorted(Counter(days).items())}
+    blocks = {day: iter(numbers) for day, numbers in
+              references_reserve_days(counts=Counter(days)).items()}
     return [next(blocks[day]) for day in days]

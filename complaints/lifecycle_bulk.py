@@ -20,7 +20,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kernel.db import bulk_update_rows
+from kernel.db import bulk_update_rows, copy_objects
 from kernel.errors import InvalidInput
 
 from . import lifecycle
@@ -99,32 +99,56 @@ def complaints_apply_history(*, complaints: list[Complaint],
     again, and the objects are brought up to date in place. The events (ASSIGNED,
     TRANSITIONED marked historical) go out after commit as the one-by-one services send
     them."""
-    if len(complaints) != len(histories):
-        raise ValueError("one history per complaint")
     if not connection.in_atomic_block:
         raise ValueError("complaints_apply_history runs inside the caller's transaction")
+    planned = complaints_plan_history(complaints=complaints, histories=histories, actor=actor)
+    if not planned.touched:
+        return
+    copy_objects(Activity, planned.entries)  # no ids needed: one COPY on PostgreSQL
+    bulk_update_rows(Complaint, planned.touched,
+                     sorted(planned.fields | {"status", "version", "updated_at", "updated_by"}))
+    planned.publish()
+
+
+@dataclass
+class PlannedHistory:
+    """complaints_plan_history's result: the timeline entries (not saved), the complaints
+    changed and their fields, the events to publish once the complaints have ids."""
+
+    actor: object
+    entries: list = field(default_factory=list)
+    events: list = field(default_factory=list)  # (complaint, kind, data)
+    touched: list = field(default_factory=list)
+    fields: set = field(default_factory=set)
+
+    def publish(self) -> None:
+        for complaint, kind, data in self.events:
+            publish_change(complaint.id, kind, self.actor, data)
+
+
+def complaints_plan_history(*, complaints: list[Complaint], histories: list[ComplaintHistory],
+                            actor=None) -> PlannedHistory:
+    """complaints_apply_history in memory, after the same checks: the objects brought to the
+    state their histories leave, with the entries and events (batch intake plans an
+    operator's history with it before writing its new complaints, each row written once)."""
+    if len(complaints) != len(histories):
+        raise ValueError("one history per complaint")
     now = timezone.now()
     for complaint, history in zip(complaints, histories):
         history_check(received_at=complaint.received_at, history=history, now=now)
     _members_check(histories)
-    entries, events, touched, fields = [], [], [], set()
+    planned = PlannedHistory(actor)
     for complaint, history in zip(complaints, histories):
         mine = _assignment(complaint, history, actor, now) + _steps(complaint, history, actor,
                                                                     now)
         if not mine:
             continue
-        touched.append(complaint)
+        planned.touched.append(complaint)
         for entry, kind, changed in mine:
-            entries.append(entry)
-            events.append((complaint.id, kind, entry.data))
-            fields.update(changed)
-    if not touched:
-        return
-    Activity.objects.bulk_create(entries)
-    bulk_update_rows(Complaint, touched,
-                     sorted(fields | {"status", "version", "updated_at", "updated_by"}))
-    for complaint_id, kind, data in events:
-        publish_change(complaint_id, kind, actor, data)
+            planned.entries.append(entry)
+            planned.events.append((complaint, kind, entry.data))
+            planned.fields.update(changed)
+    return planned
 
 
 def _members_check(histories: list[ComplaintHistory]) -> None:

@@ -28,6 +28,7 @@ from .creation import (  # noqa: F401 - new complaints; callers write through th
     complaints_create_many,
     complaints_plan_many,
     complaints_set_next_due,
+    complaints_set_next_due_values,
     complaints_write_many,
     customer_get_or_create,
     reference_next,
@@ -39,6 +40,7 @@ from .lifecycle import Action, Status
 from .lifecycle_bulk import (  # noqa: F401 - histories applied in bulk; callers write here
     ComplaintHistory,
     complaints_apply_history,
+    complaints_plan_history,
     history_check,
 )
 from .models import (

@@ -28,7 +28,7 @@ from complaints.services import (
 )
 from kernel.db import insert_objects
 
-from . import duplicates, explain, intake_decide, rules, selectors, services
+from . import duplicates, explain, history_classify, intake_decide, rules, selectors
 
 logger = logging.getLogger(__name__)
 
@@ -98,12 +98,8 @@ def write_created(batch) -> None:
     """The classification records (one INSERT) and the events of the planned changes. An
     operator's history: each complaint classified on the state its history left, in batch
     order, as after its creation one by one (a closed one is not classified)."""
-    if batch.historical:
-        later = {c.id for c in batch.complaints}
-        for complaint in batch.complaints:
-            later.discard(complaint.id)
-            services.complaint_classify(complaint_id=complaint.id, link_duplicate=True,
-                                        not_yet=frozenset(later))
+    if batch.historical:  # intake/history_classify.py, in memory for the whole batch
+        history_classify.classify_history(batch)
         return
     records, published = batch.planned["intake"]
     insert_objects(records, ids=False)
@@ -174,19 +170,24 @@ def _link_ids(batch) -> None:
 
 
 class _BatchSuggestions:
-    """The classifier's suggestions for a batch's texts, run for all of them the first time
-    one is needed (a rule's category may make them unnecessary)."""
+    """The classifier's suggestions for a batch's texts, run in one call the first time one is
+    needed (a rule's category may make them unnecessary), for the complaints without a
+    category only (classification asks for no other)."""
 
     def __init__(self, complaints: list[Complaint]):
         self.complaints, self.found = complaints, None
 
     def of(self, index: int):
         if self.found is None:
-            texts = [selectors.complaint_text(c) for c in self.complaints]
+            asked = [i for i, c in enumerate(self.complaints) if not c.category_id]
+            if index not in asked:
+                asked.append(index)
+            texts = [selectors.complaint_text(self.complaints[i]) for i in asked]
             try:
-                self.found = selectors.suggestions_for_texts(texts)
+                found = selectors.suggestions_for_texts(texts)
             except Exception:
                 logger.exception("classifier suggestions failed for a batch of %d",
                                  len(texts))
-                self.found = [(None, []) for _text in texts]
+                found = [(None, []) for _text in texts]
+            self.found = dict(zip(asked, found))
         return self.found[index]

@@ -31,6 +31,7 @@ from complaints.services import (
     complaint_lock,
     complaint_transition,
     complaints_apply_history,
+    complaints_plan_history,
 )
 from complaints.services import history_check as lifecycle_history_check
 from kernel import memo
@@ -83,6 +84,14 @@ def histories_apply(complaints: list, messages: list[IntakeMessage], actor) -> N
     """The histories of a batch's new complaints (one per message, in order), in bulk."""
     complaints_apply_history(complaints=complaints,
                              histories=[message_history(m) for m in messages], actor=actor)
+
+
+def histories_plan(complaints: list, messages: list[IntakeMessage], actor):
+    """histories_apply on a batch's complaints before they are written (in memory): their
+    state as their histories leave it, and the entries and events (PlannedHistory) the
+    caller writes with them and publishes once they have ids."""
+    return complaints_plan_history(complaints=complaints,
+                                   histories=[message_history(m) for m in messages], actor=actor)
 
 
 def receive_one(message: IntakeMessage, actor, payload_digest: str = ""):

@@ -26,9 +26,10 @@ registered (an answer is recorded by its handler) and messages with attachments 
 stored and checked one by one).
 
 An operator's history (`historical` messages: imports, the demo seed) is recorded as a batch
-of its own: dated by its received time, without acknowledgement, its history applied in bulk
-through the lifecycle service before the stages run (intake/history_batch.py), and its clocks
-settled by that history (the batch's events are tagged historical).
+of its own: dated by its received time, without acknowledgement, its history applied in memory
+by the lifecycle service before the complaints are written (intake/history_batch.py
+`histories_plan`: each row written once, as its history leaves it, its steps' entries with the
+others), and its clocks settled by that history (the batch's events are tagged historical).
 """
 
 from __future__ import annotations
@@ -185,7 +186,7 @@ def _record(messages: list[IntakeMessage], digests: list[str], actor,
             channels_.append(ack)
             extras.append(([channels._store_note(message)] if message.store else [])
                           + ([] if ack or historical else [channels._no_acknowledgement_note()]))
-        complaints, batch = [], None
+        complaints, batch, history = [], None, None
         if items:
             # Everything decided in memory first (classification, routing, duplicate links,
             # deadlines), so each table is written once, the complaints with their decisions.
@@ -195,6 +196,10 @@ def _record(messages: list[IntakeMessage], digests: list[str], actor,
                 extra_entries=extras, historical=historical)
             for _label, plan in events.created_plans():
                 plan(batch)
+            if historical:  # its history in memory: each complaint written once, as it ends
+                history = history_batch.histories_plan(
+                    batch.complaints, [messages[i] for i in creating], actor)
+                batch.other_entries.extend(history.entries)
             complaints_write_many(batch=batch)
             complaints = batch.complaints
         # The writes nothing here reads back (acknowledgements, InboundMessage outcomes,
@@ -208,8 +213,8 @@ def _record(messages: list[IntakeMessage], digests: list[str], actor,
             bulk_update_rows(InboundMessage, [
                 InboundMessage(pk=keys[index], complaint_id=complaint.id)
                 for index, complaint in zip(creating, complaints)], ["complaint"])
-            if historical and complaints:
-                history_batch.histories_apply(complaints, [messages[i] for i in creating], actor)
+            if history is not None:
+                history.publish()  # its events, after the complaints' CREATED ones
                 batch.in_memory = False  # their states and timelines are now their history's
             figures = None
             for label, stage in events.created_stages() if complaints else ():

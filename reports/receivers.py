@@ -18,8 +18,8 @@ def on_complaint_changed(event: ComplaintEvent) -> None:
 def on_complaints_created(batch) -> None:
     """Batch intake's stage, last: the new complaints' facts, from their timeline entries and
     clocks as planned (read instead when something changed them since)."""
-    if not batch.in_memory:
-        facts_write_created(complaints=batch.complaints)
+    if not batch.in_memory:  # an operator's history: a large batch, its facts in one COPY
+        facts_write_created(complaints=batch.complaints, copy=batch.historical)
         return
     facts_write_created(complaints=batch.complaints, entries=batch.entries,
                         clocks=[c for mine in batch.planned.get("sla", ()) for c in mine])

@@ -122,7 +122,11 @@ class WorkCalendar:
         """Working time of one standard working day (the reference weekday)."""
         if self.always_open:
             return _ONE_DAY
-        return sum((_nominal(i) for i in self.hours[self.makeup_weekday]), timedelta())
+        found = self.__dict__.get("_day_length")
+        if found is None:
+            found = sum((_nominal(i) for i in self.hours[self.makeup_weekday]), timedelta())
+            object.__setattr__(self, "_day_length", found)
+        return found
 
     def hours_on(self, day: date) -> DayHours:
         """Local working intervals of a calendar day (ignores always_open)."""
@@ -208,18 +212,32 @@ def _segments(cursor: datetime, cal: WorkCalendar) -> Iterator[tuple[datetime, d
     # Start one day early: cheap, and safe if a zone's offsets make the
     # previous local day's last interval end after our local midnight.
     day = cursor.astimezone(zone).date() - _ONE_DAY
+    days = _day_table(cal)
     idle_days = 0
     while True:
-        intervals = cal.hours_on(day)
-        idle_days = 0 if intervals else idle_days + 1
+        segments = days.get(day)
+        if segments is None:
+            segments = days[day] = tuple(_utc_intervals(day, cal.hours_on(day), zone))
+        idle_days = 0 if segments else idle_days + 1
         if idle_days > _MAX_IDLE_DAYS:
             raise ValueError(f"calendar has no working time for {_MAX_IDLE_DAYS} days after {day}")
-        for seg_start, seg_end in _utc_intervals(day, intervals, zone):
+        for seg_start, seg_end in segments:
             seg_start = max(seg_start, cursor)
             if seg_end > seg_start:
                 yield seg_start, seg_end
                 cursor = seg_end
         day += _ONE_DAY
+
+
+def _day_table(cal: WorkCalendar) -> dict[date, tuple[tuple[datetime, datetime], ...]]:
+    """The calendar's UTC working segments by local day, computed once per day and kept on
+    the (immutable) calendar: a batch plans thousands of deadlines over the same days. Not a
+    dataclass field, so equality and hashing ignore it."""
+    table = cal.__dict__.get("_day_segments")
+    if table is None:
+        table = {}
+        object.__setattr__(cal, "_day_segments", table)
+    return table
 
 
 def _utc_intervals(

@@ -37,7 +37,11 @@ def _now():
 def plan_complaints_created(batch) -> None:
     """Batch intake's plan, after classification's: the new complaints' clocks and nearest
     deadlines in memory, the warnings about unverified years among their timeline entries."""
-    planned, warnings = services.clocks_plan_created(complaints=batch.complaints)
+    # An operator's history plans its clocks again once its history is applied
+    # (on_complaints_created): here only their deadlines, kept for that second plan.
+    known = batch.planned["sla.known"] = {}
+    planned, warnings = services.clocks_plan_created(complaints=batch.complaints, known=known,
+                                                     objects=not batch.historical)
     for complaint, mine, warning in zip(batch.complaints, batch.entries, warnings):
         if warning is not None:
             mine.append(Activity(complaint=complaint, actor_type=ActorType.SYSTEM,
@@ -50,12 +54,16 @@ def on_complaints_created(batch) -> None:
     """Batch intake's stage: the planned clocks written."""
     if batch.historical:  # an operator's history, classified after its steps were applied:
         # the clocks planned again on its category and priority, and settled by those steps
-        batch.planned["sla"], _warnings = services.clocks_plan_created(complaints=batch.complaints)
+        stored = [c.next_due_at for c in batch.complaints]  # as written (the first plan's)
+        batch.planned["sla"], _warnings = services.clocks_plan_created(
+            complaints=batch.complaints, known=batch.planned.get("sla.known"))
         services.clocks_settle_historical(complaints=batch.complaints,
                                           planned=batch.planned["sla"])
-    services.clocks_start_created(clocks=[c for mine in batch.planned["sla"] for c in mine])
+    services.clocks_start_created(clocks=[c for mine in batch.planned["sla"] for c in mine],
+                                  copy=batch.historical)
     if batch.historical:
-        services.next_due_refresh(complaint_ids=[c.id for c in batch.complaints])
+        services.next_due_set_planned(complaints=batch.complaints, planned=batch.planned["sla"],
+                                      stored=stored)
 
 
 def on_complaint_changed(event: ComplaintEvent) -> None:

@@ -19,7 +19,7 @@ from complaints import services as complaint_services
 from complaints.lifecycle import OPEN_STATUSES, Action
 from complaints.models import Activity, ActivityKind, Complaint
 from kernel import memo
-from kernel.db import insert_objects
+from kernel.db import copy_objects, insert_objects
 from kernel.display import local_minute
 
 from . import policy as sla_policy
@@ -201,21 +201,37 @@ def clocks_start_historical(*, complaint_id: int, ctx: Context | None = None) ->
     return created
 
 
-def clocks_plan_created(*, complaints: list[Complaint], ctx: Context | None = None
+def clocks_plan_created(*, complaints: list[Complaint], ctx: Context | None = None,
+                        known: dict | None = None, objects: bool = True
                         ) -> tuple[list[list[Clock]], list[dict | None]]:
     """Batch intake (intake/pipeline.py), before it writes the complaints: clocks_start's
     initial clocks for new (classified) complaints, planned from the objects in memory (not
     saved), each complaint's nearest deadline set on it (written with it), and per complaint
-    the timeline warning about unverified years (kind, version, message, data) or None."""
+    the timeline warning about unverified years (kind, version, message, data) or None.
+
+    `known`: the deadlines already worked out for this batch (a dict the caller keeps between
+    two plans of the same complaints: the calendar's arithmetic is done once for the same
+    start, policy and target). Without `objects` the clocks are only their metric and
+    deadlines (PlannedClock), for a plan whose clocks are not written."""
     ctx = ctx or Context.load()
+    known = {} if known is None else known
     planned, warnings = [], []
     for complaint in complaints:
         targets = sla_policy.targets_for(list(ctx.rules.values()), complaint_facts(complaint))
         mine = []
         for metric in START_METRICS:
-            plan = _plan(complaint, metric, complaint.received_at, ctx, targets)
-            if plan is not None:
-                mine.append(Clock(complaint=complaint, metric=metric, cycle=1, **plan))
+            if metric not in targets:
+                continue
+            rule, target = targets[metric]
+            key = (metric, complaint.received_at, rule.id, rule.calendar_id,
+                   rule.warning_percent, target,
+                   complaint.regulator_due_at if metric == Metric.RESOLUTION else None)
+            plan = known.get(key)
+            if plan is None:
+                plan = known[key] = _plan(complaint, metric, complaint.received_at, ctx,
+                                          targets)
+            mine.append(Clock(complaint=complaint, metric=metric, cycle=1, **plan) if objects
+                        else PlannedClock(metric, plan["due_at"], plan["due_verified"]))
         planned.append(mine)
         # NEXT_DUE_CLOCKS: a new clock runs.
         complaint.next_due_at = min((c.due_at for c in mine), default=None)
@@ -225,10 +241,23 @@ def clocks_plan_created(*, complaints: list[Complaint], ctx: Context | None = No
     return planned, warnings
 
 
-def clocks_start_created(*, clocks: list[Clock]) -> list[Clock]:
+@dataclass(frozen=True)
+class PlannedClock:
+    """A planned clock's metric and deadline (clocks_plan_created without `objects`)."""
+
+    metric: str
+    due_at: datetime
+    due_verified: bool
+
+
+def clocks_start_created(*, clocks: list[Clock], copy: bool = False) -> list[Clock]:
     """The clocks clocks_plan_created planned, once their complaints are written: one
     INSERT, which goes with intake's other writes (kernel.db.writes_together); the clocks
-    come back without their ids (nothing in intake needs them)."""
+    come back without their ids (nothing in intake needs them). `copy` (an operator's history,
+    a large batch): one COPY on PostgreSQL instead."""
+    if copy:
+        copy_objects(Clock, clocks)
+        return clocks
     return insert_objects(clocks, ids=False)
 
 
@@ -240,6 +269,18 @@ def clocks_settle_historical(*, complaints: list[Complaint], planned: list[list[
     for complaint, mine in zip(complaints, planned):
         for data in steps.get(complaint.id, ()):
             _settle(mine, data.get("action", ""), datetime.fromisoformat(data["at"]))
+
+
+def next_due_set_planned(*, complaints: list[Complaint], planned: list[list[Clock]],
+                         stored: list) -> None:
+    """next_due_refresh for complaints whose clocks are all in `planned` (a historical batch's,
+    settled; `stored`: their nearest deadlines as written): the earliest due time of those
+    NEXT_DUE_CLOCKS would select, without reading."""
+    complaint_services.complaints_set_next_due_values(complaints=complaints, stored=stored,
+                                                      nearest=[
+        min((c.due_at for c in mine if c.state == ClockState.RUNNING or (
+            c.state == ClockState.BREACHED and c.completed_at is None)), default=None)
+        for mine in planned])
 
 
 def _historical_steps(complaint_ids: list[int]) -> dict[int, list[dict]]:

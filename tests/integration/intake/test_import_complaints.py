@@ -211,7 +211,8 @@ def test_a_batch_the_database_refuses_is_stored_row_by_row(setup, tmp_path, comm
 
     # The database refuses the complaint that is cancelled (as a broken constraint would): its
     # batch rolls back and is stored again row by row, so only that row is lost.
-    real = lifecycle_bulk.complaints_apply_history
+    # (The batch plans the histories, intake/history_batch.py `histories_plan`.)
+    real = lifecycle_bulk.complaints_plan_history
 
     def refusing(*, complaints, histories, actor=None):
         if any(step[0] == "cancel" for h in histories for step in h.steps):
@@ -220,7 +221,7 @@ def test_a_batch_the_database_refuses_is_stored_row_by_row(setup, tmp_path, comm
                                "WHERE app = 'refused for the test')")
         return real(complaints=complaints, histories=histories, actor=actor)
 
-    monkeypatch.setattr("intake.history_batch.complaints_apply_history", refusing)
+    monkeypatch.setattr("intake.history_batch.complaints_plan_history", refusing)
     cancelled = ["C-1", "2025-03-01 09:00", "", "2025-03-02 09:00", "已撤销", "", "", "", "",
                  "客户撤销了投诉。"]
     report = tmp_path / "report.csv"
