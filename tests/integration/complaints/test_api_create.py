@@ -205,10 +205,13 @@ def test_one_create_costs_a_bounded_number_of_statements(client_for, agent,
     #    with the complaint, INSERT the classification record, INSERT the clocks, INSERT the
     #    report figures, upsert the dirty day
     # 10 COMMIT
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(10) as captured:
         response = _post(client, external_ref="CALL-second")
     assert response.status_code == 201, response.json()
     assert response.json()["possible_duplicate_of"] == first.json()["reference"]
+    # The measure is statements, however many go in one round trip: 15.
+    statements = [sql for q in captured.captured_queries for sql in q["sql"].split(";\n")]
+    assert len(statements) == 15, statements
 
 
 def test_the_answer_is_what_reading_the_complaint_shows(client_for, agent):
