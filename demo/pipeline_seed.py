@@ -12,7 +12,6 @@ flags it as it would a real repeat. Customers are matched or created per batch w
 
 import gc
 import time
-from contextlib import contextmanager
 
 from django.core.management.base import CommandError
 from django.db import reset_queries, transaction
@@ -26,6 +25,7 @@ from demo.people import customer_data
 from demo.plans import ComplaintSpec, Planner, spec_reason
 from intake.parsers.message import IntakeMessage
 from intake.pipeline import intake_batch
+from kernel.bulk import cycle_collector_paused
 from kernel.db import analyze_tables
 from kernel.limits import received_at_within
 from kernel.errors import DomainError
@@ -50,7 +50,7 @@ class PipelineSeeder:
         stats = Stats("through the intake pipeline")
         activities, customers = Activity.objects.count(), Customer.objects.count()
         started, done = time.monotonic(), 0
-        with _gc_paused():
+        with cycle_collector_paused():
             while done < total:
                 specs = self.planner.batch(min(self.batch_size, total - done))
                 with transaction.atomic():
@@ -108,19 +108,3 @@ class PipelineSeeder:
                             if a in REASON_REQUIRED and a != Action.MERGE}}})
 
 
-@contextmanager
-def _gc_paused():
-    """The cycle collector keeps rescanning the batch's many small objects; reference counting
-    frees most of each batch, and one collection after it (PipelineSeeder.run) the cycles it
-    left, so memory stays flat. What exists before the seed is frozen: those collections skip
-    it."""
-    was_enabled = gc.isenabled()
-    gc.collect()
-    gc.freeze()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-        if was_enabled:
-            gc.enable()

@@ -68,21 +68,8 @@ def plan_created(batch) -> None:
                 message=decided.message, extra=decided.extra)
             mine.append(entry)
             published.append((events.EventKind.FIELDS_CHANGED, entry))
-        department, agent, why = None, None, ""
-        if complaint.status in OPEN_STATUSES and complaint.assigned_department_id is None \
-                and complaint.assigned_agent_id is None:
-            department, why = intake_decide.routing_reason(
-                department=selectors.active_department(evaluation.department),
-                rule_name=intake_decide.route_rule(evaluation), category=complaint.category)
-        if department is not None:
-            auto, pick = selectors.department_auto_assigns(department), None
-            if auto:
-                pick = _pick(department, loads)
-                agent = pick.user if pick is not None else None
-            entry = complaint_assign_planned(
-                complaint, department=department, agent=agent, actor=None, now=now,
-                reason=intake_decide.assignment_reason(
-                    why, intake_decide.assignment_note(auto_assigns=auto, pick=pick)))
+        department, agent, entry = route_planned(complaint, evaluation, loads, now)
+        if entry is not None:
             mine.append(entry)
             published.append((events.EventKind.ASSIGNED, entry))
         records.append(intake_decide.classification_record(
@@ -113,6 +100,30 @@ def _days(days: int) -> timedelta:
 
 def _no_such_category(code: str):
     raise ValueError(f"a rule sets the category {code!r}, which does not exist")
+
+
+def route_planned(complaint: Complaint, evaluation, loads: dict[int, list], now):
+    """(department, agent, assignment entry) for a complaint still open and with neither a
+    department nor an agent: where the rules and its category route it, an agent picked where
+    that department assigns automatically (counting the batch's picks), planned in memory;
+    (None, None, None) where nothing routes it."""
+    if not (complaint.status in OPEN_STATUSES and complaint.assigned_department_id is None
+            and complaint.assigned_agent_id is None):
+        return None, None, None
+    department, why = intake_decide.routing_reason(
+        department=selectors.active_department(evaluation.department),
+        rule_name=intake_decide.route_rule(evaluation), category=complaint.category)
+    if department is None:
+        return None, None, None
+    agent, auto, pick = None, selectors.department_auto_assigns(department), None
+    if auto:
+        pick = _pick(department, loads)
+        agent = pick.user if pick is not None else None
+    entry = complaint_assign_planned(
+        complaint, department=department, agent=agent, actor=None, now=now,
+        reason=intake_decide.assignment_reason(
+            why, intake_decide.assignment_note(auto_assigns=auto, pick=pick)))
+    return department, agent, entry
 
 
 def _pick(department: Department, loads: dict[int, list]):

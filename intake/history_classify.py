@@ -19,7 +19,7 @@ records inserted in one each, and the events published as the one-by-one writes 
 from __future__ import annotations
 
 from complaints import events
-from complaints.lifecycle import OPEN_STATUSES, Status
+from complaints.lifecycle import Status
 from complaints.models import (
     Activity,
     ActivityKind,
@@ -28,11 +28,7 @@ from complaints.models import (
     Complaint,
     Visibility,
 )
-from complaints.services import (
-    complaint_assign_planned,
-    complaint_change_planned,
-    timeline_entry_planned,
-)
+from complaints.services import complaint_change_planned, timeline_entry_planned
 from kernel.db import bulk_update_rows, copy_objects
 
 from . import batch_plan, duplicates, explain, intake_decide, rules, selectors
@@ -88,21 +84,8 @@ def classify_history(batch) -> None:
             if planned is not None:
                 entries.append(planned[1])
                 published.append((events.EventKind.FIELDS_CHANGED, planned[1]))
-        department, agent, why = None, None, ""
-        if complaint.assigned_department_id is None and complaint.assigned_agent_id is None \
-                and complaint.status in OPEN_STATUSES:
-            department, why = intake_decide.routing_reason(
-                department=selectors.active_department(evaluation.department),
-                rule_name=intake_decide.route_rule(evaluation), category=complaint.category)
-        if department is not None:
-            auto, pick = selectors.department_auto_assigns(department), None
-            if auto:
-                pick = batch_plan._pick(department, loads)
-                agent = pick.user if pick is not None else None
-            entry = complaint_assign_planned(
-                complaint, department=department, agent=agent, actor=None, now=now,
-                reason=intake_decide.assignment_reason(
-                    why, intake_decide.assignment_note(auto_assigns=auto, pick=pick)))
+        department, agent, entry = batch_plan.route_planned(complaint, evaluation, loads, now)
+        if entry is not None:
             entries.append(entry)
             published.append((events.EventKind.ASSIGNED, entry))
         records.append(intake_decide.classification_record(

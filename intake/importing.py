@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 
 from complaints.models import Category, Department
 from kernel import memo
+from kernel.bulk import cycle_collector_paused
 from kernel.db import analyze_tables, database_error_is_temporary
 from kernel.errors import DomainError
 
@@ -97,30 +98,12 @@ def import_file(path: str, *, format: str = "", batch_size: int = 1000, dry_run:
     summary = ImportSummary(dry_run=dry_run)
     now = now or timezone.now()
     lookups = Lookups.load()
-    with _commits_unsynced(not dry_run), _gc_paused():
+    with _commits_unsynced(not dry_run), cycle_collector_paused():
         _import_rows(history.rows(now=now), summary, lookups, now, batch_size, dry_run, actor,
                      on_row)
     if not dry_run and summary.counts[CREATED]:
         summary.analysed = analyze_tables(_written_tables())
     return summary
-
-
-@contextmanager
-def _gc_paused():
-    """The cycle collector would rescan each batch's many small objects again and again;
-    reference counting frees a batch once it is done, and one collection after each batch
-    (_import_rows) takes whatever cycles it left, so memory stays flat. What exists before
-    the import (the code, the classifier's model) is frozen: those collections skip it."""
-    was_enabled = gc.isenabled()
-    gc.collect()
-    gc.freeze()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-        if was_enabled:
-            gc.enable()
 
 
 @contextmanager
