@@ -66,8 +66,8 @@ def customer_message_queue(*, complaint: Complaint, body: str, purpose: str,
     """
     now = now or timezone.now()
     customer = complaint.customer
-    channel = channel or (OutboundChannel.SMS if customer.phone.startswith("1")
-                          else OutboundChannel.EMAIL)
+    if channel is None:
+        channel = (customer_default_address(customer) or (OutboundChannel.EMAIL, ""))[0]
     recipient = customer.phone if channel == OutboundChannel.SMS else customer.email
     if not recipient or (channel == OutboundChannel.SMS and not customer.phone.startswith("1")):
         raise InvalidInput(_("The customer has no %(channel)s address on file.") % {
